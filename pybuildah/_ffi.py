@@ -1,0 +1,185 @@
+"""The one module that talks to the Go shim.
+
+It owns the C declarations, loading the shared library, calling exports,
+translating error envelopes into exceptions, and freeing every string Go
+returns.  Everything else in pybuildah works with plain Python values.
+
+Every export has the same shape: ``char *PyBuildahX(char *options_json)``.
+The returned envelope is ``{"ok": value}`` or ``{"error": {...}}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, cast
+
+import cffi
+
+from . import errors
+
+NATIVE_DIR = Path(__file__).resolve().parent / "_native"
+LIBRARY_PATH = Path(os.environ.get("PYBUILDAH_LIBRARY", NATIVE_DIR / "libpybuildah.so"))
+HELPER_PATH = Path(os.environ.get("PYBUILDAH_HELPER", NATIVE_DIR / "pybuildah-helper"))
+
+# Exports with the uniform JSON-in, JSON-out signature.
+EXPORTS = (
+    "InitReexec",
+    "ReleaseHandle",
+    "StoreOpen",
+    "NewBuilder",
+    "OpenBuilder",
+    "ListContainers",
+    "Add",
+    "SetCmd",
+    "Configure",
+    "GetConfig",
+    "Run",
+    "Mount",
+    "Unmount",
+    "DeleteBuilder",
+    "Commit",
+    "InspectImage",
+    "ListImages",
+)
+
+_ffi = cffi.FFI()
+_ffi.cdef(
+    "typedef void (*pybuildah_event_fn)(uint64_t stream, const char *kind, const char *payload);\n"
+    "void PyBuildahFree(char *p);\n"
+    "void PyBuildahSetEventSink(pybuildah_event_fn fn);\n"
+    + "".join(f"char *PyBuildah{name}(char *options);\n" for name in EXPORTS)
+)
+
+EventHandler = Callable[[str, Any], None]
+
+_lock = threading.Lock()
+_lib: Any = None
+_loaded_pid: int | None = None
+_handlers: dict[int, EventHandler] = {}
+_stream_ids = itertools.count(1)
+
+LOGGER = logging.getLogger("pybuildah")
+_LOG_STREAM = next(_stream_ids)
+_LOG_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+               "error": logging.ERROR, "fatal": logging.CRITICAL, "panic": logging.CRITICAL}
+_LOG_LINE = re.compile(r"level=(\w+) msg=(.*)")
+
+
+def _forward_log(kind: str, line: Any) -> None:
+    """Send one of Buildah's logrus lines to the "pybuildah" logger."""
+    match = _LOG_LINE.match(str(line))
+    level, message = (match.group(1), match.group(2)) if match else ("info", str(line))
+    LOGGER.log(_LOG_LEVELS.get(level, logging.INFO), "%s", message)
+
+
+_handlers[_LOG_STREAM] = _forward_log
+
+
+@_ffi.callback("pybuildah_event_fn")
+def _event_sink(stream: int, kind: Any, payload: Any) -> None:
+    # Runs on a Go thread; cffi takes the GIL for us.  Never raise into Go.
+    handler = _handlers.get(stream)
+    if handler is None:
+        return
+    with suppress(Exception):
+        handler(cast(bytes, _ffi.string(kind)).decode(), json.loads(cast(bytes, _ffi.string(payload))))
+
+
+def _load() -> Any:
+    """Load the library once per process and point re-execs at the helper."""
+    global _lib, _loaded_pid
+    if _lib is not None and _loaded_pid == os.getpid():
+        return _lib
+    with _lock:
+        if _loaded_pid is not None and _loaded_pid != os.getpid():
+            raise errors.ForkError(
+                "pybuildah was loaded before os.fork(); the Go runtime does not survive fork. "
+                "Use pybuildah only in the parent, or start children with the 'spawn' method."
+            )
+        if _lib is None:
+            if not LIBRARY_PATH.exists() or not HELPER_PATH.exists():
+                raise errors.BuildahError(
+                    f"pybuildah's native parts are missing ({LIBRARY_PATH.name}, {HELPER_PATH.name} in "
+                    f"{NATIVE_DIR}); reinstall pybuildah with `pip install .`"
+                )
+            lib: Any = _ffi.dlopen(str(LIBRARY_PATH))
+            lib.PyBuildahSetEventSink(_event_sink)
+            _lib = lib
+            _loaded_pid = os.getpid()
+            call("InitReexec", helper=str(HELPER_PATH), log_stream=_LOG_STREAM,
+                 log_level=os.environ.get("PYBUILDAH_LOG_LEVEL", "info"))
+    return _lib
+
+
+def is_loaded() -> bool:
+    """Whether the Go runtime has been started in this process."""
+    return _lib is not None
+
+
+def call(export: str, **options: Any) -> Any:
+    """Call ``PyBuildah<export>`` with options as JSON and return its result.
+
+    The GIL is released while Go runs (cffi does this for every call).
+    """
+    if _loaded_pid is not None and _loaded_pid != os.getpid():
+        raise errors.ForkError(
+            "pybuildah cannot be used in a child created by os.fork() after the Go runtime started; "
+            "use the 'spawn' start method or call pybuildah only in the parent"
+        )
+    lib = _lib if _lib is not None else _load()
+    request = json.dumps(options).encode()
+    raw = getattr(lib, "PyBuildah" + export)(request)
+    try:
+        envelope = json.loads(_ffi.string(raw))
+    finally:
+        lib.PyBuildahFree(raw)
+    error = envelope.get("error")
+    if error:
+        raise errors.from_wire(error)
+    return envelope.get("ok")
+
+
+def release(handle: int) -> None:
+    """Release a Go handle; safe to call at interpreter exit or after fork."""
+    if _lib is None or _loaded_pid != os.getpid() or not handle:
+        return
+    with suppress(errors.BuildahError):
+        call("ReleaseHandle", handle=handle)
+
+
+@contextmanager
+def events(handler: EventHandler | None) -> Iterator[int]:
+    """Register handler for one call's events; yields the stream number (0 = none).
+
+    An exception raised by the handler (on a Go thread) is re-raised here once
+    the call has returned.
+    """
+    if handler is None:
+        yield 0
+        return
+    failures: list[BaseException] = []
+
+    def guarded(kind: str, payload: Any) -> None:
+        if failures:
+            return
+        try:
+            handler(kind, payload)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            failures.append(exc)
+
+    stream = next(_stream_ids)
+    _handlers[stream] = guarded
+    try:
+        yield stream
+    finally:
+        _handlers.pop(stream, None)
+    if failures:
+        raise failures[0]

@@ -1,0 +1,111 @@
+"""Images: what commit and build return, with enough inspection to check them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import _ffi
+from .store import Store
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The runtime configuration recorded in an image."""
+
+    cmd: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)
+    user: str = ""
+    workdir: str = ""
+    volumes: list[str] = field(default_factory=list)
+    stop_signal: str = ""
+
+    @classmethod
+    def _from_oci(cls, config: dict[str, Any]) -> ImageConfig:
+        return cls(
+            cmd=list(config.get("Cmd") or []),
+            entrypoint=list(config.get("Entrypoint") or []),
+            env=env_dict(config.get("Env") or []),
+            labels=dict(config.get("Labels") or {}),
+            ports=sorted(config.get("ExposedPorts") or {}),
+            user=config.get("User") or "",
+            workdir=config.get("WorkingDir") or "",
+            volumes=sorted(config.get("Volumes") or {}),
+            stop_signal=config.get("StopSignal") or "",
+        )
+
+
+def env_dict(pairs: list[str]) -> dict[str, str]:
+    """Turn ["K=V", ...] into {"K": "V", ...}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image in a store, or at a transport reference such as oci-archive:/x.tar."""
+
+    store: Store = field(repr=False, compare=False)
+    id: str
+    names: list[str]
+    digest: str
+    size: int
+    created: datetime | None
+    config: ImageConfig
+    history: list[dict[str, Any]] = field(repr=False)
+    layers: list[str] = field(repr=False)
+    os: str = field(repr=False)
+    architecture: str = field(repr=False)
+    annotations: dict[str, str] = field(repr=False)
+    _raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_info(cls, store: Store, info: dict[str, Any]) -> Image:
+        return cls(
+            store=store,
+            id=info["id"],
+            names=list(info.get("names") or []),
+            digest=info.get("digest") or "",
+            size=int(info.get("size", -1)),
+            created=_parse_time(info.get("created")),
+            config=ImageConfig._from_oci(info.get("config") or {}),
+            history=list(info.get("history") or []),
+            layers=list(info.get("layers") or []),
+            os=info.get("os") or "",
+            architecture=info.get("architecture") or "",
+            annotations=dict(info.get("annotations") or {}),
+            _raw=info,
+        )
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The image's labels (the same as config.labels)."""
+        return self.config.labels
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    def inspect(self) -> dict[str, Any]:
+        """The full inspection record: manifest, OCI config and store details."""
+        return dict(self._raw)
+
+    def reload(self) -> Image:
+        """Read the image again from the store."""
+        return Image._from_info(self.store, _ffi.call("InspectImage", store=self.store.handle, ref=self.id))
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """Parse Go's RFC 3339 time (up to nine fractional digits) into a datetime."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)

@@ -1,0 +1,50 @@
+"""Builds the Go shim (a c-shared library and its re-exec helper) into the package.
+
+The Go toolchain work lives in go/build.py; this file only hooks it into
+setuptools, so that `pip install .`, `pip install -e .` and `pip wheel .`
+all produce pybuildah/_native/{libpybuildah.so,pybuildah-helper}.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _go_build_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("_pybuildah_go_build", ROOT / "go" / "build.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class GoSharedLibrary(Extension):
+    """A placeholder extension so that wheels are tagged as platform wheels."""
+
+    def __init__(self) -> None:
+        super().__init__("pybuildah._native.libpybuildah", sources=[])
+
+
+class BuildGo(build_ext):
+    """Run go/build.py instead of compiling C sources."""
+
+    def run(self) -> None:
+        for ext in self.extensions:
+            target = Path(self.get_ext_fullpath(ext.name)).resolve().parent
+            _go_build_module().build(target)
+
+    def get_outputs(self) -> list[str]:
+        outputs = []
+        for ext in self.extensions:
+            target = Path(self.get_ext_fullpath(ext.name)).parent
+            outputs += [str(target / "libpybuildah.so"), str(target / "pybuildah-helper")]
+        return outputs
+
+
+setup(ext_modules=[GoSharedLibrary()], cmdclass={"build_ext": BuildGo})

@@ -1,0 +1,54 @@
+"""Shared fixtures: real stores in temporary directories and locally made base images."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pybuildah
+
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+
+
+MAKE_BASES = """
+import sys, pybuildah
+from pybuildah import bases
+with pybuildah.Store(root=sys.argv[1], driver="overlay") as store:
+    bases.busybox(store, "localhost/busybox:latest", busybox=sys.argv[2])
+"""
+
+
+@pytest.fixture(scope="session")
+def base_store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the base images, made once per session in another process.
+
+    Tests see it as a read-only additional image store.  containers/storage
+    keeps a lock per path for the life of a process, so a store that this
+    process opened for writing cannot also serve it read-only; a separate
+    process fills it, as a CI job would fill a shared cache volume.
+    """
+    root = tmp_path_factory.mktemp("base-store") / "root"
+    subprocess.run([sys.executable, "-c", MAKE_BASES, str(root), BUSYBOX], check=True)
+    return root
+
+
+@pytest.fixture
+def store(tmp_path: Path, base_store_root: Path) -> Iterator[pybuildah.Store]:
+    """A fresh store per test that sees the base images through a read-only additional image store."""
+    with pybuildah.Store(
+        root=tmp_path / "root", driver="overlay", additional_image_stores=[base_store_root]
+    ) as test_store:
+        yield test_store
+        for container in test_store.containers():
+            pybuildah.Builder.open(container.id, store=test_store).delete()
+
+
+@pytest.fixture
+def busybox(store: pybuildah.Store) -> str:
+    """The reference of the busybox base image, visible in ``store``."""
+    return "localhost/busybox:latest"
