@@ -1,0 +1,51 @@
+"""The ``pybuildah`` command line: ``pybuildah build``, ``pybuildah images``, ...
+
+Each module named in COMMANDS adds its subcommands through ``register(subparsers)``;
+a subcommand's handler takes the parsed arguments and returns an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ..errors import BuildahError
+from ..store import Store
+
+COMMANDS = ("build", "images")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="pybuildah", description="Build and manage container images with Buildah.")
+    top.add_argument("--root", help="storage root directory (default: storage.conf's)")
+    top.add_argument("--runroot", help="storage run-time directory")
+    top.add_argument("--storage-driver", help="storage driver, e.g. overlay or vfs")
+    top.add_argument("--log-level", default="warning", help="log level for Buildah's own messages")
+    subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    try:
+        status: int = args.handler(args)
+    except BuildahError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def open_store(args: argparse.Namespace) -> Store | None:
+    """The store that the global --root/--runroot/--storage-driver options name (None: the default)."""
+    if not (args.root or args.runroot or args.storage_driver):
+        return None
+    return Store(root=args.root, runroot=args.runroot, driver=args.storage_driver)
