@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
+# Transports whose references name images outside the store.
+_TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir", "docker")
+
 
 class Store:
     """An open containers/storage store.
@@ -75,7 +78,9 @@ class Store:
         """Look an image up by ID, name or transport reference; raises ImageNotFound."""
         from .image import Image
 
-        return Image._from_info(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
+        info = _ffi.call("InspectImage", store=self.handle, ref=ref)
+        external = ":" in ref.split("/", 1)[0] and ref.split(":", 1)[0] in _TRANSPORTS
+        return Image._from_info(self, info, reference=ref if external else None)
 
     def images(self) -> list[Image]:
         """All images in the store."""
