@@ -108,6 +108,7 @@ type imageInfo struct {
 	ID           string            `json:"id"`
 	Names        []string          `json:"names"`
 	Digest       string            `json:"digest"`
+	Digests      []string          `json:"digests"`
 	Size         int64             `json:"size"`
 	Created      time.Time         `json:"created"`
 	Config       v1.ImageConfig    `json:"config"`
@@ -182,6 +183,10 @@ func inspectImage(st *storeState, img *storage.Image) (*imageInfo, error) {
 	if img.Digest != "" {
 		info.Digest = img.Digest.String()
 	}
+	info.Digests = []string{}
+	for _, d := range img.Digests {
+		info.Digests = append(info.Digests, d.String())
+	}
 	if size, err := st.store.ImageSize(img.ID); err == nil {
 		info.Size = size
 	}
@@ -193,7 +198,26 @@ func inspectImage(st *storeState, img *storage.Image) (*imageInfo, error) {
 
 type imageRefOptions struct {
 	storeRef
-	Ref string `json:"ref"`
+	registryOptions // for references to registries
+	Ref             string `json:"ref"`
+}
+
+// inspectExternal inspects a reference outside the store (a registry or an
+// archive) with the caller's registry options.
+func inspectExternal(st *storeState, o imageRefOptions) (*imageInfo, error) {
+	ref, err := alltransports.ParseImageName(o.Ref)
+	if err != nil {
+		return nil, withKind("InvalidReference", err)
+	}
+	sys, err := o.systemContext(st)
+	if err != nil {
+		return nil, err
+	}
+	info, err := inspectReference(sys, ref)
+	if err != nil {
+		return nil, redacted(classifyImageError(o.Ref, err), o.secrets())
+	}
+	return info, nil
 }
 
 //export PyBuildahInspectImage
@@ -204,15 +228,7 @@ func PyBuildahInspectImage(args *C.char) *C.char {
 			return nil, err
 		}
 		if hasTransportPrefix(o.Ref) && !strings.HasPrefix(o.Ref, is.Transport.Name()+":") {
-			ref, err := alltransports.ParseImageName(o.Ref)
-			if err != nil {
-				return nil, withKind("InvalidReference", err)
-			}
-			info, err := inspectReference(st.systemContext(), ref)
-			if err != nil {
-				return nil, classifyImageError(o.Ref, err)
-			}
-			return info, nil
+			return inspectExternal(st, o)
 		}
 		img, err := resolveLocalImage(st, o.Ref)
 		if err != nil {
@@ -490,13 +506,9 @@ func PyBuildahInspectBuildInfo(args *C.char) *C.char {
 			return nil, err
 		}
 		if hasTransportPrefix(o.Ref) && !strings.HasPrefix(o.Ref, is.Transport.Name()+":") {
-			ref, err := alltransports.ParseImageName(o.Ref)
+			info, err := inspectExternal(st, o)
 			if err != nil {
-				return nil, withKind("InvalidReference", err)
-			}
-			info, err := inspectReference(st.systemContext(), ref)
-			if err != nil {
-				return nil, classifyImageError(o.Ref, err)
+				return nil, err
 			}
 			return externalBuildInfo(o.Ref, info)
 		}

@@ -362,10 +362,10 @@ class Builder:
                 authfile=str(authfile or ""),
                 creds=_credentials(creds),
             )
-        ref = result["id"]
         if dest and _is_external(dest):
-            ref = dest
-        return self.store.image(ref)
+            return self.store.image(dest, tls_verify=tls_verify is not False, cert_dir=cert_dir, authfile=authfile,
+                                    creds=creds)
+        return self.store.image(result["id"])
 
     def delete(self) -> None:
         """Delete the working container (idempotent)."""

@@ -97,6 +97,11 @@ class Image:
         return self.config.labels
 
     @property
+    def digests(self) -> list[str]:
+        """Every manifest digest the store knows for this image (local, pushed and pulled ones)."""
+        return list(self._raw.get("digests") or ([self.digest] if self.digest else []))
+
+    @property
     def short_id(self) -> str:
         return self.id[:12]
 
@@ -107,13 +112,15 @@ class Image:
 
     def inspect(self) -> dict[str, Any]:
         """The full record, with the top-level keys that `buildah inspect --type image` prints."""
-        info: dict[str, Any] = _ffi.call("InspectBuildInfo", store=self.store.handle, ref=self.reference)
+        info: dict[str, Any] = _ffi.call("InspectBuildInfo", store=self.store.handle, ref=self.reference,
+                                         **self._raw.get("access", {}))
         return info
 
     def reload(self) -> Image:
-        """Read the image again from the store."""
-        return Image._from_info(self.store, _ffi.call("InspectImage", store=self.store.handle, ref=self.reference),
-                                reference=self._raw.get("reference"))
+        """Read the image again from the store (or from its transport)."""
+        if "reference" in self._raw:
+            return self.store.image(self.reference, **_access_kwargs(self._raw.get("access", {})))
+        return Image._from_info(self.store, _ffi.call("InspectImage", store=self.store.handle, ref=self.id))
 
     # Life cycle ------------------------------------------------------------------
 
@@ -175,3 +182,12 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def _abspath(path: PathLike) -> str:
     return os.path.abspath(os.fspath(path))
+
+
+def _access_kwargs(access: dict[str, Any]) -> dict[str, Any]:
+    """Turn stored registry options back into keyword arguments of Store.image."""
+    return {
+        "tls_verify": access.get("tls_verify") is not False,
+        "cert_dir": access.get("cert_dir") or None,
+        "authfile": access.get("authfile") or None,
+    }

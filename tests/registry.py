@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime
+import hashlib
 import ipaddress
 import json
 import os
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import pybuildah
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 USERNAME = "ci-builder"
@@ -199,3 +202,48 @@ def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]
     """A registry over HTTPS with a self-signed certificate; registry.cert_dir trusts it."""
     with running_registry(tmp_path_factory.mktemp("registry-tls"), tls=True) as registry:
         yield registry
+
+
+# Images to move around -------------------------------------------------------
+
+
+def make_image(store: pybuildah.Store, base: str, tmp_path: Path, name: str) -> pybuildah.Image:
+    """An image with a mix of content (random bytes, text, a symlink, modes, a RUN) and a full config."""
+    content = tmp_path / f"content-{name.replace('/', '_').replace(':', '_')}"
+    (content / "data").mkdir(parents=True)
+    (content / "data" / "random.bin").write_bytes(os.urandom(256 * 1024))
+    (content / "data" / "notes.txt").write_text("compressible line\n" * 4000)
+    (content / "data" / "run.sh").write_text("#!/bin/sh\necho from-the-image\n")
+    (content / "data" / "run.sh").chmod(0o750)
+    with pybuildah.Builder(base, store=store) as b:
+        b.copy(content / "data", "/data")
+        b.run("ln -s /data/notes.txt /notes && mkdir -p /var/app && echo built > /var/app/stamp")
+        b.set_cmd(["/data/run.sh"])
+        b.set_env("MODE", "test")
+        b.set_label("org.example.kind", "round-trip")
+        b.set_port("8080/tcp")
+        b.set_workdir("/data")
+        return b.commit(name)
+
+
+def file_tree(store: pybuildah.Store, ref: str) -> dict[str, tuple[object, ...]]:
+    """Every path of an image with its type, mode, owner and content hash (or link target)."""
+    tree: dict[str, tuple[object, ...]] = {}
+    with pybuildah.Builder(ref, store=store, pull="never") as b, b.mount() as root:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for entry in dirnames + filenames:
+                path = Path(dirpath) / entry
+                st = path.lstat()
+                rel = "/" + str(path.relative_to(root))
+                if path.is_symlink():
+                    tree[rel] = ("link", os.readlink(path))
+                elif path.is_file():
+                    tree[rel] = ("file", oct(st.st_mode), st.st_uid, st.st_gid,
+                                 hashlib.sha256(path.read_bytes()).hexdigest())
+                else:
+                    tree[rel] = ("dir", oct(st.st_mode), st.st_uid, st.st_gid)
+    return tree
+
+
+def skopeo(*args: str) -> bytes:
+    return subprocess.run(["skopeo", *args], check=True, capture_output=True).stdout
