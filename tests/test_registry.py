@@ -13,6 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from registry import (  # fixtures are imported by name
     PASSWORD,
     USERNAME,
@@ -290,3 +292,20 @@ def test_password_appears_in_no_argv_log_or_exception(
             for text in failure:
                 assert secret not in text
         assert secret not in report["pulled"] and secret not in report["image"]
+
+
+@given(user=st.text(min_size=1).filter(lambda u: ":" not in u), password=st.text())
+def test_creds_string_splits_at_the_first_colon(user: str, password: str) -> None:
+    from pybuildah.registry import _credentials
+
+    assert _credentials(f"{user}:{password}") == {"username": user, "password": password}
+    assert _credentials((user, password)) == {"username": user, "password": password}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(password=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00*"), min_size=8))
+def test_rejected_passwords_never_reach_the_message(auth_registry: Registry, password: str) -> None:
+    with pytest.raises(pybuildah.AuthenticationError) as caught:
+        pybuildah.login(auth_registry.host, USERNAME, password + "#", tls_verify=False,
+                        authfile="/nonexistent-dir/never-written.json")
+    assert password not in str(caught.value) and password not in repr(caught.value)
