@@ -309,3 +309,31 @@ def test_rejected_passwords_never_reach_the_message(auth_registry: Registry, pas
         pybuildah.login(auth_registry.host, USERNAME, password + "#", tls_verify=False,
                         authfile="/nonexistent-dir/never-written.json")
     assert password not in str(caught.value) and password not in repr(caught.value)
+
+
+def test_all_tags_and_pull_policies(store: pybuildah.Store, busybox: str, plain_registry: Registry) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.run("echo one > /which")
+        first = b.commit("localhost/tags:one")
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.run("echo two > /which")
+        second = b.commit("localhost/tags:two")
+    for image, tag in ((first, "one"), (second, "two")):
+        image.push(plain_registry.ref(f"tags:{tag}"), tls_verify=False)
+    first.remove()
+    second.remove()
+    pybuildah.pull(plain_registry.ref("tags"), store=store, tls_verify=False, all_tags=True)
+    assert store.image(plain_registry.ref("tags:one")).id == first.id
+    assert store.image(plain_registry.ref("tags:two")).id == second.id
+
+    # "missing" and "never" use the local copy without asking the (now unreachable) registry.
+    gone = f"127.0.0.1:{free_port()}/tags:one"
+    store.image(first.id).tag(gone)
+    assert pybuildah.pull(gone, store=store, policy="missing", retries=0).id == first.id
+    assert pybuildah.pull(gone, store=store, policy="never").id == first.id
+    with pytest.raises(pybuildah.RegistryError):
+        pybuildah.pull(gone, store=store, policy="always", tls_verify=False, retries=0)
+    with pytest.raises(pybuildah.ImageNotFound):
+        pybuildah.pull(f"127.0.0.1:{free_port()}/absent:1", store=store, policy="never")
+    with pytest.raises(pybuildah.InvalidArgument):
+        pybuildah.pull(gone, store=store, policy="sometimes")
