@@ -94,6 +94,7 @@ type newBuilderOptions struct {
 	TLSVerify *bool  `json:"tls_verify"`
 	CertDir   string `json:"cert_dir"`
 	AuthFile  string `json:"authfile"`
+	Creds     *credentials `json:"creds"`
 }
 
 //export PyBuildahNewBuilder
@@ -115,7 +116,10 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 			return nil, kindf("InvalidReference", "an image reference (or \"scratch\") is required")
 		}
 		sys := store.systemContext()
-		applyRegistryOptions(sys, o.TLSVerify, o.CertDir, o.AuthFile)
+		applyRegistryOptions(sys, o.TLSVerify, o.CertDir, defaultAuthFile(o.AuthFile))
+		if err := applyCredentials(sys, o.Creds); err != nil {
+			return nil, err
+		}
 		format := define.OCIv1ImageManifest
 		if o.Format == "docker" {
 			format = define.Dockerv2ImageManifest
@@ -141,7 +145,7 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 			ReportWriter:     nil,
 		})
 		if err != nil {
-			return nil, classifyImageError(o.FromImage, err)
+			return nil, redacted(classifyImageError(o.FromImage, err), credentialSecrets(o.Creds))
 		}
 		return adopt(b, store), nil
 	})
@@ -694,6 +698,7 @@ type commitOptions struct {
 	TLSVerify   *bool  `json:"tls_verify"`
 	CertDir     string `json:"cert_dir"`
 	AuthFile    string `json:"authfile"`
+	Creds       *credentials `json:"creds"`
 }
 
 type commitResult struct {
@@ -713,7 +718,10 @@ func PyBuildahCommit(args *C.char) *C.char {
 			return nil, err
 		}
 		sys := st.store.systemContext()
-		applyRegistryOptions(sys, o.TLSVerify, o.CertDir, o.AuthFile)
+		applyRegistryOptions(sys, o.TLSVerify, o.CertDir, defaultAuthFile(o.AuthFile))
+		if err := applyCredentials(sys, o.Creds); err != nil {
+			return nil, err
+		}
 		dest, err := parseDestination(st.store, sys, o.Destination)
 		if err != nil {
 			return nil, err
@@ -737,13 +745,15 @@ func PyBuildahCommit(args *C.char) *C.char {
 			t := unixTime(*o.Timestamp)
 			options.HistoryTimestamp = &t
 		}
+		report := &copyReportWriter{stream: o.Stream}
 		if o.Stream != 0 {
-			options.ReportWriter = &lineWriter{stream: o.Stream, kind: "progress"}
+			options.ReportWriter = report
 		}
 		id, ref, manifestDigest, err := st.builder.Commit(context.Background(), dest, options)
 		if err != nil {
-			return nil, err
+			return nil, redacted(err, credentialSecrets(o.Creds))
 		}
+		report.finish()
 		result := commitResult{ID: id, Digest: manifestDigest.String()}
 		if ref != nil {
 			result.Name = ref.String()

@@ -42,6 +42,10 @@ func classify(err error) *wireError {
 		out.ExitCode = ke.exitCode
 		return out
 	}
+	if kind := registryErrorKind(err); kind != "" {
+		out.Kind = kind
+		return out
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.Is(err, storage.ErrImageUnknown):

@@ -98,6 +98,11 @@ func openStore(o storeOptions) (*storeState, error) {
 		return nil, withKind("StoreError", err)
 	}
 	state := &storeState{store: store, refs: 1, sources: map[string]string{}}
+	if defaults, err := storage.DefaultStoreOptions(); err == nil && filepath.Clean(store.GraphRoot()) != filepath.Clean(defaults.GraphRoot) {
+		// containers/image keeps its blob-info cache in /var/lib/containers/cache
+		// (as root); a store elsewhere keeps its own, beside its layers.
+		state.sys.BlobInfoCacheDir = filepath.Join(store.GraphRoot(), "cache")
+	}
 	if err := state.applyConfigDefaults(); err != nil {
 		_, _ = store.Shutdown(false)
 		return nil, err

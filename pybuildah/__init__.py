@@ -10,6 +10,7 @@ from .errors import (
     BuildError,
     ContainerNotFound,
     ForkError,
+    ImageInUse,
     ImageNotFound,
     InternalError,
     InvalidArgument,
@@ -21,6 +22,8 @@ from .errors import (
     TLSError,
 )
 from .image import Image, ImageConfig
+from .progress import ProgressEvent
+from .registry import RemovalReport, load, login, logout, pull, push, remove_image
 from .store import Store, default_store, resolve
 
 __version__ = "0.1.0"
@@ -36,11 +39,14 @@ __all__ = [
     "ForkError",
     "Image",
     "ImageConfig",
+    "ImageInUse",
     "ImageNotFound",
     "InternalError",
     "InvalidArgument",
     "InvalidReference",
+    "ProgressEvent",
     "RegistryError",
+    "RemovalReport",
     "RunError",
     "RunResult",
     "SourceNotFound",
@@ -51,6 +57,12 @@ __all__ = [
     "default_store",
     "images",
     "init_reexec",
+    "load",
+    "login",
+    "logout",
+    "pull",
+    "push",
+    "remove_image",
 ]
 
 

@@ -48,6 +48,17 @@ EXPORTS = (
     "Commit",
     "InspectImage",
     "ListImages",
+    "Pull",
+    "Push",
+    "Login",
+    "Logout",
+    "TagImage",
+    "UntagImage",
+    "RemoveImage",
+    "SaveImage",
+    "LoadImage",
+    "InspectBuildInfo",
+    "SyncEnv",
 )
 
 _ffi = cffi.FFI()

@@ -13,6 +13,9 @@ from typing import Any
 from . import _ffi
 from .errors import ContainerNotFound, InvalidArgument, RunError
 from .image import Image, env_dict
+from .progress import ProgressCallback
+from .progress import handler as progress_handler
+from .registry import _credentials, sync_env
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
@@ -82,10 +85,12 @@ class Builder:
         tls_verify: bool | None = None,
         cert_dir: PathLike | None = None,
         authfile: PathLike | None = None,
+        creds: str | tuple[str, str] | None = None,
     ) -> None:
         if format not in ("oci", "docker"):
             raise InvalidArgument(f"unknown image format {format!r} (expected 'oci' or 'docker')")
         self.store = resolve(store)
+        sync_env()
         info = _ffi.call(
             "NewBuilder",
             store=self.store.handle,
@@ -97,6 +102,7 @@ class Builder:
             tls_verify=tls_verify,
             cert_dir=str(cert_dir or ""),
             authfile=str(authfile or ""),
+            creds=_credentials(creds),
         )
         self._adopt(info)
 
@@ -327,23 +333,21 @@ class Builder:
         squash: bool = False,
         compression: str | None = None,
         timestamp: int | None = None,
-        progress: Callable[[Any], None] | None = None,
+        progress: ProgressCallback | None = None,
         tls_verify: bool | None = None,
         cert_dir: PathLike | None = None,
         authfile: PathLike | None = None,
+        creds: str | tuple[str, str] | None = None,
     ) -> Image:
         """Commit the container as an image and return it.
 
         dest is an image name ("hello:1.0.0") stored in this Builder's store,
         or a transport reference: oci-archive:/x.tar, oci:/dir:tag,
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
+        progress receives a ProgressEvent when each blob starts and ends.
         """
-
-        def on_event(kind: str, payload: Any) -> None:
-            if progress is not None:
-                progress(payload)
-
-        with _ffi.events(on_event if progress else None) as stream:
+        sync_env()
+        with _ffi.events(progress_handler(progress)) as stream:
             result = _ffi.call(
                 "Commit",
                 builder=self.handle,
@@ -356,11 +360,12 @@ class Builder:
                 tls_verify=tls_verify,
                 cert_dir=str(cert_dir or ""),
                 authfile=str(authfile or ""),
+                creds=_credentials(creds),
             )
-        ref = result["id"]
         if dest and _is_external(dest):
-            ref = dest
-        return self.store.image(ref)
+            return self.store.image(dest, tls_verify=tls_verify is not False, cert_dir=cert_dir, authfile=authfile,
+                                    creds=creds)
+        return self.store.image(result["id"])
 
     def delete(self) -> None:
         """Delete the working container (idempotent)."""

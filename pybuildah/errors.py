@@ -67,6 +67,10 @@ class TLSError(RegistryError):
     """The TLS connection to a registry could not be verified."""
 
 
+class ImageInUse(BuildahError):
+    """The image cannot be removed: containers use it, or it has several names and was named by ID."""
+
+
 def from_wire(error: dict[str, Any]) -> BuildahError:
     """Build the exception that an error envelope from Go describes."""
     cls = globals().get(str(error.get("kind")), BuildahError)

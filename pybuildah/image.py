@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from . import _ffi
+from .progress import ProgressCallback, handler
 from .store import Store
+
+PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class Image:
     _raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def _from_info(cls, store: Store, info: dict[str, Any]) -> Image:
+    def _from_info(cls, store: Store, info: dict[str, Any], reference: str | None = None) -> Image:
+        if reference:
+            info = {**info, "reference": reference}
         return cls(
             store=store,
             id=info["id"],
@@ -91,16 +97,79 @@ class Image:
         return self.config.labels
 
     @property
+    def digests(self) -> list[str]:
+        """Every manifest digest the store knows for this image (local, pushed and pulled ones)."""
+        return list(self._raw.get("digests") or ([self.digest] if self.digest else []))
+
+    @property
     def short_id(self) -> str:
         return self.id[:12]
 
+    @property
+    def reference(self) -> str:
+        """How to name this image in calls: a transport reference for external images, else the ID."""
+        return str(self._raw.get("reference") or self.id)
+
     def inspect(self) -> dict[str, Any]:
-        """The full inspection record: manifest, OCI config and store details."""
-        return dict(self._raw)
+        """The full record, with the top-level keys that `buildah inspect --type image` prints."""
+        info: dict[str, Any] = _ffi.call("InspectBuildInfo", store=self.store.handle, ref=self.reference,
+                                         **self._raw.get("access", {}))
+        return info
 
     def reload(self) -> Image:
-        """Read the image again from the store."""
+        """Read the image again from the store (or from its transport)."""
+        if "reference" in self._raw:
+            return self.store.image(self.reference, **_access_kwargs(self._raw.get("access", {})))
         return Image._from_info(self.store, _ffi.call("InspectImage", store=self.store.handle, ref=self.id))
+
+    # Life cycle ------------------------------------------------------------------
+
+    def tag(self, name: str) -> None:
+        """Add a name ("app:1.0" becomes localhost/app:1.0); names is updated."""
+        names = _ffi.call("TagImage", store=self.store.handle, ref=self.id, names=[name])
+        object.__setattr__(self, "names", list(names or []))
+
+    def untag(self, name: str) -> None:
+        """Remove one name; the image stays.  Raises ImageNotFound if it has no such name."""
+        names = _ffi.call("UntagImage", store=self.store.handle, ref=self.id, names=[name])
+        object.__setattr__(self, "names", list(names or []))
+
+    def remove(self, force: bool = False) -> None:
+        """Remove the image from its store.
+
+        An image with several names, or one that working containers use,
+        raises ImageInUse unless force (which also deletes those containers).
+        """
+        _ffi.call("RemoveImage", store=self.store.handle, ref=self.id, force=force)
+
+    def save(self, path: PathLike, format: str = "oci-archive",
+             progress: ProgressCallback | None = None) -> None:
+        """Write the image to path: "oci-archive" or "docker-archive" (a tar file), "oci" or "dir" (a directory)."""
+        ref = self.names[0] if self.names else self.id
+        with _ffi.events(handler(progress)) as stream:
+            _ffi.call("SaveImage", store=self.store.handle, ref=ref, path=_abspath(path),
+                      format=format, stream=stream)
+
+    def push(
+        self,
+        dest: str,
+        *,
+        tls_verify: bool = True,
+        cert_dir: PathLike | None = None,
+        authfile: PathLike | None = None,
+        creds: str | tuple[str, str] | None = None,
+        format: str | None = None,
+        compression: str | None = None,
+        compression_level: int | None = None,
+        progress: ProgressCallback | None = None,
+        retries: int | None = None,
+    ) -> str:
+        """Push to a registry (or any transport) and return the pushed manifest digest; see pybuildah.push."""
+        from .registry import push
+
+        return push(self.id, dest, store=self.store, tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile,
+                    creds=creds, format=format, compression=compression, compression_level=compression_level,
+                    progress=progress, retries=retries)
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -109,3 +178,16 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
     return datetime.fromisoformat(text)
+
+
+def _abspath(path: PathLike) -> str:
+    return os.path.abspath(os.fspath(path))
+
+
+def _access_kwargs(access: dict[str, Any]) -> dict[str, Any]:
+    """Turn stored registry options back into keyword arguments of Store.image."""
+    return {
+        "tls_verify": access.get("tls_verify") is not False,
+        "cert_dir": access.get("cert_dir") or None,
+        "authfile": access.get("authfile") or None,
+    }

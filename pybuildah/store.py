@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
+# Transports whose references name images outside the store.
+_TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir", "docker")
+
 
 class Store:
     """An open containers/storage store.
@@ -71,11 +74,24 @@ class Store:
         state = "open" if self._finalizer.alive else "closed"
         return f"<pybuildah.Store {state} root={str(self.root)!r} driver={self.driver!r}>"
 
-    def image(self, ref: str) -> Image:
-        """Look an image up by ID, name or transport reference; raises ImageNotFound."""
-        from .image import Image
+    def image(self, ref: str, *, tls_verify: bool = True, cert_dir: PathLike | None = None,
+              authfile: PathLike | None = None, creds: str | tuple[str, str] | None = None) -> Image:
+        """Look an image up by ID, name or transport reference; raises ImageNotFound.
 
-        return Image._from_info(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
+        A docker:// reference is inspected in its registry, with the given
+        TLS and credential options (see pybuildah.pull).
+        """
+        from .image import Image
+        from .registry import registry_options, sync_env
+
+        external = ":" in ref.split("/", 1)[0] and ref.split(":", 1)[0] in _TRANSPORTS
+        if not external:
+            return Image._from_info(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
+        options = registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds)
+        sync_env()
+        info = _ffi.call("InspectImage", store=self.handle, ref=ref, **options)
+        access = {key: options[key] for key in ("tls_verify", "cert_dir", "authfile")}  # never the credentials
+        return Image._from_info(self, {**info, "access": access}, reference=ref)
 
     def images(self) -> list[Image]:
         """All images in the store."""
