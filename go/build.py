@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Build pybuildah's native parts: the c-shared library and the re-exec helper.
 
-Both come from the one Go package in this directory.  The only change to
-upstream code is one file of go.podman.io/storage (pkg/reexec/command_linux.go),
-replaced with overlay/reexec_self_linux.go so that re-exec'd subroutines run
-the helper instead of /proc/self/exe (the Python interpreter).
+Both come from the one Go package in this directory.  Upstream code changes
+in two ways, both applied to copies of the pinned modules, never to the
+module cache and never committed as copies:
+
+- OVERLAYS replace whole files with ours (go build -overlay).  The one today
+  is storage's pkg/reexec/command_linux.go, so that re-exec'd subroutines run
+  the helper instead of /proc/self/exe (the Python interpreter).
+- PATCHES are small upstream fixes, as unified diffs in patches/.
 
 The go command refuses overlays of files inside the module cache, so the
-build copies the pinned storage module out of the cache into a scratch
-directory and points a temporary go.mod (``-modfile``) at that copy.  The
+build copies each changed module out of the cache into go/.build/ and points
+a temporary go.mod (``-modfile``) at the copies with ``replace`` lines.  The
 committed go.mod and go.sum are never edited.
 
 Usage: python go/build.py OUTPUT_DIR [--go GO]      (or: --vet)
@@ -17,6 +21,7 @@ Usage: python go/build.py OUTPUT_DIR [--go GO]      (or: --vet)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -27,7 +32,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TAGS = "containers_image_openpgp exclude_graphdriver_btrfs"
-REEXEC_FILE = "pkg/reexec/command_linux.go"
+# Upstream files replaced whole at build time (go build -overlay) ...
+OVERLAYS = {"go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"}}
+# ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
+PATCHES = {"go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch"]}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 MIN_GO = (1, 25, 9)
@@ -85,32 +93,68 @@ def go_env(go: str) -> dict[str, str]:
     return env
 
 
+def module_info(go: str, module: str) -> tuple[Path, str]:
+    """The module cache directory and version of a dependency."""
+    out = subprocess.run(
+        [go, "list", "-m", "-f", "{{.Dir}} {{.Version}}", module],
+        cwd=HERE, env=go_env(go), check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return Path(out[0]), out[1]
+
+
+def apply_patch(root: Path, patch: Path) -> None:
+    """Apply a unified diff whose hunks must each match exactly once (fails loudly otherwise)."""
+    target: Path | None = None
+    hunks: list[tuple[list[str], list[str]]] = []
+    for line in patch.read_text().splitlines():
+        if line.startswith("+++ "):
+            target = root / line[4:].split("\t")[0].removeprefix("b/")
+        elif line.startswith("@@"):
+            hunks.append(([], []))
+        elif hunks and line[:1] in (" ", "-", "+", ""):
+            old, new = hunks[-1]
+            if line[:1] != "+":
+                old.append(line[1:])
+            if line[:1] != "-":
+                new.append(line[1:])
+    if target is None or not hunks:
+        raise SystemExit(f"pybuildah: {patch} is not a unified diff")
+    text = target.read_text()
+    for old, new in hunks:
+        before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
+        if text.count(before) != 1:
+            raise SystemExit(f"pybuildah: {patch.name} does not apply to {target} (upstream changed?)")
+        text = text.replace(before, after)
+    target.write_text(text)
+
+
 def prepare(go: str, scratch: Path) -> list[str]:
-    """Download modules, copy storage out of the cache and return the go flags."""
-    env = go_env(go)
-    subprocess.run([go, "mod", "download"], cwd=HERE, env=env, check=True)
-    storage_dir = subprocess.run(
-        [go, "list", "-m", "-f", "{{.Dir}}", "go.podman.io/storage"],
-        cwd=HERE, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    version = subprocess.run(
-        [go, "list", "-m", "-f", "{{.Version}}", "go.podman.io/storage"],
-        cwd=HERE, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    copy = scratch / f"storage@{version}"
-    if not (copy / "go.mod").exists():
-        if copy.exists():
-            shutil.rmtree(copy)
-        shutil.copytree(storage_dir, copy)
-        for path in copy.rglob("*"):
-            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    """Download modules, copy the changed ones out of the cache and return the go flags."""
+    subprocess.run([go, "mod", "download"], cwd=HERE, env=go_env(go), check=True)
+    replaces, overlay = [], {}
+    for module in sorted({*OVERLAYS, *PATCHES}):
+        source, version = module_info(go, module)
+        patches = [HERE / p for p in PATCHES.get(module, [])]
+        stamp = hashlib.sha256(b"".join(p.read_bytes() for p in patches)).hexdigest()
+        copy = scratch / f"{module.replace('/', '_')}@{version}"
+        if not (copy / ".pybuildah-stamp").exists() or (copy / ".pybuildah-stamp").read_text() != stamp:
+            if copy.exists():
+                shutil.rmtree(copy)
+            shutil.copytree(source, copy)
+            for path in copy.rglob("*"):
+                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+            for patch in patches:
+                apply_patch(copy, patch)
+            (copy / ".pybuildah-stamp").write_text(stamp)
+        replaces.append(f"replace {module} => {copy}\n")
+        for upstream_file, ours in OVERLAYS.get(module, {}).items():
+            overlay[str(copy / upstream_file)] = str(HERE / ours)
     modfile = scratch / "go.mod"
-    text = (HERE / "go.mod").read_text()
-    modfile.write_text(text + f"\nreplace go.podman.io/storage => {copy}\n")
+    modfile.write_text((HERE / "go.mod").read_text() + "\n" + "".join(replaces))
     shutil.copyfile(HERE / "go.sum", scratch / "go.sum")
-    overlay = scratch / "overlay.json"
-    overlay.write_text(json.dumps({"Replace": {str(copy / REEXEC_FILE): str(HERE / "overlay" / "reexec_self_linux.go")}}))
-    return [f"-modfile={modfile}", f"-overlay={overlay}", "-tags", TAGS]
+    overlay_file = scratch / "overlay.json"
+    overlay_file.write_text(json.dumps({"Replace": overlay}))
+    return [f"-modfile={modfile}", f"-overlay={overlay_file}", "-tags", TAGS]
 
 
 def build(out_dir: Path, go: str | None = None, scratch: Path | None = None) -> None:
