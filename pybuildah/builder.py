@@ -281,7 +281,14 @@ class Builder:
         A string runs through /bin/sh -c.  With check (the default) a non-zero
         exit raises RunError.  log, if given, receives each output line live.
         """
-        argv = ["/bin/sh", "-c", command] if isinstance(command, str) else _strings(command, "command")
+        if isinstance(command, str):
+            if not command.strip():
+                raise InvalidArgument("no command given")
+            argv = ["/bin/sh", "-c", command]
+        else:
+            argv = _strings(command, "command")
+            if not argv:
+                raise InvalidArgument("no command given")
 
         def on_event(kind: str, line: Any) -> None:
             if log is not None and kind in ("stdout", "stderr"):

@@ -52,3 +52,22 @@ def store(tmp_path: Path, base_store_root: Path) -> Iterator[pybuildah.Store]:
 def busybox(store: pybuildah.Store) -> str:
     """The reference of the busybox base image, visible in ``store``."""
     return "localhost/busybox:latest"
+
+
+EXPORT_BASES = """
+import sys, pybuildah
+with pybuildah.Store(root=sys.argv[1], driver="vfs", additional_image_stores=[sys.argv[2]]) as store:
+    with pybuildah.Builder("localhost/busybox:latest", store=store) as b:
+        b.commit("oci-archive:" + sys.argv[3])
+        b.commit("oci:" + sys.argv[4] + ":latest")
+"""
+
+
+@pytest.fixture(scope="session")
+def busybox_exports(tmp_path_factory: pytest.TempPathFactory, base_store_root: Path) -> dict[str, Path]:
+    """The busybox base image as an oci-archive and as an oci layout (made in another process)."""
+    out = tmp_path_factory.mktemp("base-exports")
+    paths = {"oci-archive": out / "busybox.tar", "oci": out / "busybox-layout"}
+    subprocess.run([sys.executable, "-c", EXPORT_BASES, str(out / "scratch-store"), str(base_store_root),
+                    str(paths["oci-archive"]), str(paths["oci"])], check=True)
+    return paths
