@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _ffi
-from .errors import ContainerNotFound, InvalidArgument, RunError
+from .errors import ContainerNotFound, InvalidArgument, InvalidReference, RunError
 from .image import Image, env_dict
 from .store import Store, resolve
 
@@ -346,6 +346,9 @@ class Builder:
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         """
 
+        if dest:
+            _check_destination(dest)
+
         def on_event(kind: str, payload: Any) -> None:
             if progress is not None:
                 progress(payload)
@@ -391,6 +394,16 @@ def _strings(values: Sequence[str] | str, what: str) -> list[str]:
 
 def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
+
+
+_FILE_TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir")
+
+
+def _check_destination(reference: str) -> None:
+    """Refuse file transports without a path: Buildah would write to the current directory."""
+    transport, sep, rest = reference.partition(":")
+    if sep and transport in _FILE_TRANSPORTS and not rest.split(":", 1)[0].strip():
+        raise InvalidReference(f"{reference!r}: the {transport} transport needs a path, e.g. {transport}:/tmp/image")
 
 
 def _is_external(reference: str) -> bool:

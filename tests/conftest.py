@@ -56,7 +56,7 @@ def busybox(store: pybuildah.Store) -> str:
 
 EXPORT_BASES = """
 import sys, pybuildah
-with pybuildah.Store(root=sys.argv[1], driver="vfs", additional_image_stores=[sys.argv[2]]) as store:
+with pybuildah.Store(root=sys.argv[1], driver="overlay", additional_image_stores=[sys.argv[2]]) as store:
     with pybuildah.Builder("localhost/busybox:latest", store=store) as b:
         b.commit("oci-archive:" + sys.argv[3])
         b.commit("oci:" + sys.argv[4] + ":latest")
