@@ -38,6 +38,24 @@ func (r builderRef) state() (*builderState, error) {
 	return handleValue[builderState](r.Builder, "builder")
 }
 
+// explain turns an error from an operation on s into ContainerNotFound when
+// the working container was removed behind this handle's back (by another
+// handle, another process or `buildah rm`), so users see why.
+func (s *builderState) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *kindError
+	if errors.As(err, &ke) {
+		return err
+	}
+	if _, lookupErr := s.store.store.Container(s.builder.ContainerID); lookupErr != nil &&
+		(errors.Is(lookupErr, storage.ErrContainerUnknown) || errors.Is(lookupErr, storage.ErrNotAContainer)) {
+		return kindf("ContainerNotFound", "working container %q no longer exists", s.builder.Container)
+	}
+	return err
+}
+
 // containerInfo describes a working container to Python.
 type containerInfo struct {
 	Handle    uint64 `json:"handle,omitempty"`
@@ -145,6 +163,9 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 			ReportWriter:     nil,
 		})
 		if err != nil {
+			if errors.Is(err, storage.ErrDuplicateName) {
+				return nil, withKind("InvalidArgument", err)
+			}
 			return nil, redacted(classifyImageError(o.FromImage, err), credentialSecrets(o.Creds))
 		}
 		return adopt(b, store), nil
@@ -301,15 +322,28 @@ func PyBuildahAdd(args *C.char) *C.char {
 			}
 			options.IDMappingOptions = &from.builder.IDMappingOptions
 		case o.FromImage != "":
+			// A short-lived working container on the image: unlike
+			// MountImage it also works for images whose layers live in
+			// a read-only additional image store.
 			img, err := resolveLocalImage(st.store, o.FromImage)
 			if err != nil {
 				return nil, err
 			}
-			root, err = st.store.store.MountImage(img.ID, nil, "")
+			tmp, err := buildah.NewBuilder(context.Background(), st.store.store, buildah.BuilderOptions{
+				FromImage:     img.ID,
+				PullPolicy:    define.PullNever,
+				Isolation:     define.IsolationChroot,
+				SystemContext: st.store.systemContext(),
+			})
+			if err != nil {
+				return nil, classifyImageError(o.FromImage, err)
+			}
+			defer func() { _ = tmp.Unmount(); _ = tmp.Delete() }()
+			root, err = tmp.Mount(tmp.MountLabel)
 			if err != nil {
 				return nil, err
 			}
-			defer func() { _, _ = st.store.store.UnmountImage(img.ID, false) }()
+			options.IDMappingOptions = &tmp.IDMappingOptions
 		default:
 			for _, src := range sources {
 				if isURL(src) {
@@ -330,9 +364,9 @@ func PyBuildahAdd(args *C.char) *C.char {
 		}
 		st.builder.ContentDigester.Restart()
 		if err := st.builder.Add(o.Destination, o.Extract, options, sources...); err != nil {
-			return nil, classifyAddError(err, o.Chown)
+			return nil, st.explain(classifyAddError(err, o.Chown))
 		}
-		return nil, st.builder.Save()
+		return nil, st.explain(st.builder.Save())
 	})
 }
 
@@ -485,7 +519,7 @@ func PyBuildahConfigure(args *C.char) *C.char {
 		if err := applyConfig(st.builder, c); err != nil {
 			return nil, err
 		}
-		return nil, st.builder.Save()
+		return nil, st.explain(st.builder.Save())
 	})
 }
 
@@ -503,7 +537,7 @@ func PyBuildahSetCmd(args *C.char) *C.char {
 			return nil, err
 		}
 		st.builder.SetCmd(o.Cmd)
-		return nil, st.builder.Save()
+		return nil, st.explain(st.builder.Save())
 	})
 }
 
@@ -594,7 +628,11 @@ func PyBuildahRun(args *C.char) *C.char {
 			return result, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("running %q: %w", o.Command, err)
+			err = fmt.Errorf("running %q: %w", o.Command, err)
+			if o.User != "" && strings.Contains(err.Error(), "determining run ") {
+				return nil, withKind("InvalidArgument", err)
+			}
+			return nil, st.explain(err)
 		}
 		return result, nil
 	})
@@ -647,10 +685,10 @@ func PyBuildahMount(args *C.char) *C.char {
 		}
 		path, err := st.builder.Mount(st.builder.MountLabel)
 		if err != nil {
-			return nil, err
+			return nil, st.explain(err)
 		}
 		st.mounted = true
-		return path, st.builder.Save()
+		return path, nil
 	})
 }
 
@@ -662,10 +700,7 @@ func PyBuildahUnmount(args *C.char) *C.char {
 			return nil, err
 		}
 		st.mounted = false
-		if err := st.builder.Unmount(); err != nil {
-			return nil, err
-		}
-		return nil, st.builder.Save()
+		return nil, st.explain(st.builder.Unmount())
 	})
 }
 
@@ -680,7 +715,7 @@ func PyBuildahDeleteBuilder(args *C.char) *C.char {
 			_ = st.builder.Unmount()
 			st.mounted = false
 		}
-		if err := st.builder.Delete(); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
+		if err := st.builder.Delete(); err != nil && !errors.Is(err, storage.ErrContainerUnknown) && !errors.Is(err, storage.ErrNotAContainer) {
 			return nil, err
 		}
 		return nil, nil
@@ -751,7 +786,7 @@ func PyBuildahCommit(args *C.char) *C.char {
 		}
 		id, ref, manifestDigest, err := st.builder.Commit(context.Background(), dest, options)
 		if err != nil {
-			return nil, redacted(err, credentialSecrets(o.Creds))
+			return nil, redacted(st.explain(err), credentialSecrets(o.Creds))
 		}
 		report.finish()
 		result := commitResult{ID: id, Digest: manifestDigest.String()}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _ffi
-from .errors import ContainerNotFound, InvalidArgument, RunError
+from .errors import ContainerNotFound, InvalidArgument, InvalidReference, RunError
 from .image import Image, env_dict
 from .progress import ProgressCallback
 from .progress import handler as progress_handler
@@ -287,7 +287,14 @@ class Builder:
         A string runs through /bin/sh -c.  With check (the default) a non-zero
         exit raises RunError.  log, if given, receives each output line live.
         """
-        argv = ["/bin/sh", "-c", command] if isinstance(command, str) else _strings(command, "command")
+        if isinstance(command, str):
+            if not command.strip():
+                raise InvalidArgument("no command given")
+            argv = ["/bin/sh", "-c", command]
+        else:
+            argv = _strings(command, "command")
+            if not argv:
+                raise InvalidArgument("no command given")
 
         def on_event(kind: str, line: Any) -> None:
             if log is not None and kind in ("stdout", "stderr"):
@@ -346,6 +353,8 @@ class Builder:
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         progress receives a ProgressEvent when each blob starts and ends.
         """
+        if dest:
+            _check_destination(dest)
         sync_env()
         with _ffi.events(progress_handler(progress)) as stream:
             result = _ffi.call(
@@ -389,6 +398,16 @@ def _strings(values: Sequence[str] | str, what: str) -> list[str]:
 
 def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
+
+
+_FILE_TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir")
+
+
+def _check_destination(reference: str) -> None:
+    """Refuse file transports without a path: Buildah would write to the current directory."""
+    transport, sep, rest = reference.partition(":")
+    if sep and transport in _FILE_TRANSPORTS and not rest.split(":", 1)[0].strip():
+        raise InvalidReference(f"{reference!r}: the {transport} transport needs a path, e.g. {transport}:/tmp/image")
 
 
 def _is_external(reference: str) -> bool:

@@ -23,6 +23,22 @@ with pybuildah.Store(root=sys.argv[1], driver="overlay") as store:
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def unmount_leftovers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """At the end of the session, unmount what storage left mounted under the temp dirs.
+
+    The overlay driver bind-mounts its home as a private mount point, and a store that
+    another store used as an additional image store is not unmounted by either, which
+    would leave pytest unable to delete old temp dirs.
+    """
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    with open("/proc/self/mounts") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(base + "/")]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", point], check=False)
+
+
 @pytest.fixture(scope="session")
 def base_store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the base images, made once per session in another process.
@@ -52,3 +68,22 @@ def store(tmp_path: Path, base_store_root: Path) -> Iterator[pybuildah.Store]:
 def busybox(store: pybuildah.Store) -> str:
     """The reference of the busybox base image, visible in ``store``."""
     return "localhost/busybox:latest"
+
+
+EXPORT_BASES = """
+import sys, pybuildah
+with pybuildah.Store(root=sys.argv[1], driver="overlay", additional_image_stores=[sys.argv[2]]) as store:
+    with pybuildah.Builder("localhost/busybox:latest", store=store) as b:
+        b.commit("oci-archive:" + sys.argv[3])
+        b.commit("oci:" + sys.argv[4] + ":latest")
+"""
+
+
+@pytest.fixture(scope="session")
+def busybox_exports(tmp_path_factory: pytest.TempPathFactory, base_store_root: Path) -> dict[str, Path]:
+    """The busybox base image as an oci-archive and as an oci layout (made in another process)."""
+    out = tmp_path_factory.mktemp("base-exports")
+    paths = {"oci-archive": out / "busybox.tar", "oci": out / "busybox-layout"}
+    subprocess.run([sys.executable, "-c", EXPORT_BASES, str(out / "scratch-store"), str(base_store_root),
+                    str(paths["oci-archive"]), str(paths["oci"])], check=True)
+    return paths

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Step-by-step build: pybuildah in one process against Debian's buildah CLI, one call per step.
+
+Both sides start from the same local busybox image, then do 20 COPYs of small
+files (one call each), 40 config calls, one RUN and a commit, with the same
+storage driver, each in its own temporary store.  The pybuildah side runs in a
+fresh Python process, so the Go runtime's start-up is part of its total.
+
+Usage: python bench/bench_steps.py [--rounds N] [--driver overlay|vfs] [--buildah /usr/bin/buildah]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIES = 20
+CONFIGS = 40
+
+# 40 config changes: (pybuildah method, args, buildah config flag)
+CONFIG_STEPS: list[tuple[str, tuple[str, ...], list[str]]] = (
+    [("set_env", (f"BENCH_ENV_{i}", f"value{i}"), ["--env", f"BENCH_ENV_{i}=value{i}"]) for i in range(12)]
+    + [("set_label", (f"org.example.l{i}", f"v{i}"), ["--label", f"org.example.l{i}=v{i}"]) for i in range(12)]
+    + [("set_annotation", (f"org.example.a{i}", f"v{i}"), ["--annotation", f"org.example.a{i}=v{i}"])
+       for i in range(8)]
+    + [("set_port", (f"{8000 + i}/tcp",), ["--port", f"{8000 + i}/tcp"]) for i in range(4)]
+    + [("set_workdir", ("/files",), ["--workingdir", "/files"]),
+       ("set_user", ("0",), ["--user", "0"]),
+       ("set_entrypoint", ('["/bin/sh", "-c"]',), ["--entrypoint", '["/bin/sh", "-c"]']),
+       ("set_cmd", ('["ls /files"]',), ["--cmd", '["ls /files"]'])]
+)
+assert len(CONFIG_STEPS) == CONFIGS
+RUN_SCRIPT = "ls /files | wc -l > /count && cat /count"
+
+PYBUILDAH_SIDE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import pybuildah
+store_root, files_dir, base, driver = sys.argv[1:5]
+steps = json.loads(sys.argv[5])
+copies, run_script = int(sys.argv[6]), sys.argv[7]
+times = {"copy": [], "config": []}
+with pybuildah.Store(root=store_root, driver=driver) as store:
+    t = time.perf_counter()
+    b = pybuildah.Builder(base, store=store)
+    times["from"] = time.perf_counter() - t
+    for i in range(copies):
+        t = time.perf_counter()
+        b.copy(f"{files_dir}/file{i}.txt", "/files/")
+        times["copy"].append(time.perf_counter() - t)
+    for method, args in steps:
+        if method in ("set_entrypoint", "set_cmd"):
+            args = [json.loads(args[0])]
+        t = time.perf_counter()
+        getattr(b, method)(*args)
+        times["config"].append(time.perf_counter() - t)
+    t = time.perf_counter()
+    out = b.run(["/bin/sh", "-c", run_script]).stdout.strip()
+    times["run"] = time.perf_counter() - t
+    assert out == str(copies), out
+    t = time.perf_counter()
+    image = b.commit("localhost/bench:1")
+    times["commit"] = time.perf_counter() - t
+    b.delete()
+    assert image.config.env["BENCH_ENV_11"] == "value11"
+times["total"] = time.perf_counter() - t0
+print(json.dumps(times))
+"""
+
+
+def make_base(work: Path) -> Path:
+    """Make the busybox base image once and save it as an oci-archive both sides load."""
+    archive = work / "busybox.tar"
+    script = (
+        "import sys, pybuildah\n"
+        "from pybuildah import bases\n"
+        "with pybuildah.Store(root=sys.argv[1], driver='vfs') as s:\n"
+        "    img = bases.busybox(s)\n"
+        "    with pybuildah.Builder(img.id, store=s) as b:\n"
+        "        b.commit('oci-archive:' + sys.argv[2])\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(work / "base-store"), str(archive)],
+                   check=True, env=_py_env())
+    shutil.rmtree(work / "base-store", ignore_errors=True)
+    return archive
+
+
+def _py_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def load_base(archive: Path, root: Path, driver: str) -> None:
+    """Put the base image into a fresh store as localhost/busybox:latest (not timed)."""
+    script = (
+        "import sys, pybuildah\n"
+        "with pybuildah.Store(root=sys.argv[1], driver=sys.argv[3]) as s:\n"
+        "    with pybuildah.Builder('oci-archive:' + sys.argv[2], store=s) as b:\n"
+        "        b.commit('localhost/busybox:latest')\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(root), str(archive), driver], check=True, env=_py_env())
+
+
+def make_files(work: Path) -> Path:
+    files = work / "files"
+    files.mkdir(exist_ok=True)
+    for i in range(COPIES):
+        (files / f"file{i}.txt").write_text(f"small file {i}\n" * (i + 1))
+    return files
+
+
+def pybuildah_round(work: Path, files: Path, archive: Path, driver: str) -> dict[str, Any]:
+    root = work / "py-store"
+    load_base(archive, root, driver)
+    steps = [(method, args) for method, args, _ in CONFIG_STEPS]
+    out = subprocess.run(
+        [sys.executable, "-c", PYBUILDAH_SIDE, str(root), str(files), "localhost/busybox:latest", driver,
+         json.dumps(steps), str(COPIES), RUN_SCRIPT],
+        check=True, capture_output=True, text=True, env=_py_env(),
+    ).stdout
+    shutil.rmtree(root, ignore_errors=True)
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def cli_script(buildah: str, root: Path, files: Path, driver: str) -> str:
+    """A shell script calling the CLI once per step, timing each with $EPOCHREALTIME."""
+    b = f"{shlex.quote(buildah)} --root {shlex.quote(str(root))} --runroot {shlex.quote(str(root / 'runroot'))}" \
+        f" --storage-driver {driver}"
+    lines = [
+        "set -euo pipefail",
+        f"B=({b})",
+        'step() { local kind=$1; shift; local t=$EPOCHREALTIME; "$@" >/dev/null 2>>"$STEPLOG"; '
+        'echo "$kind $t $EPOCHREALTIME" >&3; }',
+        "t0=$EPOCHREALTIME",
+        's=$EPOCHREALTIME; ctr=$("${B[@]}" from --isolation chroot localhost/busybox:latest); '
+        'echo "from $s $EPOCHREALTIME" >&3',
+    ]
+    for i in range(COPIES):
+        lines.append(f'step copy "${{B[@]}}" copy "$ctr" {shlex.quote(str(files / f"file{i}.txt"))} /files/')
+    for _, _, flags in CONFIG_STEPS:
+        lines.append('step config "${B[@]}" config ' + " ".join(map(shlex.quote, flags)) + ' "$ctr"')
+    lines.append(f'step run "${{B[@]}}" run --isolation chroot "$ctr" -- /bin/sh -c {shlex.quote(RUN_SCRIPT)}')
+    lines.append('step commit "${B[@]}" commit -q "$ctr" localhost/bench:1')
+    lines.append('step rm "${B[@]}" rm "$ctr"')
+    lines.append('echo "total $t0 $EPOCHREALTIME" >&3')
+    return "\n".join(lines) + "\n"
+
+
+def cli_round(work: Path, files: Path, archive: Path, driver: str, buildah: str) -> dict[str, Any]:
+    root = work / "cli-store"
+    B = [buildah, "--root", str(root), "--runroot", str(root / "runroot"), "--storage-driver", driver]
+    image_id = subprocess.run([*B, "pull", "-q", f"oci-archive:{archive}"], check=True, capture_output=True,
+                              text=True).stdout.strip().splitlines()[-1]
+    subprocess.run([*B, "tag", image_id, "localhost/busybox:latest"], check=True)
+    script = work / "steps.sh"
+    script.write_text(cli_script(buildah, root, files, driver))
+    timing = work / "timing.txt"
+    subprocess.run(["bash", "-c", 'exec 3>"$1"; STEPLOG="$3"; . "$2"', "bench", str(timing), str(script),
+                    str(work / "cli-stderr.log")], check=True)
+    times: dict[str, Any] = {"copy": [], "config": []}
+    for line in timing.read_text().splitlines():
+        kind, start, end = line.split()
+        seconds = float(end) - float(start)
+        if kind in ("copy", "config"):
+            times[kind].append(seconds)
+        else:
+            times[kind] = seconds
+    # pybuildah's total includes deleting the container; so does the CLI's ("rm").
+    subprocess.run([*B, "rmi", "-a", "-f"], capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return times
+
+
+def import_cost() -> tuple[float, float, float]:
+    """Seconds for `import pybuildah`, RSS (MB) after it, RSS after the Go runtime started."""
+    probe = (
+        "import time, json\n"
+        "t = time.perf_counter()\n"
+        "import pybuildah\n"
+        "dt = time.perf_counter() - t\n"
+        "def rss():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmRSS:'):\n"
+        "            return int(line.split()[1]) / 1024\n"
+        "a = rss()\n"
+        "pybuildah.init_reexec()\n"
+        "print(json.dumps([dt, a, rss()]))\n"
+    )
+    samples = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", probe], check=True,
+                             capture_output=True, text=True, env=_py_env()).stdout
+        samples.append(json.loads(out))
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
+            statistics.median(s[2] for s in samples))
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+    return {
+        "copy": med([statistics.mean(r["copy"]) for r in rounds]),
+        "config": med([statistics.mean(r["config"]) for r in rounds]),
+        "from": med([r["from"] for r in rounds]),
+        "run": med([r["run"] for r in rounds]),
+        "commit": med([r["commit"] for r in rounds]),
+        "total": med([r["total"] for r in rounds]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--driver", default="overlay", choices=["overlay", "vfs"])
+    parser.add_argument("--buildah", default="/usr/bin/buildah")
+    args = parser.parse_args()
+    if not Path(args.buildah).exists():
+        sys.exit(f"{args.buildah} not found: install Debian's buildah")
+    with tempfile.TemporaryDirectory(prefix="pybuildah-bench-") as tmp:
+        work = Path(tmp)
+        archive = make_base(work)
+        files = make_files(work)
+        py_rounds, cli_rounds = [], []
+        for _ in range(args.rounds):
+            py_rounds.append(pybuildah_round(work, files, archive, args.driver))
+            cli_rounds.append(cli_round(work, files, archive, args.driver, args.buildah))
+    py, cli = summarize(py_rounds), summarize(cli_rounds)
+    import_s, rss_import, rss_loaded = import_cost()
+    cli_version = subprocess.run([args.buildah, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"step-by-step build, driver={args.driver}, {args.rounds} rounds (medians); peer: {cli_version}")
+    print(f"{'step':<22}{'pybuildah':>12}{'buildah CLI':>14}{'ratio':>9}")
+    rows = [("from (new container)", "from"), ("per COPY", "copy"), ("per config call", "config"),
+            ("RUN", "run"), ("commit", "commit"), ("whole build", "total")]
+    for label, key in rows:
+        ratio = cli[key] / py[key] if py[key] else float("inf")
+        print(f"{label:<22}{py[key] * 1000:>10.1f}ms{cli[key] * 1000:>12.1f}ms{ratio:>8.1f}x")
+    overall = cli["total"] / py["total"]
+    print(f"overall: pybuildah is {overall:.1f}x faster (target >= 5x); per COPY {py['copy'] * 1000:.1f} ms"
+          f" (target <= 25 ms)")
+    print(f"import pybuildah: {import_s * 1000:.1f} ms (target <= 100 ms); RSS after import {rss_import:.1f} MB"
+          f" (target <= 64 MB); after the Go runtime started {rss_loaded:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
