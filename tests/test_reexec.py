@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -79,7 +78,6 @@ def _merge_unfinished(lines: list[str]) -> list[str]:
     return out
 
 
-@pytest.mark.skipif(not shutil.which("strace"), reason="strace is installed by ./dev; needed for this proof")
 def test_no_reexec_child_runs_the_python_interpreter(tmp_path: Path, busybox_exports: dict[str, Path]) -> None:
     payload = tmp_path / "payload"
     payload.write_text("traced\n")
