@@ -48,6 +48,8 @@ EXPORTS = (
     "Commit",
     "InspectImage",
     "ListImages",
+    "Build",
+    "CancelBuild",
 )
 
 _ffi = cffi.FFI()
