@@ -330,6 +330,7 @@ func attributeBuildError(err error, log *buildLog, stages []string) error {
 // order (after --target), so errors can name the failing stage.
 func checkContainerfiles(paths []string, args map[string]string, target string) ([]string, error) {
 	var main *imagebuilderNode
+	fileOf := map[*imagebuilderNode]string{}
 	for _, path := range paths {
 		if strings.HasSuffix(path, ".in") {
 			return nil, nil // preprocessed by cpp inside BuildDockerfiles
@@ -361,6 +362,9 @@ func checkContainerfiles(paths []string, args map[string]string, target string) 
 					fmt.Errorf("%s:%d: unknown instruction %s", path, child.StartLine, strings.ToUpper(child.Value)), details, nil)
 			}
 		}
+		for _, child := range node.Children {
+			fileOf[child] = path
+		}
 		if main == nil {
 			main = node
 		} else {
@@ -389,8 +393,97 @@ func checkContainerfiles(paths []string, args map[string]string, target string) 
 	for i, stage := range stages {
 		names[i] = stage.Name
 	}
+	if err := dryRun(stages, fileOf); err != nil {
+		return nil, err
+	}
 	return names, nil
 }
+
+// dryRun evaluates every instruction of the stages that the build will
+// run with Buildah's own dispatcher and an executor that does nothing, so
+// that malformed instructions (ENV without a value, bad flags, ...) fail
+// before the first step runs instead of in the middle of the build.
+func dryRun(stages imagebuilder.Stages, fileOf map[*imagebuilderNode]string) error {
+	needed := neededStages(stages)
+	for i, stage := range stages {
+		if !needed[i] {
+			continue // skipped by the build, as Buildah skips unused stages
+		}
+		fail := func(node *imagebuilderNode, step int, err error) error {
+			index := i
+			details := buildErrorDetails{Stage: stage.Name, StageIndex: &index, Step: step, File: fileOf[node]}
+			if node != nil {
+				details.Instruction, details.Line = node.Original, node.StartLine
+				err = fmt.Errorf("%s:%d: %s: %w", details.File, node.StartLine, node.Original, err)
+			}
+			return buildError("BuildError", err, details, nil)
+		}
+		ib := stage.Builder
+		var from *imagebuilderNode
+		if len(stage.Node.Children) > 0 {
+			from = stage.Node.Children[0]
+		}
+		if _, err := ib.From(stage.Node); err != nil {
+			return fail(from, 1, err)
+		}
+		for j, node := range stage.Node.Children {
+			step := ib.Step()
+			if err := step.Resolve(node); err != nil {
+				return fail(node, j+2, err)
+			}
+			if err := ib.Run(step, imagebuilder.NoopExecutor, false); err != nil {
+				return fail(node, j+2, err)
+			}
+		}
+	}
+	return nil
+}
+
+// neededStages marks the final stage and, transitively, every stage that a
+// needed stage builds FROM or reads with --from (COPY, RUN --mount).
+func neededStages(stages imagebuilder.Stages) map[int]bool {
+	index := map[string]int{}
+	for i, stage := range stages {
+		index[stage.Name] = i
+		index[strconv.Itoa(stage.Position)] = i
+	}
+	needed := map[int]bool{}
+	var mark func(i int)
+	mark = func(i int) {
+		if needed[i] {
+			return
+		}
+		needed[i] = true
+		for _, node := range stageNodes(stages, i) {
+			var refs []string
+			if strings.EqualFold(node.Value, command.From) && node.Next != nil {
+				refs = append(refs, node.Next.Value)
+			}
+			for _, flag := range node.Flags {
+				for _, field := range strings.FieldsFunc(flag, func(r rune) bool { return r == ',' || r == ' ' }) {
+					field = strings.TrimLeft(field, "-")
+					if strings.HasPrefix(field, "mount=") {
+						field = strings.TrimPrefix(field, "mount=")
+					}
+					if ref, ok := strings.CutPrefix(field, "from="); ok {
+						refs = append(refs, ref)
+					}
+				}
+			}
+			for _, ref := range refs {
+				if j, ok := index[ref]; ok && j < i {
+					mark(j)
+				}
+			}
+		}
+	}
+	if len(stages) > 0 {
+		mark(len(stages) - 1)
+	}
+	return needed
+}
+
+func stageNodes(stages imagebuilder.Stages, i int) []*imagebuilderNode { return stages[i].Node.Children }
 
 // stageNameOf is the name a FROM line gives its stage: the AS name, or
 // the stage's position.

@@ -114,6 +114,7 @@ type imageInfo struct {
 	ManifestType string            `json:"manifest_type"`
 	Manifest     json.RawMessage   `json:"manifest"`
 	OCIConfig    *v1.Image         `json:"oci_config"`
+	ConfigBlob   json.RawMessage   `json:"config_blob"` // as stored: Docker-format fields (Healthcheck, OnBuild, Shell) too
 }
 
 // inspectReference reads the manifest and config of any image reference.
@@ -140,10 +141,15 @@ func inspectReference(sys *types.SystemContext, ref types.ImageReference) (*imag
 	if err != nil {
 		return nil, err
 	}
+	configBlob, err := parsed.ConfigBlob(ctx)
+	if err != nil {
+		return nil, err
+	}
 	info := &imageInfo{
 		ID: parsed.ConfigInfo().Digest.Encoded(), Names: []string{}, Digest: manifestDigest.String(), Size: -1,
 		Config: config.Config, History: config.History, OS: config.OS, Architecture: config.Architecture,
 		ManifestType: manifestType, Manifest: manifestBytes, OCIConfig: config, Layers: []string{},
+		ConfigBlob: configBlob,
 	}
 	if config.Created != nil {
 		info.Created = *config.Created
