@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    store = open_store(args)
     try:
         image = build(
             args.context,
@@ -66,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
             squash=args.squash,
             format=args.format,
             jobs=args.jobs,
-            store=open_store(args),
+            store=store,
             log=(lambda line: None) if args.quiet else show,
         )
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
+    finally:
+        if store is not None:
+            store.close()
     print(image.id)
     return 0
