@@ -55,6 +55,7 @@ type buildOptions struct {
 	Timestamp      *int64            `json:"timestamp"`
 	Jobs           int               `json:"jobs"`
 	Stream         uint64            `json:"stream"`
+	HoldSignals    []int             `json:"hold_signals"` // signals that stop the build first (Python's handler gets them after)
 }
 
 type buildResult struct {
@@ -483,7 +484,9 @@ func neededStages(stages imagebuilder.Stages) map[int]bool {
 	return needed
 }
 
-func stageNodes(stages imagebuilder.Stages, i int) []*imagebuilderNode { return stages[i].Node.Children }
+func stageNodes(stages imagebuilder.Stages, i int) []*imagebuilderNode {
+	return stages[i].Node.Children
+}
 
 // stageNameOf is the name a FROM line gives its stage: the AS name, or
 // the stage's position.
@@ -640,7 +643,12 @@ func PyBuildahBuild(args *C.char) *C.char {
 		// The chroot runtime catches these signals during RUN steps
 		// anyway, so without this a Ctrl-C would only end the command.
 		signals := make(chan os.Signal, 1)
-		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		for _, sig := range o.HoldSignals {
+			switch s := syscall.Signal(sig); s {
+			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
+				signal.Notify(signals, s)
+			}
+		}
 		defer signal.Stop(signals)
 		go func() {
 			select {

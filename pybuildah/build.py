@@ -97,7 +97,8 @@ def build(
         def work() -> None:
             try:
                 outcome["ok"] = _ffi.call(
-                    "Build", store=target_store.handle, build_id=build_id, stream=stream, **options
+                    "Build", store=target_store.handle, build_id=build_id, stream=stream,
+                    hold_signals=_signals_to_hold(), **options,
                 )
             except BaseException as exc:
                 outcome["error"] = exc
@@ -143,6 +144,15 @@ def _wait(done: threading.Event, build_id: int, sink_failures: list[BaseExceptio
             if not cancelled:
                 cancelled = _cancel(build_id)
     return interrupted
+
+
+def _signals_to_hold() -> list[int]:
+    """The stopping signals that Go holds during the build: those Python does not ignore."""
+    held = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) not in (signal.SIG_IGN, None):
+            held.append(int(sig))
+    return held
 
 
 def _cancel(build_id: int) -> bool:
