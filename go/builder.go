@@ -104,14 +104,14 @@ func parsePullPolicy(name string) (define.PullPolicy, error) {
 
 type newBuilderOptions struct {
 	storeRef
-	FromImage string `json:"from_image"`
-	Name      string `json:"name"`
-	Isolation string `json:"isolation"`
-	Pull      string `json:"pull"`
-	Format    string `json:"format"`
-	TLSVerify *bool  `json:"tls_verify"`
-	CertDir   string `json:"cert_dir"`
-	AuthFile  string `json:"authfile"`
+	FromImage string       `json:"from_image"`
+	Name      string       `json:"name"`
+	Isolation string       `json:"isolation"`
+	Pull      string       `json:"pull"`
+	Format    string       `json:"format"`
+	TLSVerify *bool        `json:"tls_verify"`
+	CertDir   string       `json:"cert_dir"`
+	AuthFile  string       `json:"authfile"`
 	Creds     *credentials `json:"creds"`
 }
 
@@ -390,22 +390,22 @@ func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 // configChange carries the config fields to change; absent fields stay.
 type configChange struct {
 	builderRef
-	Cmd             *[]string          `json:"cmd"`
-	Entrypoint      *[]string          `json:"entrypoint"`
-	Env             map[string]*string `json:"env"` // null value unsets
-	Labels          map[string]*string `json:"labels"`
-	Annotations     map[string]*string `json:"annotations"`
-	Ports           []string           `json:"ports"`
-	User            *string            `json:"user"`
-	WorkDir         *string            `json:"workdir"`
-	Volumes         []string           `json:"volumes"`
-	Shell           *[]string          `json:"shell"`
-	StopSignal      *string            `json:"stop_signal"`
-	Author          *string            `json:"author"`
-	Architecture    *string            `json:"architecture"`
-	OS              *string            `json:"os"`
-	CreatedBy       *string            `json:"created_by"`
-	HistoryComment  *string            `json:"history_comment"`
+	Cmd            *[]string          `json:"cmd"`
+	Entrypoint     *[]string          `json:"entrypoint"`
+	Env            map[string]*string `json:"env"` // null value unsets
+	Labels         map[string]*string `json:"labels"`
+	Annotations    map[string]*string `json:"annotations"`
+	Ports          []string           `json:"ports"`
+	User           *string            `json:"user"`
+	WorkDir        *string            `json:"workdir"`
+	Volumes        []string           `json:"volumes"`
+	Shell          *[]string          `json:"shell"`
+	StopSignal     *string            `json:"stop_signal"`
+	Author         *string            `json:"author"`
+	Architecture   *string            `json:"architecture"`
+	OS             *string            `json:"os"`
+	CreatedBy      *string            `json:"created_by"`
+	HistoryComment *string            `json:"history_comment"`
 }
 
 func applyConfig(b *buildah.Builder, c configChange) error {
@@ -724,15 +724,15 @@ func PyBuildahDeleteBuilder(args *C.char) *C.char {
 
 type commitOptions struct {
 	builderRef
-	Destination string `json:"destination"`
-	Format      string `json:"format"`
-	Squash      bool   `json:"squash"`
-	Compression string `json:"compression"`
-	Timestamp   *int64 `json:"timestamp"`
-	Stream      uint64 `json:"stream"`
-	TLSVerify   *bool  `json:"tls_verify"`
-	CertDir     string `json:"cert_dir"`
-	AuthFile    string `json:"authfile"`
+	Destination string       `json:"destination"`
+	Format      string       `json:"format"`
+	Squash      bool         `json:"squash"`
+	Compression string       `json:"compression"`
+	Timestamp   *int64       `json:"timestamp"`
+	Stream      uint64       `json:"stream"`
+	TLSVerify   *bool        `json:"tls_verify"`
+	CertDir     string       `json:"cert_dir"`
+	AuthFile    string       `json:"authfile"`
 	Creds       *credentials `json:"creds"`
 }
 

@@ -16,6 +16,7 @@ type kindError struct {
 	kind     string
 	err      error
 	exitCode *int
+	details  any // extra fields for the exception, e.g. BuildError's instruction
 }
 
 func (e *kindError) Error() string { return e.err.Error() }
@@ -40,6 +41,7 @@ func classify(err error) *wireError {
 	if errors.As(err, &ke) {
 		out.Kind = ke.kind
 		out.ExitCode = ke.exitCode
+		out.Details = ke.details
 		return out
 	}
 	if kind := registryErrorKind(err); kind != "" {

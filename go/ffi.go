@@ -32,6 +32,7 @@ type wireError struct {
 	Kind     string `json:"kind"`
 	Message  string `json:"message"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	Details  any    `json:"details,omitempty"`
 }
 
 // call decodes args into T, runs fn, and encodes the envelope.  A panic in

@@ -198,7 +198,7 @@ func inspectImage(st *storeState, img *storage.Image) (*imageInfo, error) {
 
 type imageRefOptions struct {
 	storeRef
-	registryOptions // for references to registries
+	registryOptions        // for references to registries
 	Ref             string `json:"ref"`
 }
 

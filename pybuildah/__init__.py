@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from . import _ffi
+from .build import build
 from .builder import Builder, ContainerConfig, ContainerInfo, RunResult
 from .errors import (
     AuthenticationError,
     BuildahError,
+    BuildCancelled,
     BuildError,
     ContainerNotFound,
+    ContextError,
     ForkError,
     ImageInUse,
     ImageNotFound,
@@ -30,12 +33,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "BuildCancelled",
     "BuildError",
     "BuildahError",
     "Builder",
     "ContainerConfig",
     "ContainerInfo",
     "ContainerNotFound",
+    "ContextError",
     "ForkError",
     "Image",
     "ImageConfig",
@@ -53,6 +58,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TLSError",
+    "build",
     "containers",
     "default_store",
     "images",

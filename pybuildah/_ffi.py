@@ -59,6 +59,8 @@ EXPORTS = (
     "LoadImage",
     "InspectBuildInfo",
     "SyncEnv",
+    "Build",
+    "CancelBuild",
 )
 
 _ffi = cffi.FFI()

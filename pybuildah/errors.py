@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 
 class BuildahError(Exception):
@@ -52,7 +52,54 @@ class RunError(BuildahError):
 
 
 class BuildError(BuildahError):
-    """A Containerfile build failed."""
+    """A Containerfile build failed.
+
+    stage/stage_index/step/instruction name the failing instruction when it
+    is known, exit_code is a failed RUN step's status, and log_tail holds the
+    last lines of the build's log.  For a Containerfile that does not parse,
+    file and line say where.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str | None = None,
+        stage_index: int | None = None,
+        step: int | None = None,
+        instruction: str | None = None,
+        exit_code: int | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        log_tail: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.stage_index = stage_index
+        self.step = step
+        self.instruction = instruction
+        self.exit_code = exit_code
+        self.file = file
+        self.line = line
+        self.log_tail: list[str] = list(log_tail or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.log_tail:
+            text += "\n--- last lines of the build log ---\n" + "\n".join(self.log_tail[-10:])
+        return text
+
+
+class BuildCancelled(BuildError):
+    """The build was stopped by Ctrl-C, a signal, or a failing log handler."""
+
+    def __init__(self, message: str, *, signal: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.signal = signal
+
+
+class ContextError(BuildahError, FileNotFoundError):
+    """The build context or a Containerfile is missing."""
 
 
 class RegistryError(BuildahError):
@@ -79,4 +126,12 @@ def from_wire(error: dict[str, Any]) -> BuildahError:
     message = str(error.get("message", "unknown error"))
     if cls is RunError:
         return RunError(message, exit_code=int(error.get("exit_code", -1)))
+    if issubclass(cls, BuildError):
+        build_cls = cast(type[BuildError], cls)
+        details = dict(error.get("details") or {})
+        known = ("stage", "stage_index", "step", "instruction", "file", "line")
+        kwargs: dict[str, Any] = {k: details[k] for k in known if details.get(k) not in (None, "")}
+        if cls is BuildCancelled:
+            kwargs["signal"] = details.get("signal") or None
+        return build_cls(message, exit_code=error.get("exit_code"), **kwargs)
     return cls(message)

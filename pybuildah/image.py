@@ -106,6 +106,11 @@ class Image:
         return self.id[:12]
 
     @property
+    def manifest_type(self) -> str:
+        """The manifest's media type: OCI (format="oci") or Docker schema 2 (format="docker")."""
+        return str(self._raw.get("manifest_type") or "")
+
+    @property
     def reference(self) -> str:
         """How to name this image in calls: a transport reference for external images, else the ID."""
         return str(self._raw.get("reference") or self.id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
@@ -27,8 +26,6 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--log-level", default="warning", help="log level for Buildah's own messages")
     subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
-            continue  # a command module this installation does not have
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
     return top
 

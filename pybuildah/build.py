@@ -1,0 +1,249 @@
+"""Containerfile builds, through Buildah's own front end (imagebuildah.BuildDockerfiles).
+
+The Go call runs in a worker thread (cffi releases the GIL), so the calling
+thread stays responsive: log lines reach ``log`` while the build runs, and a
+KeyboardInterrupt (or any other exception raised asynchronously in the
+caller) cancels the build, waits until it has stopped and cleaned up, and is
+then re-raised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from . import _ffi
+from .errors import BuildCancelled, BuildError, InvalidArgument
+from .image import Image
+from .store import Store, resolve
+
+PathLike = str | os.PathLike[str]
+
+LOGGER = logging.getLogger("pybuildah.build")
+LOG_TAIL_LINES = 50  # how many of the last log lines a BuildError keeps
+
+_build_ids = itertools.count(1)
+
+
+class TextSink(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+LogTarget = Callable[[str], Any] | TextSink | None
+
+
+def build(
+    context: PathLike = ".",
+    *,
+    containerfile: PathLike | Sequence[PathLike] | None = None,
+    tag: str | Sequence[str] | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    isolation: str = "chroot",
+    layers: bool = False,
+    no_cache: bool = False,
+    pull: str = "missing",
+    squash: bool = False,
+    format: str = "oci",
+    timestamp: int | datetime | None = None,
+    jobs: int = 1,
+    store: Store | None = None,
+    log: LogTarget = None,
+) -> Image:
+    """Build the Containerfile in ``context`` and return the image.
+
+    ``containerfile`` defaults to Containerfile, then Dockerfile, in the
+    context; relative paths are looked up in the working directory, then in
+    the context.  ``log`` is None (the "pybuildah.build" logger), a callable
+    that receives each line, or a writable text file; lines arrive while the
+    build runs.  Failures raise BuildError (with the failing stage, step,
+    instruction, exit code and log tail); a missing context or Containerfile
+    raises ContextError.
+    """
+    target_store = resolve(store)
+    sink = _log_sink(log)
+    options = _options(
+        context, containerfile, tag, target, build_args, labels, annotations, isolation,
+        layers, no_cache, pull, squash, format, timestamp, jobs,
+    )
+    build_id = next(_build_ids)
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    sink_failures: list[BaseException] = []
+
+    def on_event(kind: str, payload: Any) -> None:
+        line = str(payload.get("line", "")) if isinstance(payload, dict) else str(payload)
+        tail.append(line)
+        if sink_failures:
+            return
+        try:
+            sink(line)
+        except BaseException as exc:  # stops the build; re-raised in the caller below
+            sink_failures.append(exc)
+
+    outcome: dict[str, Any] = {}
+    with _ffi.events(on_event) as stream:
+
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["ok"] = _ffi.call(
+                    "Build", store=target_store.handle, build_id=build_id, stream=stream,
+                    hold_signals=_signals_to_hold(), **options,
+                )
+            except BaseException as exc:
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"pybuildah-build-{build_id}", daemon=True).start()
+        interrupted = _wait(done, build_id, sink_failures)
+
+    if interrupted is not None:
+        raise interrupted
+    if sink_failures:
+        raise sink_failures[0]
+    error = outcome.get("error")
+    if isinstance(error, BuildError):
+        error.log_tail = list(tail)
+        if isinstance(error, BuildCancelled) and error.signal:
+            # Go caught the signal (Ctrl-C) to stop the build; now that it has
+            # stopped, hand the signal to Python's own handler.
+            signal.raise_signal(error.signal)
+    if error is not None:
+        raise error
+    return target_store.image(outcome["ok"]["id"])
+
+
+def _wait(done: threading.Event, build_id: int, sink_failures: list[BaseException]) -> BaseException | None:
+    """Wait for the build; cancel it on an exception here or in the log sink.
+
+    Returns the exception that interrupted the wait (KeyboardInterrupt), to
+    be re-raised once the build has stopped.  (An Event, not Thread.join:
+    on Python 3.11 an interrupted join() can mark a running thread stopped.)
+    """
+    interrupted: BaseException | None = None
+    cancelled = False
+    while not done.is_set():
+        try:
+            done.wait(0.1)
+            if sink_failures and not cancelled:
+                cancelled = _cancel(build_id)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a signal handler, ...
+            if interrupted is None:
+                interrupted = exc
+            if not cancelled:
+                cancelled = _cancel(build_id)
+    return interrupted
+
+
+def _signals_to_hold() -> list[int]:
+    """The stopping signals that Go holds during the build: those Python does not ignore."""
+    held = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) not in (signal.SIG_IGN, None):
+            held.append(int(sig))
+    return held
+
+
+def _cancel(build_id: int) -> bool:
+    _ffi.call("CancelBuild", build_id=build_id)
+    return True
+
+
+def _options(
+    context: PathLike,
+    containerfile: PathLike | Sequence[PathLike] | None,
+    tag: str | Sequence[str] | None,
+    target: str | None,
+    build_args: Mapping[str, str] | None,
+    labels: Mapping[str, str] | None,
+    annotations: Mapping[str, str] | None,
+    isolation: str,
+    layers: bool,
+    no_cache: bool,
+    pull: str,
+    squash: bool,
+    format: str,
+    timestamp: int | datetime | None,
+    jobs: int,
+) -> dict[str, Any]:
+    if isinstance(containerfile, (str, os.PathLike)):
+        containerfiles = [os.fspath(containerfile)]
+    elif containerfile is None:
+        containerfiles = []
+    else:
+        containerfiles = [os.fspath(path) for path in containerfile]
+    if isinstance(tag, str):
+        tags = [tag]
+    elif tag is None:
+        tags = []
+    else:
+        tags = list(tag)
+        if not all(isinstance(t, str) for t in tags):
+            raise InvalidArgument("tag must be a string or a list of strings")
+    if isinstance(timestamp, datetime):
+        if timestamp.tzinfo is None:
+            raise InvalidArgument("timestamp must be timezone-aware (or seconds since the epoch)")
+        timestamp = int(timestamp.timestamp())
+    elif timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)):
+        raise InvalidArgument("timestamp must be seconds since the epoch or a datetime")
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise InvalidArgument(f"jobs must be a positive integer, not {jobs!r}")
+    return {
+        "context": os.path.abspath(os.fspath(context)),
+        "containerfiles": containerfiles,
+        "tags": tags,
+        "target": target or "",
+        "build_args": _string_map(build_args, "build_args"),
+        "labels": [f"{k}={v}" for k, v in _string_map(labels, "labels").items()],
+        "annotations": [f"{k}={v}" for k, v in _string_map(annotations, "annotations").items()],
+        "isolation": isolation,
+        "layers": bool(layers),
+        "no_cache": bool(no_cache),
+        "pull": pull,
+        "squash": bool(squash),
+        "format": format,
+        "timestamp": timestamp,
+        "jobs": jobs,
+    }
+
+
+def _string_map(values: Mapping[str, str] | None, what: str) -> dict[str, str]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidArgument(f"{what} must be a mapping of names to values")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key or "=" in key:
+            raise InvalidArgument(f"invalid {what} name {key!r}")
+        out[key] = str(value)
+    return out
+
+
+def _log_sink(log: LogTarget) -> Callable[[str], Any]:
+    if log is None:
+        return lambda line: LOGGER.info("%s", line)
+    write = getattr(log, "write", None)
+    if callable(write):
+        flush = getattr(log, "flush", None)
+
+        def to_file(line: str) -> None:
+            write(line + "\n")
+            if callable(flush):
+                flush()
+
+        return to_file
+    if callable(log):
+        return log
+    raise InvalidArgument("log must be None, a callable that takes a line, or a writable text file")
