@@ -408,7 +408,23 @@ type configChange struct {
 	HistoryComment *string            `json:"history_comment"`
 }
 
+// applyConfig checks every change first, so that a bad one changes nothing.
 func applyConfig(b *buildah.Builder, c configChange) error {
+	for k := range c.Env {
+		if k == "" || strings.Contains(k, "=") {
+			return kindf("InvalidArgument", "invalid environment variable name %q", k)
+		}
+	}
+	for k := range c.Labels {
+		if k == "" {
+			return kindf("InvalidArgument", "a label needs a name")
+		}
+	}
+	for k := range c.Annotations {
+		if k == "" {
+			return kindf("InvalidArgument", "an annotation needs a name")
+		}
+	}
 	for _, p := range c.Ports {
 		if err := validatePort(p); err != nil {
 			return err
@@ -429,9 +445,6 @@ func applyConfig(b *buildah.Builder, c configChange) error {
 		b.SetEntrypoint(*c.Entrypoint)
 	}
 	for k, v := range c.Env {
-		if k == "" || strings.Contains(k, "=") {
-			return kindf("InvalidArgument", "invalid environment variable name %q", k)
-		}
 		if v == nil {
 			b.UnsetEnv(k)
 		} else {
@@ -766,7 +779,11 @@ func PyBuildahCommit(args *C.char) *C.char {
 			SystemContext:         sys,
 			Squash:                o.Squash,
 		}
-		switch o.Format {
+		format := o.Format
+		if format == "" && st.builder.Format == define.Dockerv2ImageManifest {
+			format = "docker" // the format chosen when the builder was made
+		}
+		switch format {
 		case "", "oci":
 		case "docker":
 			options.PreferredManifestType = define.Dockerv2ImageManifest

@@ -53,6 +53,12 @@ func PyBuildahInitReexec(args *C.char) *C.char {
 		if info.IsDir() || info.Mode()&0o111 == 0 {
 			return nil, kindf("BuildahError", "pybuildah re-exec helper %s is not executable", o.Helper)
 		}
+		level := logrus.GetLevel()
+		if o.LogLevel != "" {
+			if level, err = logrus.ParseLevel(o.LogLevel); err != nil {
+				return nil, kindf("InvalidArgument", "PYBUILDAH_LOG_LEVEL: %v", err)
+			}
+		}
 		ranHandler := false
 		initOnce.Do(func() { ranHandler = buildah.InitReexec() })
 		reexec.SetSelf(o.Helper)
@@ -61,13 +67,7 @@ func PyBuildahInitReexec(args *C.char) *C.char {
 			logrus.SetOutput(&lineWriter{stream: o.LogStream, kind: "log"})
 			logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableQuote: true})
 		}
-		if o.LogLevel != "" {
-			level, err := logrus.ParseLevel(o.LogLevel)
-			if err != nil {
-				return nil, withKind("InvalidArgument", err)
-			}
-			logrus.SetLevel(level)
-		}
+		logrus.SetLevel(level)
 		return ranHandler, nil
 	})
 }

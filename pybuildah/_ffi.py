@@ -124,11 +124,11 @@ def _load() -> Any:
                     f"{NATIVE_DIR}); reinstall pybuildah with `pip install .`"
                 )
             lib: Any = _ffi.dlopen(str(LIBRARY_PATH))
+            _loaded_pid = os.getpid()  # the Go runtime is running from here on
             lib.PyBuildahSetEventSink(_event_sink)
-            _lib = lib
-            _loaded_pid = os.getpid()
-            call("InitReexec", helper=str(HELPER_PATH), log_stream=_LOG_STREAM,
-                 log_level=os.environ.get("PYBUILDAH_LOG_LEVEL", "info"))
+            _invoke(lib, "InitReexec", {"helper": str(HELPER_PATH), "log_stream": _LOG_STREAM,
+                                        "log_level": os.environ.get("PYBUILDAH_LOG_LEVEL", "info")})
+            _lib = lib  # only once initialised: a failed InitReexec is retried, never skipped
     return _lib
 
 
@@ -147,7 +147,11 @@ def call(export: str, **options: Any) -> Any:
             "pybuildah cannot be used in a child created by os.fork() after the Go runtime started; "
             "use the 'spawn' start method or call pybuildah only in the parent"
         )
-    lib = _lib if _lib is not None else _load()
+    return _invoke(_lib if _lib is not None else _load(), export, options)
+
+
+def _invoke(lib: Any, export: str, options: dict[str, Any]) -> Any:
+    """Send options to one export and unpack its envelope, freeing what Go returned."""
     request = json.dumps(options).encode()
     raw = getattr(lib, "PyBuildah" + export)(request)
     try:

@@ -15,12 +15,18 @@ from .errors import ContainerNotFound, InvalidArgument, InvalidReference, RunErr
 from .image import Image, env_dict
 from .progress import ProgressCallback
 from .progress import handler as progress_handler
-from .registry import _credentials, sync_env
+from .registry import registry_options, sync_env
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
 Sources = PathLike | Sequence[PathLike]
 LogCallback = Callable[[str], None]
+
+
+CONFIG_FIELDS = frozenset({
+    "cmd", "entrypoint", "env", "labels", "annotations", "ports", "user", "workdir", "volumes", "shell",
+    "stop_signal", "author", "architecture", "os", "created_by", "history_comment",
+})
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,7 @@ class Builder:
             isolation=isolation,
             pull=pull,
             format=format,
-            tls_verify=tls_verify,
-            cert_dir=str(cert_dir or ""),
-            authfile=str(authfile or ""),
-            creds=_credentials(creds),
+            **registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds),
         )
         self._adopt(info)
 
@@ -243,7 +246,16 @@ class Builder:
         self._configure(created_by=created_by)
 
     def configure(self, **changes: Any) -> None:
-        """Change several config fields in one call, e.g. configure(user="1001", workdir="/app")."""
+        """Change several config fields in one call, e.g. configure(user="1001", workdir="/app").
+
+        Fields: cmd, entrypoint, env, labels, annotations (dicts; a None value
+        removes the key), ports, volumes (lists, added), user, workdir, shell,
+        stop_signal, author, architecture, os, created_by, history_comment.
+        """
+        unknown = sorted(set(changes) - CONFIG_FIELDS)
+        if unknown:
+            known = ", ".join(sorted(CONFIG_FIELDS))
+            raise InvalidArgument(f"unknown config field(s) {', '.join(unknown)}; known: {known}")
         self._configure(**changes)
 
     def _configure(self, **changes: Any) -> None:
@@ -336,7 +348,7 @@ class Builder:
         self,
         dest: str | None = None,
         *,
-        format: str = "oci",
+        format: str | None = None,
         squash: bool = False,
         compression: str | None = None,
         timestamp: int | None = None,
@@ -348,6 +360,7 @@ class Builder:
     ) -> Image:
         """Commit the container as an image and return it.
 
+        format is "oci" or "docker"; by default, the format the Builder was made with.
         dest is an image name ("hello:1.0.0") stored in this Builder's store,
         or a transport reference: oci-archive:/x.tar, oci:/dir:tag,
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
@@ -361,15 +374,12 @@ class Builder:
                 "Commit",
                 builder=self.handle,
                 destination=dest or "",
-                format=format,
+                format=format or "",
                 squash=squash,
                 compression=compression or "",
                 timestamp=timestamp,
                 stream=stream,
-                tls_verify=tls_verify,
-                cert_dir=str(cert_dir or ""),
-                authfile=str(authfile or ""),
-                creds=_credentials(creds),
+                **registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds),
             )
         if dest and _is_external(dest):
             return self.store.image(dest, tls_verify=tls_verify is not False, cert_dir=cert_dir, authfile=authfile,

@@ -91,7 +91,7 @@ class BuildError(BuildahError):
 
 
 class BuildCancelled(BuildError):
-    """The build was stopped by Ctrl-C, a signal, or a failing log handler."""
+    """The build was stopped by Ctrl-C or a signal (a failing log handler re-raises its own error)."""
 
     def __init__(self, message: str, *, signal: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +169,39 @@ def test_fuzz_config_calls(builder: pybuildah.Builder, key: str, value: str, pat
     _expect_buildah_error_or_value(lambda: builder.add_volume(path))
     _expect_buildah_error_or_value(lambda: builder.set_user(value))
     assert isinstance(builder.config, pybuildah.ContainerConfig)
+
+
+def test_configure_rejects_unknown_fields_and_changes_nothing_on_bad_input(
+    store: pybuildah.Store, busybox: str
+) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        with pytest.raises(pybuildah.InvalidArgument, match="usr"):
+            b.configure(usr="1001")
+        with pytest.raises(pybuildah.InvalidArgument, match="label"):
+            b.configure(env={"KEPT_OUT": "1"}, labels={"": "x"})
+        with pytest.raises(pybuildah.InvalidArgument, match="annotation"):
+            b.set_annotation("", "x")
+        assert "KEPT_OUT" not in b.config.env
+        assert "" not in b.config.labels
+
+
+def test_commit_defaults_to_the_builders_format(store: pybuildah.Store, busybox: str) -> None:
+    with pybuildah.Builder(busybox, store=store, format="docker") as b:
+        assert b.commit("localhost/docker-format:1").manifest_type.startswith("application/vnd.docker")
+        oci = b.commit("localhost/oci-format:1", format="oci")
+        assert oci.manifest_type == "application/vnd.oci.image.manifest.v1+json"
+
+
+def test_bad_log_level_fails_every_time_in_a_fresh_process() -> None:
+    code = (
+        "import pybuildah\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        pybuildah.init_reexec()\n"
+        "        print('loaded')\n"
+        "    except pybuildah.InvalidArgument as exc:\n"
+        "        print('refused', exc)\n"
+    )
+    env = dict(os.environ, PYBUILDAH_LOG_LEVEL="bogus", PYTHONPATH=str(Path(pybuildah.__file__).parent.parent))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
+    assert out.splitlines() == ['refused PYBUILDAH_LOG_LEVEL: not a valid logrus Level: "bogus"'] * 2

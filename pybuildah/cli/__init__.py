@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +24,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--root", help="storage root directory (default: storage.conf's)")
     top.add_argument("--runroot", help="storage run-time directory")
     top.add_argument("--storage-driver", help="storage driver, e.g. overlay or vfs")
-    top.add_argument("--log-level", default="warning", help="log level for Buildah's own messages")
+    top.add_argument("--log-level", default="warning", type=str.lower,
+                     choices=["debug", "info", "warning", "error", "critical"],
+                     help="log level for Buildah's own messages (default: warning)")
     subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
@@ -41,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `pybuildah images | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return status
 
 
