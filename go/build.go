@@ -560,11 +560,7 @@ func resolveContainerfiles(contextDir string, given []string) ([]string, error) 
 //
 //export PyBuildahBuild
 func PyBuildahBuild(args *C.char) *C.char {
-	return call(args, func(o buildOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o buildOptions) (any, error) {
 		isolation, err := parseIsolation(o.Isolation)
 		if err != nil {
 			return nil, err

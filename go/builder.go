@@ -117,11 +117,7 @@ type newBuilderOptions struct {
 
 //export PyBuildahNewBuilder
 func PyBuildahNewBuilder(args *C.char) *C.char {
-	return call(args, func(o newBuilderOptions) (any, error) {
-		store, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(store *storeState, o newBuilderOptions) (any, error) {
 		isolation, err := parseIsolation(o.Isolation)
 		if err != nil {
 			return nil, err
@@ -201,11 +197,7 @@ type openBuilderOptions struct {
 
 //export PyBuildahOpenBuilder
 func PyBuildahOpenBuilder(args *C.char) *C.char {
-	return call(args, func(o openBuilderOptions) (any, error) {
-		store, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(store *storeState, o openBuilderOptions) (any, error) {
 		b, err := buildah.OpenBuilder(store.store, o.Name)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) || errors.Is(err, storage.ErrContainerUnknown) {
@@ -258,11 +250,7 @@ func hasCapability(bit int) bool {
 
 //export PyBuildahListContainers
 func PyBuildahListContainers(args *C.char) *C.char {
-	return call(args, func(o storeRef) (any, error) {
-		store, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(store *storeState, o storeRef) (any, error) {
 		builders, err := buildah.OpenAllBuilders(store.store)
 		if err != nil {
 			return nil, err
@@ -291,11 +279,7 @@ type addOptions struct {
 //
 //export PyBuildahAdd
 func PyBuildahAdd(args *C.char) *C.char {
-	return call(args, func(o addOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o addOptions) (any, error) {
 		if len(o.Sources) == 0 {
 			return nil, kindf("InvalidArgument", "no source given")
 		}
@@ -524,11 +508,7 @@ func validatePort(spec string) error {
 
 //export PyBuildahConfigure
 func PyBuildahConfigure(args *C.char) *C.char {
-	return call(args, func(c configChange) (any, error) {
-		st, err := c.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, c configChange) (any, error) {
 		if err := applyConfig(st.builder, c); err != nil {
 			return nil, err
 		}
@@ -536,19 +516,17 @@ func PyBuildahConfigure(args *C.char) *C.char {
 	})
 }
 
+type setCmdOptions struct {
+	builderRef
+	Cmd []string `json:"cmd"`
+}
+
 // PyBuildahSetCmd is the design card's SetCmd: PyBuildahConfigure with only
 // a command.
 //
 //export PyBuildahSetCmd
 func PyBuildahSetCmd(args *C.char) *C.char {
-	return call(args, func(o struct {
-		builderRef
-		Cmd []string `json:"cmd"`
-	}) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o setCmdOptions) (any, error) {
 		st.builder.SetCmd(o.Cmd)
 		return nil, st.explain(st.builder.Save())
 	})
@@ -573,11 +551,7 @@ type builderConfig struct {
 
 //export PyBuildahGetConfig
 func PyBuildahGetConfig(args *C.char) *C.char {
-	return call(args, func(o builderRef) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o builderRef) (any, error) {
 		b := st.builder
 		return builderConfig{
 			Cmd: b.Cmd(), Entrypoint: b.Entrypoint(), Env: b.Env(), Labels: b.Labels(),
@@ -605,11 +579,7 @@ type runResult struct {
 
 //export PyBuildahRun
 func PyBuildahRun(args *C.char) *C.char {
-	return call(args, func(o runOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o runOptions) (any, error) {
 		if len(o.Command) == 0 {
 			return nil, kindf("InvalidArgument", "no command given")
 		}
@@ -691,11 +661,7 @@ func (m *multiWriter) Write(p []byte) (int, error) {
 
 //export PyBuildahMount
 func PyBuildahMount(args *C.char) *C.char {
-	return call(args, func(o builderRef) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o builderRef) (any, error) {
 		path, err := st.builder.Mount(st.builder.MountLabel)
 		if err != nil {
 			return nil, st.explain(err)
@@ -707,11 +673,7 @@ func PyBuildahMount(args *C.char) *C.char {
 
 //export PyBuildahUnmount
 func PyBuildahUnmount(args *C.char) *C.char {
-	return call(args, func(o builderRef) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o builderRef) (any, error) {
 		st.mounted = false
 		return nil, st.explain(st.builder.Unmount())
 	})
@@ -719,11 +681,7 @@ func PyBuildahUnmount(args *C.char) *C.char {
 
 //export PyBuildahDeleteBuilder
 func PyBuildahDeleteBuilder(args *C.char) *C.char {
-	return call(args, func(o builderRef) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o builderRef) (any, error) {
 		if st.mounted {
 			_ = st.builder.Unmount()
 			st.mounted = false
@@ -760,11 +718,7 @@ type commitResult struct {
 //
 //export PyBuildahCommit
 func PyBuildahCommit(args *C.char) *C.char {
-	return call(args, func(o commitOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *builderState, o commitOptions) (any, error) {
 		sys := st.store.systemContext()
 		applyRegistryOptions(sys, o.TLSVerify, o.CertDir, defaultAuthFile(o.AuthFile))
 		if err := applyCredentials(sys, o.Creds); err != nil {

@@ -153,3 +153,15 @@ func handleValueAny(h uint64) (v any) {
 	defer func() { _ = recover() }()
 	return cgo.Handle(h).Value()
 }
+
+// withState is call for options that carry a store or builder handle: it
+// resolves the handle first, so the export's body starts from its object.
+func withState[S any, T interface{ state() (S, error) }](args *C.char, fn func(S, T) (any, error)) *C.char {
+	return call(args, func(o T) (any, error) {
+		s, err := o.state()
+		if err != nil {
+			return nil, err
+		}
+		return fn(s, o)
+	})
+}

@@ -222,11 +222,7 @@ func inspectExternal(st *storeState, o imageRefOptions) (*imageInfo, error) {
 
 //export PyBuildahInspectImage
 func PyBuildahInspectImage(args *C.char) *C.char {
-	return call(args, func(o imageRefOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o imageRefOptions) (any, error) {
 		if hasTransportPrefix(o.Ref) && !strings.HasPrefix(o.Ref, is.Transport.Name()+":") {
 			return inspectExternal(st, o)
 		}
@@ -240,11 +236,7 @@ func PyBuildahInspectImage(args *C.char) *C.char {
 
 //export PyBuildahListImages
 func PyBuildahListImages(args *C.char) *C.char {
-	return call(args, func(o storeRef) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o storeRef) (any, error) {
 		images, err := st.store.Images()
 		if err != nil {
 			return nil, err
@@ -292,11 +284,7 @@ type tagOptions struct {
 //
 //export PyBuildahTagImage
 func PyBuildahTagImage(args *C.char) *C.char {
-	return call(args, func(o tagOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o tagOptions) (any, error) {
 		_, img, err := lookupImage(st, o.Ref)
 		if err != nil {
 			return nil, err
@@ -317,11 +305,7 @@ func PyBuildahTagImage(args *C.char) *C.char {
 //
 //export PyBuildahUntagImage
 func PyBuildahUntagImage(args *C.char) *C.char {
-	return call(args, func(o tagOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o tagOptions) (any, error) {
 		_, img, err := lookupImage(st, o.Ref)
 		if err != nil {
 			return nil, err
@@ -355,11 +339,7 @@ type removeReport struct {
 //
 //export PyBuildahRemoveImage
 func PyBuildahRemoveImage(args *C.char) *C.char {
-	return call(args, func(o removeOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o removeOptions) (any, error) {
 		if _, err := resolveLocalImage(st, o.Ref); err != nil {
 			return nil, err
 		}
@@ -405,11 +385,7 @@ type saveOptions struct {
 //
 //export PyBuildahSaveImage
 func PyBuildahSaveImage(args *C.char) *C.char {
-	return call(args, func(o saveOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o saveOptions) (any, error) {
 		if o.Path == "" {
 			return nil, kindf("InvalidArgument", "a path to save to is required")
 		}
@@ -456,11 +432,7 @@ type loadOptions struct {
 //
 //export PyBuildahLoadImage
 func PyBuildahLoadImage(args *C.char) *C.char {
-	return call(args, func(o loadOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o loadOptions) (any, error) {
 		if _, err := os.Stat(o.Path); err != nil {
 			return nil, kindf("SourceNotFound", "loading %q: %v", o.Path, errors.Unwrap(err))
 		}
@@ -500,11 +472,7 @@ func PyBuildahLoadImage(args *C.char) *C.char {
 //
 //export PyBuildahInspectBuildInfo
 func PyBuildahInspectBuildInfo(args *C.char) *C.char {
-	return call(args, func(o imageRefOptions) (any, error) {
-		st, err := o.state()
-		if err != nil {
-			return nil, err
-		}
+	return withState(args, func(st *storeState, o imageRefOptions) (any, error) {
 		if hasTransportPrefix(o.Ref) && !strings.HasPrefix(o.Ref, is.Transport.Name()+":") {
 			info, err := inspectExternal(st, o)
 			if err != nil {
