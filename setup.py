@@ -11,6 +11,7 @@ import importlib.util
 from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
@@ -47,4 +48,12 @@ class BuildGo(build_ext):
         return outputs
 
 
-setup(ext_modules=[GoSharedLibrary()], cmdclass={"build_ext": BuildGo})
+class PlatformWheel(bdist_wheel):
+    """Tag wheels py3-none-<platform>: the Go library is loaded with cffi's dlopen, not
+    as a CPython extension, so one wheel serves every Python 3.11+ on the platform."""
+
+    def get_tag(self) -> tuple[str, str, str]:
+        return "py3", "none", super().get_tag()[2]
+
+
+setup(ext_modules=[GoSharedLibrary()], cmdclass={"build_ext": BuildGo, "bdist_wheel": PlatformWheel})
