@@ -184,7 +184,10 @@ def main() -> None:
     parser.add_argument("out_dir", nargs="?", type=Path)
     parser.add_argument("--go")
     parser.add_argument("--vet", action="store_true")
+    parser.add_argument("--has-go", action="store_true", help="exit 0 if a new enough Go is installed")
     args = parser.parse_args()
+    if args.has_go:
+        sys.exit(0 if have_go() else 1)
     if args.vet:
         vet(args.go)
     elif args.out_dir:

