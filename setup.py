@@ -25,6 +25,9 @@ def _go_build_module():  # type: ignore[no-untyped-def]
     return module
 
 
+NATIVE_FILES = ("libpybuildah.so", "pybuildah-helper", "pybuildah-light-helper")
+
+
 class GoSharedLibrary(Extension):
     """A placeholder extension so that wheels are tagged as platform wheels."""
 
@@ -44,7 +47,7 @@ class BuildGo(build_ext):
         outputs = []
         for ext in self.extensions:
             target = Path(self.get_ext_fullpath(ext.name)).parent
-            outputs += [str(target / "libpybuildah.so"), str(target / "pybuildah-helper")]
+            outputs += [str(target / name) for name in NATIVE_FILES]
         return outputs
 
 

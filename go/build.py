@@ -38,6 +38,7 @@ OVERLAYS = {"go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/ree
 PATCHES = {"go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch"]}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
+LIGHT_HELPER = "pybuildah-light-helper"
 MIN_GO = (1, 25, 9)
 
 
@@ -169,6 +170,8 @@ def build(out_dir: Path, go: str | None = None, scratch: Path | None = None) -> 
                    cwd=HERE, env=env, check=True)
     (out_dir / LIBRARY.replace(".so", ".h")).unlink(missing_ok=True)
     subprocess.run([go, "build", *flags, *ldflags, "-o", str(out_dir / HELPER), "."], cwd=HERE, env=env, check=True)
+    subprocess.run([go, "build", *flags, *ldflags, "-o", str(out_dir / LIGHT_HELPER), "./lighthelper"],
+                   cwd=HERE, env=env, check=True)
 
 
 def vet(go: str | None = None) -> None:
@@ -176,7 +179,7 @@ def vet(go: str | None = None) -> None:
     scratch = HERE / ".build"
     scratch.mkdir(parents=True, exist_ok=True)
     flags = prepare(go, scratch)
-    subprocess.run([go, "vet", *flags, "."], cwd=HERE, env=go_env(go), check=True)
+    subprocess.run([go, "vet", *flags, ".", "./lighthelper"], cwd=HERE, env=go_env(go), check=True)
 
 
 def main() -> None:

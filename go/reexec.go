@@ -29,10 +29,15 @@ func main() {
 
 var initOnce sync.Once
 
+// lightSubroutines run in the light helper (go/lighthelper), which links
+// only the packages that register them.
+var lightSubroutines = []string{"buildah-copier", "chrootuser-open", "storage-untar", "storage-tar", "storage-applyLayer"}
+
 type initOptions struct {
-	Helper    string `json:"helper"`
-	LogStream uint64 `json:"log_stream"`
-	LogLevel  string `json:"log_level"`
+	Helper      string `json:"helper"`
+	LightHelper string `json:"light_helper"`
+	LogStream   uint64 `json:"log_stream"`
+	LogLevel    string `json:"log_level"`
 }
 
 // PyBuildahInitReexec mirrors buildah.InitReexec() for the library: it marks
@@ -46,15 +51,17 @@ func PyBuildahInitReexec(args *C.char) *C.char {
 		if o.Helper == "" {
 			return nil, kindf("InvalidArgument", "the path of the re-exec helper is required")
 		}
-		info, err := os.Stat(o.Helper)
-		if err != nil {
-			return nil, kindf("BuildahError", "pybuildah re-exec helper: %v", err)
+		if err := checkExecutable(o.Helper); err != nil {
+			return nil, err
 		}
-		if info.IsDir() || info.Mode()&0o111 == 0 {
-			return nil, kindf("BuildahError", "pybuildah re-exec helper %s is not executable", o.Helper)
+		if o.LightHelper != "" {
+			if err := checkExecutable(o.LightHelper); err != nil {
+				return nil, err
+			}
 		}
 		level := logrus.GetLevel()
 		if o.LogLevel != "" {
+			var err error
 			if level, err = logrus.ParseLevel(o.LogLevel); err != nil {
 				return nil, kindf("InvalidArgument", "PYBUILDAH_LOG_LEVEL: %v", err)
 			}
@@ -62,6 +69,9 @@ func PyBuildahInitReexec(args *C.char) *C.char {
 		ranHandler := false
 		initOnce.Do(func() { ranHandler = buildah.InitReexec() })
 		reexec.SetSelf(o.Helper)
+		if o.LightHelper != "" {
+			reexec.SetSelfFor(o.LightHelper, lightSubroutines...)
+		}
 		if o.LogStream != 0 {
 			// Buildah's own log lines go to Python's logging, not to stderr.
 			logrus.SetOutput(&lineWriter{stream: o.LogStream, kind: "log"})
@@ -70,4 +80,16 @@ func PyBuildahInitReexec(args *C.char) *C.char {
 		logrus.SetLevel(level)
 		return ranHandler, nil
 	})
+}
+
+// checkExecutable fails unless path is an executable file.
+func checkExecutable(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return kindf("BuildahError", "pybuildah re-exec helper: %v", err)
+	}
+	if info.IsDir() || info.Mode()&0o111 == 0 {
+		return kindf("BuildahError", "pybuildah re-exec helper %s is not executable", path)
+	}
+	return nil
 }

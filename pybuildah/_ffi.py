@@ -28,6 +28,7 @@ from . import errors
 NATIVE_DIR = Path(__file__).resolve().parent / "_native"
 LIBRARY_PATH = Path(os.environ.get("PYBUILDAH_LIBRARY", NATIVE_DIR / "libpybuildah.so"))
 HELPER_PATH = Path(os.environ.get("PYBUILDAH_HELPER", NATIVE_DIR / "pybuildah-helper"))
+LIGHT_HELPER_PATH = Path(os.environ.get("PYBUILDAH_LIGHT_HELPER", NATIVE_DIR / "pybuildah-light-helper"))
 
 # Exports with the uniform JSON-in, JSON-out signature.
 EXPORTS = (
@@ -118,15 +119,17 @@ def _load() -> Any:
                 "Use pybuildah only in the parent, or start children with the 'spawn' method."
             )
         if _lib is None:
-            if not LIBRARY_PATH.exists() or not HELPER_PATH.exists():
+            missing = [p.name for p in (LIBRARY_PATH, HELPER_PATH, LIGHT_HELPER_PATH) if not p.exists()]
+            if missing:
                 raise errors.BuildahError(
-                    f"pybuildah's native parts are missing ({LIBRARY_PATH.name}, {HELPER_PATH.name} in "
-                    f"{NATIVE_DIR}); reinstall pybuildah with `pip install .`"
+                    f"pybuildah's native parts are missing ({', '.join(missing)} in {NATIVE_DIR}); "
+                    "reinstall pybuildah with `pip install .`"
                 )
             lib: Any = _ffi.dlopen(str(LIBRARY_PATH))
             _loaded_pid = os.getpid()  # the Go runtime is running from here on
             lib.PyBuildahSetEventSink(_event_sink)
-            _invoke(lib, "InitReexec", {"helper": str(HELPER_PATH), "log_stream": _LOG_STREAM,
+            _invoke(lib, "InitReexec", {"helper": str(HELPER_PATH), "light_helper": str(LIGHT_HELPER_PATH),
+                                        "log_stream": _LOG_STREAM,
                                         "log_level": os.environ.get("PYBUILDAH_LOG_LEVEL", "info")})
             _lib = lib  # only once initialised: a failed InitReexec is retried, never skipped
     return _lib

@@ -93,11 +93,12 @@ def test_no_reexec_child_runs_the_python_interpreter(tmp_path: Path, busybox_exp
     assert result.returncode == 0, result.stderr
     assert "build ok" in result.stdout
 
-    helper = str(_ffi.HELPER_PATH)
+    helpers = {str(_ffi.HELPER_PATH), str(_ffi.LIGHT_HELPER_PATH)}
     python = {os.path.realpath(sys.executable), sys.executable}
     handler_names = ("buildah-", "storage-", "chrootuser-")
     program: dict[str, str] = {}  # pid -> what that process runs: "python", "helper" or a container program
     handlers: set[str] = set()
+    light: set[str] = set()  # subroutines that ran in the light helper
     in_container: list[str] = []
     lines = _merge_unfinished(trace.read_text().splitlines())
     assert any(EXEC_LINE.match(line) for line in lines), "strace saw no successful exec"
@@ -137,8 +138,12 @@ def test_no_reexec_child_runs_the_python_interpreter(tmp_path: Path, busybox_exp
             handlers.add(name)
             continue
         assert os.path.realpath(path) not in python, f"a re-exec ran Python: {line}"
-        if path == helper:
+        if path in helpers:
             assert name.startswith(handler_names), line
+            if path == str(_ffi.LIGHT_HELPER_PATH):  # the light helper has only these handlers
+                assert name in ("buildah-copier", "chrootuser-open", "storage-untar", "storage-tar",
+                                "storage-applyLayer"), line
+                light.add(name)
             program[pid] = "helper"
             handlers.add(name)
         else:
@@ -148,3 +153,4 @@ def test_no_reexec_child_runs_the_python_interpreter(tmp_path: Path, busybox_exp
     assert {"buildah-copier", "chrootuser-open", "buildah-chroot-runtime", "buildah-chroot-exec",
             "storage-untar"} <= handlers, handlers
     assert in_container and set(in_container) <= {"/bin/sh", "/bin/cat", "cat"}, in_container
+    assert {"buildah-copier", "chrootuser-open", "storage-untar"} <= light, light
