@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Build pybuildah's native parts: the c-shared library and the re-exec helper.
+"""Build pybuildah's native parts: the c-shared library and the re-exec helpers.
 
-Both come from the one Go package in this directory.  Upstream code changes
+The library and the full helper come from the one Go package in this
+directory; the light helper (lighthelper/) links only the packages of the
+subroutines that run most often.  Upstream code changes
 in two ways, both applied to copies of the pinned modules, never to the
 module cache and never committed as copies:
 
