@@ -569,13 +569,9 @@ func PyBuildahBuild(args *C.char) *C.char {
 		if err != nil {
 			return nil, err
 		}
-		format := define.OCIv1ImageManifest
-		switch o.Format {
-		case "", "oci":
-		case "docker":
-			format = define.Dockerv2ImageManifest
-		default:
-			return nil, kindf("InvalidArgument", "unknown image format %q (expected oci or docker)", o.Format)
+		format, err := parseFormat(o.Format)
+		if err != nil {
+			return nil, err
 		}
 		if o.Jobs < 0 {
 			return nil, kindf("InvalidArgument", "jobs must be a positive number, not %d", o.Jobs)

@@ -88,6 +88,17 @@ func parseIsolation(name string) (define.Isolation, error) {
 	return 0, kindf("InvalidArgument", "unknown isolation %q (expected chroot, oci or rootless)", name)
 }
 
+// parseFormat turns "oci" (the default) or "docker" into a manifest type.
+func parseFormat(name string) (string, error) {
+	switch name {
+	case "", "oci":
+		return define.OCIv1ImageManifest, nil
+	case "docker":
+		return define.Dockerv2ImageManifest, nil
+	}
+	return "", kindf("InvalidArgument", "unknown image format %q (expected oci or docker)", name)
+}
+
 func parsePullPolicy(name string) (define.PullPolicy, error) {
 	if name == "" {
 		return define.PullIfMissing, nil
@@ -134,9 +145,9 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 		if err := applyCredentials(sys, o.Creds); err != nil {
 			return nil, err
 		}
-		format := define.OCIv1ImageManifest
-		if o.Format == "docker" {
-			format = define.Dockerv2ImageManifest
+		format, err := parseFormat(o.Format)
+		if err != nil {
+			return nil, err
 		}
 		containersConf, err := config.Default()
 		if err != nil {
@@ -733,16 +744,10 @@ func PyBuildahCommit(args *C.char) *C.char {
 			SystemContext:         sys,
 			Squash:                o.Squash,
 		}
-		format := o.Format
-		if format == "" && st.builder.Format == define.Dockerv2ImageManifest {
-			format = "docker" // the format chosen when the builder was made
-		}
-		switch format {
-		case "", "oci":
-		case "docker":
-			options.PreferredManifestType = define.Dockerv2ImageManifest
-		default:
-			return nil, kindf("InvalidArgument", "unknown image format %q (expected oci or docker)", o.Format)
+		if o.Format == "" && st.builder.Format != "" {
+			options.PreferredManifestType = st.builder.Format // chosen when the builder was made
+		} else if options.PreferredManifestType, err = parseFormat(o.Format); err != nil {
+			return nil, err
 		}
 		if options.Compression, err = parseCompression(o.Compression); err != nil {
 			return nil, err
