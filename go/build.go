@@ -30,7 +30,6 @@ import (
 	"go.podman.io/buildah/imagebuildah"
 	butil "go.podman.io/buildah/pkg/util"
 	"go.podman.io/buildah/util"
-	"go.podman.io/common/pkg/config"
 	"golang.org/x/sys/unix"
 )
 
@@ -604,9 +603,9 @@ func PyBuildahBuild(args *C.char) *C.char {
 		if err != nil {
 			return nil, err
 		}
-		containersConf, err := config.Default()
+		conf, err := containersConf()
 		if err != nil {
-			return nil, withKind("StoreError", fmt.Errorf("reading containers.conf: %w", err))
+			return nil, err
 		}
 
 		// RUN steps read an empty pipe: end of file at once, as from
@@ -675,9 +674,9 @@ func PyBuildahBuild(args *C.char) *C.char {
 			SystemContext:    sys,
 			ConfigureNetwork: define.NetworkDefault,
 			CommonBuildOpts: &define.CommonBuildOptions{
-				Ulimit:    append(containersConf.Containers.DefaultUlimits.Get(), hostUlimits()...),
+				Ulimit:    runUlimits(conf),
 				HTTPProxy: true,
-				ShmSize:   containersConf.Containers.ShmSize,
+				ShmSize:   conf.Containers.ShmSize,
 			},
 			SignaturePolicyPath:     sys.SignaturePolicyPath,
 			Labels:                  o.Labels,

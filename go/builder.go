@@ -149,11 +149,11 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 		if err != nil {
 			return nil, err
 		}
-		containersConf, err := config.Default()
+		conf, err := containersConf()
 		if err != nil {
-			return nil, withKind("StoreError", fmt.Errorf("reading containers.conf: %w", err))
+			return nil, err
 		}
-		capabilities, err := containersConf.Capabilities("", nil, nil)
+		capabilities, err := conf.Capabilities("", nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +164,7 @@ func PyBuildahNewBuilder(args *C.char) *C.char {
 			PullPolicy:       pull,
 			Isolation:        isolation,
 			SystemContext:    sys,
-			CommonBuildOpts:  &define.CommonBuildOptions{Ulimit: append(containersConf.Containers.DefaultUlimits.Get(), hostUlimits()...)},
+			CommonBuildOpts:  &define.CommonBuildOptions{Ulimit: runUlimits(conf)},
 			ConfigureNetwork: define.NetworkDefault,
 			Format:           format,
 			ReportWriter:     nil,
@@ -220,10 +220,29 @@ func PyBuildahOpenBuilder(args *C.char) *C.char {
 			b.CommonBuildOpts = &define.CommonBuildOptions{}
 		}
 		if len(b.CommonBuildOpts.Ulimit) == 0 {
-			b.CommonBuildOpts.Ulimit = hostUlimits()
+			conf, err := containersConf()
+			if err != nil {
+				return nil, err
+			}
+			b.CommonBuildOpts.Ulimit = runUlimits(conf)
 		}
 		return adopt(b, store), nil
 	})
+}
+
+// containersConf reads containers.conf, or its built-in defaults.
+func containersConf() (*config.Config, error) {
+	conf, err := config.Default()
+	if err != nil {
+		return nil, withKind("StoreError", fmt.Errorf("reading containers.conf: %w", err))
+	}
+	return conf, nil
+}
+
+// runUlimits are the rlimits RUN steps get: containers.conf's defaults,
+// then this process's hard limits where it cannot raise them.
+func runUlimits(conf *config.Config) []string {
+	return append(conf.Containers.DefaultUlimits.Get(), hostUlimits()...)
 }
 
 // hostUlimits keeps RUN steps within this process's hard limits when it
