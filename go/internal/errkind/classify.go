@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os/exec"
 	"os/user"
+	"strings"
 
 	"github.com/docker/distribution/registry/api/errcode"
 	errcodev2 "github.com/docker/distribution/registry/api/v2"
@@ -75,12 +76,18 @@ func Image(ref string, err error) error {
 		return err
 	}
 	switch {
-	case errors.Is(err, storage.ErrImageUnknown), imageMissingText(ref, err):
+	case errors.Is(err, storage.ErrImageUnknown), fileReference(ref) && errors.Is(err, fs.ErrNotExist),
+		imageMissingText(ref, err):
 		return Wrap(ImageNotFound, err)
 	case BadReference(err), badReferenceText(err):
 		return Wrap(InvalidReference, err)
 	}
 	return err
+}
+
+// fileReference reports whether ref names a path (oci-archive:/x.tar).
+func fileReference(ref string) bool {
+	return !strings.Contains(ref, "://") && strings.Contains(ref, ":/")
 }
 
 // Registry names the kind of a registry failure, or "" when err is not one.

@@ -139,3 +139,16 @@ func TestAllKindsAreDistinct(t *testing.T) {
 		t.Errorf("%d kinds", len(seen))
 	}
 }
+
+func TestFailedStepText(t *testing.T) {
+	text, ok := FailedStepText(errors.New("building at STEP \"RUN a\nb\": boom"))
+	if !ok || text != "RUN a\nb" {
+		t.Errorf("FailedStepText = %q, %v", text, ok)
+	}
+	if _, ok := FailedStepText(errors.New("other")); ok {
+		t.Error("matched")
+	}
+	if Describe(Image("oci-archive:/x.tar", fmt.Errorf("open: %w", os.ErrNotExist))).Kind != ImageNotFound {
+		t.Error("missing archive by type")
+	}
+}

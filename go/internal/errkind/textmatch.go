@@ -21,8 +21,7 @@ func plainHTTPText(err error) bool {
 // file's *PathError with %v, so neither errors.As nor errors.Is sees them.
 func imageMissingText(ref string, err error) bool {
 	msg := err.Error()
-	fileRef := !strings.Contains(ref, "://") && strings.Contains(ref, ":/")
-	return strings.Contains(msg, "manifest unknown") || fileRef && strings.Contains(msg, "no such file or directory")
+	return strings.Contains(msg, "manifest unknown") || fileReference(ref) && strings.Contains(msg, "no such file or directory")
 }
 
 // badReferenceText: libimage and the transports re-create reference errors
@@ -57,9 +56,18 @@ func NeedsForce(err error) bool { return strings.Contains(err.Error(), "please f
 // fmt.Errorf("not logged into %s") without %w.
 func NotLoggedIn(err error) bool { return strings.HasPrefix(err.Error(), "not logged into ") }
 
-// FailedStepPattern: imagebuildah reports the failing step only in its
+// failedStepPattern: imagebuildah reports the failing step only in its
 // message, `building at STEP "<text>": ...`; no field carries it.
-var FailedStepPattern = regexp.MustCompile(`building at STEP "((?s).*?)": `)
+var failedStepPattern = regexp.MustCompile(`building at STEP "((?s).*?)": `)
+
+// FailedStepText returns the step text that err's message names, if any.
+func FailedStepText(err error) (string, bool) {
+	m := failedStepPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
 
 // FailedStepIs reports whether err's message names the step printed as text.
 func FailedStepIs(err error, text string) bool {
@@ -68,8 +76,9 @@ func FailedStepIs(err error, text string) bool {
 
 var exitStatusPattern = regexp.MustCompile(`exit status (\d+)`)
 
-// ExitStatusText: a RUN step's exit status reaches BuildDockerfiles' error
-// as text only when the chroot runtime flattened its *exec.ExitError.
+// ExitStatusText: a RUN step's exit status is reported by the chroot
+// runtime, a re-exec'd child, so BuildDockerfiles' error carries it as text
+// ("exit status N") rather than as an *exec.ExitError.
 func ExitStatusText(err error) (int, bool) {
 	m := exitStatusPattern.FindStringSubmatch(err.Error())
 	if m == nil {
