@@ -204,15 +204,17 @@ def main() -> None:
     parser.add_argument("out_dir", nargs="?", type=Path)
     parser.add_argument("--go")
     parser.add_argument("--vet", action="store_true")
-    parser.add_argument("--test", action="store_true", help="run the Go unit tests (extra args go to go test)")
+    parser.add_argument("--test", action="store_true", help="run the Go unit tests; later arguments go to go test")
     parser.add_argument("--has-go", action="store_true", help="exit 0 if a new enough Go is installed")
-    args, extra = parser.parse_known_args()
-    if extra and not args.test:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    argv, go_test_args = sys.argv[1:], None
+    if "--test" in argv:  # everything after --test goes to go test (-run X -v -count=1 ...)
+        at = argv.index("--test")
+        argv, go_test_args = argv[:at], argv[at + 1:]
+    args = parser.parse_args(argv)
     if args.has_go:
         sys.exit(0 if have_go() else 1)
-    if args.test:
-        test(extra, args.go)
+    if go_test_args is not None:
+        test(go_test_args, args.go)
     elif args.vet:
         vet(args.go)
     elif args.out_dir:
