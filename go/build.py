@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Build pybuildah's native parts: the c-shared library and the re-exec helpers.
 
-The library and the full helper come from the one Go package in this
-directory; the light helper (lighthelper/) links only the packages of the
-subroutines that run most often.  Upstream code changes
+The library and the full helper come from package main in this directory
+(a thin layer of exports over internal/...); the light helper
+(lighthelper/) links only the packages of the subroutines that run most
+often.  Upstream code changes
 in two ways, both applied to copies of the pinned modules, never to the
 module cache and never committed as copies:
 
@@ -17,7 +18,10 @@ build copies each changed module out of the cache into go/.build/ and points
 a temporary go.mod (``-modfile``) at the copies with ``replace`` lines.  The
 committed go.mod and go.sum are never edited.
 
-Usage: python go/build.py OUTPUT_DIR [--go GO]      (or: --vet)
+Usage: python go/build.py OUTPUT_DIR [--go GO]      (or: --vet, --test [GO TEST ARGS])
+
+--vet and --test run go vet and go test over every package with the same
+-modfile, -overlay and tags as the build, so tests see the patched modules.
 """
 
 from __future__ import annotations
@@ -176,12 +180,23 @@ def build(out_dir: Path, go: str | None = None, scratch: Path | None = None) -> 
                    cwd=HERE, env=env, check=True)
 
 
-def vet(go: str | None = None) -> None:
+def go_tool(command: str, args: list[str], go: str | None = None) -> None:
+    """Run a go subcommand (vet, test) over every package with the build's flags."""
     go = find_go(go)
     scratch = HERE / ".build"
     scratch.mkdir(parents=True, exist_ok=True)
     flags = prepare(go, scratch)
-    subprocess.run([go, "vet", *flags, ".", "./lighthelper"], cwd=HERE, env=go_env(go), check=True)
+    # Not ./...: overlay/ holds a stand-in for an upstream file, not a package of ours.
+    packages = [".", "./lighthelper", "./internal/..."]
+    subprocess.run([go, command, *flags, *args, *packages], cwd=HERE, env=go_env(go), check=True)
+
+
+def vet(go: str | None = None) -> None:
+    go_tool("vet", [], go)
+
+
+def test(args: list[str], go: str | None = None) -> None:
+    go_tool("test", args, go)
 
 
 def main() -> None:
@@ -189,16 +204,23 @@ def main() -> None:
     parser.add_argument("out_dir", nargs="?", type=Path)
     parser.add_argument("--go")
     parser.add_argument("--vet", action="store_true")
+    parser.add_argument("--test", action="store_true", help="run the Go unit tests; later arguments go to go test")
     parser.add_argument("--has-go", action="store_true", help="exit 0 if a new enough Go is installed")
-    args = parser.parse_args()
+    argv, go_test_args = sys.argv[1:], None
+    if "--test" in argv:  # everything after --test goes to go test (-run X -v -count=1 ...)
+        at = argv.index("--test")
+        argv, go_test_args = argv[:at], argv[at + 1:]
+    args = parser.parse_args(argv)
     if args.has_go:
         sys.exit(0 if have_go() else 1)
-    if args.vet:
+    if go_test_args is not None:
+        test(go_test_args, args.go)
+    elif args.vet:
         vet(args.go)
     elif args.out_dir:
         build(args.out_dir.resolve(), args.go)
     else:
-        parser.error("give an output directory or --vet")
+        parser.error("give an output directory, --vet or --test")
 
 
 if __name__ == "__main__":

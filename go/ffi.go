@@ -1,14 +1,9 @@
 package main
 
 // The C boundary.  Every export takes one JSON document and returns one
-// malloc'd JSON envelope that Python frees with PyBuildahFree:
-//
-//	{"ok": <result>}                                 on success
-//	{"error": {"kind": "ImageNotFound", "message": "..."}}   on failure
-//
-// Long-running calls report progress through a single event sink that
-// Python installs once; events carry the stream number that the caller put
-// into its options.
+// malloc'd JSON envelope (wire.Envelope) that Python frees with
+// PyBuildahFree.  Long-running calls report through the one event sink
+// that Python installs; cgoSink is the events.Sink that calls it.
 
 /*
 #include "events.h"
@@ -16,152 +11,81 @@ package main
 import "C"
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"runtime/cgo"
 	"unsafe"
+
+	"pybuildah.dev/shim/internal/builder"
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/events"
+	"pybuildah.dev/shim/internal/store"
+	"pybuildah.dev/shim/internal/wire"
 )
 
-type envelope struct {
-	OK    any        `json:"ok"`
-	Error *wireError `json:"error,omitempty"`
-}
+func init() { events.Install(cgoSink{}) }
 
-type wireError struct {
-	Kind     string `json:"kind"`
-	Message  string `json:"message"`
-	ExitCode *int   `json:"exit_code,omitempty"`
-	Details  any    `json:"details,omitempty"`
-}
+// cgoSink hands events to the C callback Python installed.
+type cgoSink struct{}
 
-// call decodes args into T, runs fn, and encodes the envelope.  A panic in
-// fn becomes an InternalError instead of killing the host process.
-func call[T any](args *C.char, fn func(T) (any, error)) (out *C.char) {
-	defer func() {
-		if r := recover(); r != nil {
-			out = encode(envelope{Error: &wireError{Kind: "InternalError", Message: fmt.Sprintf("internal error in pybuildah shim: %v", r)}})
-		}
-	}()
-	var opts T
-	if args != nil {
-		if err := json.Unmarshal([]byte(C.GoString(args)), &opts); err != nil {
-			return encode(envelope{Error: &wireError{Kind: "InvalidArgument", Message: "malformed options: " + err.Error()}})
-		}
-	}
-	result, err := fn(opts)
-	if err != nil {
-		return encode(envelope{Error: classify(err)})
-	}
-	return encode(envelope{OK: result})
-}
-
-func encode(e envelope) *C.char {
-	data, err := json.Marshal(e)
-	if err != nil {
-		data, _ = json.Marshal(envelope{Error: &wireError{Kind: "InternalError", Message: "encoding result: " + err.Error()}})
-	}
-	return C.CString(string(data))
-}
-
-// handleValue resolves a cgo handle sent by Python to a *T.
-func handleValue[T any](h uint64, what string) (*T, error) {
-	if h == 0 {
-		return nil, kindf("InvalidArgument", "no %s handle given", what)
-	}
-	var value any
-	func() {
-		defer func() { _ = recover() }() // cgo.Handle.Value panics on unknown handles
-		value = cgo.Handle(h).Value()
-	}()
-	v, ok := value.(*T)
-	if !ok {
-		return nil, kindf("InvalidArgument", "stale or invalid %s handle", what)
-	}
-	return v, nil
-}
-
-func newHandle(v any) uint64 { return uint64(cgo.NewHandle(v)) }
-
-func deleteHandle(h uint64) {
-	defer func() { _ = recover() }()
-	cgo.Handle(h).Delete()
-}
-
-// emit sends one event to Python; stream 0 means nobody is listening.
-func emit(stream uint64, kind string, payload any) {
-	if stream == 0 {
-		return
-	}
-	data, err := json.Marshal(payload)
-	if err != nil {
-		return
-	}
-	ckind, cpayload := C.CString(kind), C.CString(string(data))
+func (cgoSink) Emit(stream uint64, kind string, payload []byte) {
+	ckind, cpayload := C.CString(kind), C.CString(string(payload))
 	defer C.free(unsafe.Pointer(ckind))
 	defer C.free(unsafe.Pointer(cpayload))
 	C.pybuildah_emit(C.uint64_t(stream), ckind, cpayload)
 }
 
-// lineWriter turns a byte stream into "log" events, one per line.
-type lineWriter struct {
-	stream  uint64
-	kind    string
-	pending []byte
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.pending = append(w.pending, p...)
-	for {
-		i := bytes.IndexByte(w.pending, '\n')
-		if i < 0 {
-			return len(p), nil
+// call decodes args into T, runs fn, and encodes the envelope.  A panic in
+// fn becomes an InternalError instead of killing the host process.
+func call[T, R any](args *C.char, fn func(T) (R, error)) (out *C.char) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = encodeError(errkind.New(errkind.InternalError, "internal error in pybuildah shim: %v", r))
 		}
-		emit(w.stream, w.kind, string(w.pending[:i]))
-		w.pending = w.pending[i+1:]
-	}
-}
-
-// Flush sends a final line that had no newline.
-func (w *lineWriter) Flush() {
-	if len(w.pending) > 0 {
-		emit(w.stream, w.kind, string(w.pending))
-		w.pending = nil
-	}
-}
-
-//export PyBuildahFree
-func PyBuildahFree(p *C.char) { C.free(unsafe.Pointer(p)) }
-
-//export PyBuildahSetEventSink
-func PyBuildahSetEventSink(fn C.pybuildah_event_fn) { C.pybuildah_set_sink(fn) }
-
-//export PyBuildahReleaseHandle
-func PyBuildahReleaseHandle(args *C.char) *C.char {
-	return call(args, func(o struct {
-		Handle uint64 `json:"handle"`
-	}) (any, error) {
-		if closer, ok := handleValueAny(o.Handle).(interface{ release() }); ok {
-			closer.release()
+	}()
+	var opts T
+	if args != nil {
+		if err := wire.Decode([]byte(C.GoString(args)), &opts); err != nil {
+			return encodeError(err)
 		}
-		deleteHandle(o.Handle)
-		return nil, nil
-	})
+	}
+	result, err := fn(opts)
+	if err != nil {
+		return encodeError(err)
+	}
+	return encode(wire.Envelope{OK: result})
 }
 
-func handleValueAny(h uint64) (v any) {
-	defer func() { _ = recover() }()
-	return cgo.Handle(h).Value()
-}
-
-// withState is call for options that carry a store or builder handle: it
-// resolves the handle first, so the export's body starts from its object.
-func withState[S any, T interface{ state() (S, error) }](args *C.char, fn func(S, T) (any, error)) *C.char {
-	return call(args, func(o T) (any, error) {
-		s, err := o.state()
+// withStore is call for options that carry a store handle.
+func withStore[T interface{ StoreHandle() uint64 }, R any](args *C.char, fn func(*store.State, T) (R, error)) *C.char {
+	return call(args, func(o T) (r R, err error) {
+		st, err := store.Resolve(o.StoreHandle())
 		if err != nil {
-			return nil, err
+			return r, err
 		}
-		return fn(s, o)
+		return fn(st, o)
 	})
+}
+
+// withBuilder is call for options that carry a builder handle.
+func withBuilder[T interface{ BuilderHandle() uint64 }, R any](args *C.char, fn func(*builder.State, T) (R, error)) *C.char {
+	return call(args, func(o T) (r R, err error) {
+		b, err := builder.Resolve(o.BuilderHandle())
+		if err != nil {
+			return r, err
+		}
+		return fn(b, o)
+	})
+}
+
+func encodeError(err error) *C.char {
+	d := errkind.Describe(err)
+	return encode(wire.Envelope{Error: &wire.Error{Kind: string(d.Kind), Message: d.Message, ExitCode: d.ExitCode, Details: d.Details}})
+}
+
+func encode(e wire.Envelope) *C.char {
+	data, err := json.Marshal(e)
+	if err != nil {
+		data, _ = json.Marshal(wire.Envelope{Error: &wire.Error{Kind: string(errkind.InternalError), Message: fmt.Sprintf("encoding result: %v", err)}})
+	}
+	return C.CString(string(data))
 }

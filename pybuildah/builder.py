@@ -199,7 +199,7 @@ class Builder:
 
     def set_cmd(self, cmd: Sequence[str]) -> None:
         """Set the default command."""
-        _ffi.call("SetCmd", builder=self.handle, cmd=_strings(cmd, "cmd"))
+        self._configure(cmd=_strings(cmd, "cmd"))
 
     def set_entrypoint(self, entrypoint: Sequence[str]) -> None:
         self._configure(entrypoint=_strings(entrypoint, "entrypoint"))

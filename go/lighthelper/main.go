@@ -2,7 +2,7 @@
 // COPY, ADD, user lookup and layer extraction starts: the copier, chrootuser
 // and storage's chrootarchive handlers.  It links only those packages, so it
 // starts in about half the time of the full helper (see docs/design.md); the
-// library routes exactly the names in lightSubroutines (reexec.go) here.
+// library routes exactly the names in reexecinit.LightSubroutines here.
 package main
 
 import (

@@ -1,0 +1,145 @@
+package main
+
+// The exports: each decodes its options, calls one internal function and
+// encodes the result (call, withStore and withBuilder in ffi.go).
+
+/*
+#include "events.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"runtime/debug"
+	"unsafe"
+
+	"go.podman.io/buildah/define"
+
+	"pybuildah.dev/shim/internal/build"
+	"pybuildah.dev/shim/internal/builder"
+	"pybuildah.dev/shim/internal/handle"
+	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/reexecinit"
+	"pybuildah.dev/shim/internal/registry"
+	"pybuildah.dev/shim/internal/store"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+//export PyBuildahFree
+func PyBuildahFree(p *C.char) { C.free(unsafe.Pointer(p)) }
+
+//export PyBuildahSetEventSink
+func PyBuildahSetEventSink(fn C.pybuildah_event_fn) { C.pybuildah_set_sink(fn) }
+
+//export PyBuildahInitReexec
+func PyBuildahInitReexec(args *C.char) *C.char { return call(args, reexecinit.Init) }
+
+//export PyBuildahReleaseHandle
+func PyBuildahReleaseHandle(args *C.char) *C.char {
+	return call(args, func(o wire.HandleRef) (any, error) { handle.Release(o.Handle); return nil, nil })
+}
+
+//export PyBuildahContract
+func PyBuildahContract(args *C.char) *C.char {
+	return call(args, func(wire.None) (wire.Contract, error) { return wire.NewContract(), nil })
+}
+
+//export PyBuildahVersion
+func PyBuildahVersion(args *C.char) *C.char {
+	return call(args, func(wire.None) (wire.Version, error) {
+		return wire.Version{Buildah: define.Version, Go: runtime.Version(), Storage: moduleVersion("go.podman.io/storage")}, nil
+	})
+}
+
+// moduleVersion is the version of a module linked in, "" if unknown.
+func moduleVersion(path string) string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == path {
+				return dep.Version
+			}
+		}
+	}
+	return ""
+}
+
+//export PyBuildahSyncEnv
+func PyBuildahSyncEnv(args *C.char) *C.char { return call(args, registry.SyncEnv) }
+
+//export PyBuildahStoreOpen
+func PyBuildahStoreOpen(args *C.char) *C.char { return call(args, store.Open) }
+
+//export PyBuildahNewBuilder
+func PyBuildahNewBuilder(args *C.char) *C.char { return withStore(args, builder.New) }
+
+//export PyBuildahOpenBuilder
+func PyBuildahOpenBuilder(args *C.char) *C.char { return withStore(args, builder.Open) }
+
+//export PyBuildahListContainers
+func PyBuildahListContainers(args *C.char) *C.char { return withStore(args, builder.List) }
+
+//export PyBuildahAdd
+func PyBuildahAdd(args *C.char) *C.char { return withBuilder(args, builder.Add) }
+
+//export PyBuildahConfigure
+func PyBuildahConfigure(args *C.char) *C.char { return withBuilder(args, builder.Configure) }
+
+//export PyBuildahGetConfig
+func PyBuildahGetConfig(args *C.char) *C.char { return withBuilder(args, builder.Config) }
+
+//export PyBuildahRun
+func PyBuildahRun(args *C.char) *C.char { return withBuilder(args, builder.Run) }
+
+//export PyBuildahMount
+func PyBuildahMount(args *C.char) *C.char { return withBuilder(args, builder.Mount) }
+
+//export PyBuildahUnmount
+func PyBuildahUnmount(args *C.char) *C.char { return withBuilder(args, builder.Unmount) }
+
+//export PyBuildahDeleteBuilder
+func PyBuildahDeleteBuilder(args *C.char) *C.char { return withBuilder(args, builder.Delete) }
+
+//export PyBuildahCommit
+func PyBuildahCommit(args *C.char) *C.char { return withBuilder(args, builder.Commit) }
+
+//export PyBuildahInspectImage
+func PyBuildahInspectImage(args *C.char) *C.char { return withStore(args, images.Inspect) }
+
+//export PyBuildahListImages
+func PyBuildahListImages(args *C.char) *C.char { return withStore(args, images.List) }
+
+//export PyBuildahInspectBuildInfo
+func PyBuildahInspectBuildInfo(args *C.char) *C.char { return withStore(args, images.BuildInfo) }
+
+//export PyBuildahTagImage
+func PyBuildahTagImage(args *C.char) *C.char { return withStore(args, images.Tag) }
+
+//export PyBuildahUntagImage
+func PyBuildahUntagImage(args *C.char) *C.char { return withStore(args, images.Untag) }
+
+//export PyBuildahRemoveImage
+func PyBuildahRemoveImage(args *C.char) *C.char { return withStore(args, images.Remove) }
+
+//export PyBuildahSaveImage
+func PyBuildahSaveImage(args *C.char) *C.char { return withStore(args, images.Save) }
+
+//export PyBuildahLoadImage
+func PyBuildahLoadImage(args *C.char) *C.char { return withStore(args, images.Load) }
+
+//export PyBuildahPull
+func PyBuildahPull(args *C.char) *C.char { return withStore(args, registry.Pull) }
+
+//export PyBuildahPush
+func PyBuildahPush(args *C.char) *C.char { return withStore(args, registry.Push) }
+
+//export PyBuildahLogin
+func PyBuildahLogin(args *C.char) *C.char { return call(args, registry.Login) }
+
+//export PyBuildahLogout
+func PyBuildahLogout(args *C.char) *C.char { return call(args, registry.Logout) }
+
+//export PyBuildahBuild
+func PyBuildahBuild(args *C.char) *C.char { return withStore(args, build.Build) }
+
+//export PyBuildahCancelBuild
+func PyBuildahCancelBuild(args *C.char) *C.char { return call(args, build.Cancel) }

@@ -1,0 +1,129 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.podman.io/buildah"
+	"go.podman.io/buildah/define"
+
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/validate"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+// Add copies (or, with extract, adds) sources into the container: local
+// paths, URLs, or paths inside another builder or an image.
+func Add(s *State, o wire.AddOptions) (any, error) {
+	if len(o.Sources) == 0 {
+		return nil, errkind.New(errkind.InvalidArgument, "no source given")
+	}
+	if err := validate.Chmod(o.Chmod); err != nil {
+		return nil, err
+	}
+	if err := validate.Chown(o.Chown); err != nil {
+		return nil, err
+	}
+	options := buildah.AddAndCopyOptions{Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes}
+	root, done, err := sourceRoot(s, o, &options)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	sources := o.Sources
+	if root != "" {
+		options.ContextDir = root
+		options.PreserveOwnership = true
+		sources = make([]string, len(o.Sources))
+		for i, src := range o.Sources {
+			sources[i] = filepath.Join(root, src)
+		}
+	}
+	s.Builder.ContentDigester.Restart()
+	if err := s.Builder.Add(o.Destination, o.Extract, options, sources...); err != nil {
+		return nil, s.explain(classifyAddError(err))
+	}
+	return nil, s.explain(s.Builder.Save())
+}
+
+// sourceRoot mounts the builder or image that sources are read from, if
+// any, and returns its root and the function that lets go of it.  Without
+// one, local sources must exist (globs and URLs aside).
+func sourceRoot(s *State, o wire.AddOptions, options *buildah.AddAndCopyOptions) (string, func(), error) {
+	switch {
+	case o.FromBuilder != 0:
+		from, err := Resolve(o.FromBuilder)
+		if err != nil {
+			return "", func() {}, err
+		}
+		root, err := from.Builder.Mount(from.Builder.MountLabel)
+		if err != nil {
+			return "", func() {}, err
+		}
+		options.IDMappingOptions = &from.Builder.IDMappingOptions
+		if from.mounted {
+			return root, func() {}, nil
+		}
+		return root, func() { _ = from.Builder.Unmount() }, nil
+	case o.FromImage != "":
+		return imageRoot(s, o.FromImage, options)
+	}
+	for _, src := range o.Sources {
+		if isURL(src) {
+			continue
+		}
+		if _, err := os.Lstat(src); err != nil && !hasGlob(src) {
+			return "", func() {}, errkind.New(errkind.SourceNotFound, "source %q: %v", src, errors.Unwrap(err))
+		}
+	}
+	return "", func() {}, nil
+}
+
+// imageRoot mounts a short-lived working container on the image: unlike
+// MountImage it also works for images whose layers live in a read-only
+// additional image store.
+func imageRoot(s *State, name string, options *buildah.AddAndCopyOptions) (string, func(), error) {
+	img, err := images.ResolveLocal(s.Store, name)
+	if err != nil {
+		return "", func() {}, err
+	}
+	tmp, err := buildah.NewBuilder(context.Background(), s.Store.Store, buildah.BuilderOptions{
+		FromImage:     img.ID,
+		PullPolicy:    define.PullNever,
+		Isolation:     define.IsolationChroot,
+		SystemContext: s.Store.Sys(),
+	})
+	if err != nil {
+		return "", func() {}, errkind.Image(name, err)
+	}
+	done := func() { _ = tmp.Unmount(); _ = tmp.Delete() }
+	root, err := tmp.Mount(tmp.MountLabel)
+	if err != nil {
+		done()
+		return "", func() {}, err
+	}
+	options.IDMappingOptions = &tmp.IDMappingOptions
+	return root, done, nil
+}
+
+// classifyAddError: an unknown chown user or group is the caller's
+// mistake; a missing source is SourceNotFound.
+func classifyAddError(err error) error {
+	switch {
+	case errkind.UnknownUser(err):
+		return errkind.Wrap(errkind.InvalidArgument, err)
+	case errkind.CopierSourceMissing(err):
+		return errkind.Wrap(errkind.SourceNotFound, err)
+	}
+	return err
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }

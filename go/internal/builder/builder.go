@@ -1,0 +1,181 @@
+// Package builder is the step-by-step API on a working container: make or
+// reopen one, copy into it, configure, run, mount, commit and delete it.
+package builder
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"go.podman.io/buildah"
+	"go.podman.io/buildah/define"
+	"go.podman.io/storage"
+
+	"pybuildah.dev/shim/internal/enums"
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/handle"
+	"pybuildah.dev/shim/internal/store"
+	"pybuildah.dev/shim/internal/sysctx"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+// State is what a Builder handle points at.
+type State struct {
+	Builder *buildah.Builder
+	Store   *store.State
+	mounted bool
+}
+
+// Release lets go of the builder's reference on its store.
+func (s *State) Release() { s.Store.Release() }
+
+// Resolve finds the builder behind a handle.
+func Resolve(h uint64) (*State, error) { return handle.Value[State](h, "builder") }
+
+// explain turns an error from an operation on s into ContainerNotFound when
+// the working container was removed behind this handle's back (by another
+// handle, another process or `buildah rm`), so users see why.
+func (s *State) explain(err error) error {
+	if err == nil || errkind.HasKind(err) {
+		return err
+	}
+	if _, lookupErr := s.Store.Store.Container(s.Builder.ContainerID); lookupErr != nil && errkind.ContainerGone(lookupErr) {
+		return errkind.New(errkind.ContainerNotFound, "working container %q no longer exists", s.Builder.Container)
+	}
+	return err
+}
+
+func describe(b *buildah.Builder) wire.ContainerInfo {
+	return wire.ContainerInfo{ID: b.ContainerID, Name: b.Container, FromImage: b.FromImage, ImageID: b.FromImageID}
+}
+
+func adopt(b *buildah.Builder, st *store.State) wire.ContainerInfo {
+	st.Acquire()
+	info := describe(b)
+	info.Handle = handle.New(&State{Builder: b, Store: st})
+	return info
+}
+
+// New makes a working container from an image (or "scratch").
+func New(st *store.State, o wire.NewBuilderOptions) (wire.ContainerInfo, error) {
+	options, reg, err := newOptions(st, o)
+	if err != nil {
+		return wire.ContainerInfo{}, err
+	}
+	b, err := buildah.NewBuilder(context.Background(), st.Store, *options)
+	if err != nil {
+		if errors.Is(err, storage.ErrDuplicateName) {
+			return wire.ContainerInfo{}, errkind.Wrap(errkind.InvalidArgument, err)
+		}
+		return wire.ContainerInfo{}, errkind.Redact(errkind.Image(o.FromImage, err), reg.Secrets())
+	}
+	return adopt(b, st), nil
+}
+
+// newOptions checks NewBuilder's options and turns them into Buildah's.
+func newOptions(st *store.State, o wire.NewBuilderOptions) (*buildah.BuilderOptions, *sysctx.Registry, error) {
+	isolation, err := enums.Isolation(o.Isolation)
+	if err != nil {
+		return nil, nil, err
+	}
+	pull, err := enums.ParsePullPolicy(o.Pull, enums.PullMissing)
+	if err != nil {
+		return nil, nil, err
+	}
+	format, err := enums.ParseFormat(o.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	if format == "" {
+		format = define.OCIv1ImageManifest
+	}
+	if o.FromImage == "" {
+		return nil, nil, errkind.New(errkind.InvalidReference, "an image reference (or \"scratch\") is required")
+	}
+	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, nil, err
+	}
+	defaults, err := sysctx.ContainersConf()
+	if err != nil {
+		return nil, nil, err
+	}
+	options := &buildah.BuilderOptions{
+		Capabilities:     defaults.Capabilities,
+		FromImage:        o.FromImage,
+		Container:        o.Name,
+		PullPolicy:       pull.Buildah(),
+		Isolation:        isolation,
+		SystemContext:    reg.Sys,
+		CommonBuildOpts:  &define.CommonBuildOptions{Ulimit: defaults.Ulimits},
+		ConfigureNetwork: define.NetworkDefault,
+		Format:           string(format),
+	}
+	if reg.Retries != nil {
+		options.MaxPullRetries = int(*reg.Retries)
+	}
+	return options, reg, nil
+}
+
+// Open reattaches to an existing working container.
+func Open(st *store.State, o wire.OpenBuilderOptions) (wire.ContainerInfo, error) {
+	b, err := buildah.OpenBuilder(st.Store, o.Name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, storage.ErrContainerUnknown) {
+			return wire.ContainerInfo{}, errkind.New(errkind.ContainerNotFound, "no working container named %q", o.Name)
+		}
+		return wire.ContainerInfo{}, err
+	}
+	if b.CommonBuildOpts == nil {
+		b.CommonBuildOpts = &define.CommonBuildOptions{}
+	}
+	if len(b.CommonBuildOpts.Ulimit) == 0 {
+		defaults, err := sysctx.ContainersConf()
+		if err != nil {
+			return wire.ContainerInfo{}, err
+		}
+		b.CommonBuildOpts.Ulimit = defaults.Ulimits
+	}
+	return adopt(b, st), nil
+}
+
+// List describes every working container in the store.
+func List(st *store.State, _ wire.StoreRef) ([]wire.ContainerInfo, error) {
+	builders, err := buildah.OpenAllBuilders(st.Store)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wire.ContainerInfo, 0, len(builders))
+	for _, b := range builders {
+		out = append(out, describe(b))
+	}
+	return out, nil
+}
+
+// Mount mounts the container's root filesystem and returns its path.
+func Mount(s *State, _ wire.BuilderRef) (string, error) {
+	path, err := s.Builder.Mount(s.Builder.MountLabel)
+	if err != nil {
+		return "", s.explain(err)
+	}
+	s.mounted = true
+	return path, nil
+}
+
+// Unmount unmounts it again.
+func Unmount(s *State, _ wire.BuilderRef) (any, error) {
+	s.mounted = false
+	return nil, s.explain(s.Builder.Unmount())
+}
+
+// Delete removes the working container; one already gone is fine.
+func Delete(s *State, _ wire.BuilderRef) (any, error) {
+	if s.mounted {
+		_ = s.Builder.Unmount()
+		s.mounted = false
+	}
+	if err := s.Builder.Delete(); err != nil && !errkind.ContainerGone(err) {
+		return nil, err
+	}
+	return nil, nil
+}

@@ -1,0 +1,82 @@
+package builder
+
+import (
+	"context"
+	"time"
+
+	"go.podman.io/buildah"
+	"go.podman.io/buildah/define"
+
+	"pybuildah.dev/shim/internal/enums"
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/events"
+	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/sysctx"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+// Commit writes the working container as an image, into the store by
+// default or to any transport reference.
+func Commit(s *State, o wire.CommitOptions) (*wire.CommitResult, error) {
+	options, reg, err := commitOptions(s, o)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := images.ParseDestination(s.Store, reg.Sys, o.Destination)
+	if err != nil {
+		return nil, err
+	}
+	report := &events.CopyReport{Stream: o.Stream}
+	if o.Stream != 0 {
+		options.ReportWriter = report
+	}
+	id, ref, manifestDigest, err := s.Builder.Commit(context.Background(), dest, *options)
+	if err != nil {
+		return nil, errkind.Redact(s.explain(err), reg.Secrets())
+	}
+	report.Finish()
+	result := &wire.CommitResult{ID: id, Digest: manifestDigest.String()}
+	if ref != nil {
+		result.Name = ref.String()
+	} else if dest != nil {
+		result.Name = images.TransportName(dest)
+	}
+	return result, nil
+}
+
+// commitOptions checks Commit's options and turns them into Buildah's;
+// without a format, the one chosen when the builder was made applies.
+func commitOptions(s *State, o wire.CommitOptions) (*buildah.CommitOptions, *sysctx.Registry, error) {
+	format, err := enums.ParseFormat(o.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	compression, err := enums.ParseCompression(o.Compression)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := sysctx.ForRegistry(s.Store.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, nil, err
+	}
+	options := &buildah.CommitOptions{
+		PreferredManifestType: string(format),
+		SystemContext:         reg.Sys,
+		Squash:                o.Squash,
+		Compression:           compression.Archive(),
+	}
+	if format == "" {
+		options.PreferredManifestType = s.Builder.Format
+	}
+	if options.PreferredManifestType == "" {
+		options.PreferredManifestType = define.OCIv1ImageManifest
+	}
+	if reg.Retries != nil {
+		options.MaxRetries = int(*reg.Retries)
+	}
+	if o.Timestamp != nil {
+		t := time.Unix(*o.Timestamp, 0).UTC()
+		options.HistoryTimestamp = &t
+	}
+	return options, reg, nil
+}

@@ -1,0 +1,129 @@
+// Package enums holds the one parser of each enumerated option.  Each
+// parser is the only place that lists its values; an empty name means
+// "the caller's default", which each caller handles itself.
+package enums
+
+import (
+	"go.podman.io/buildah/define"
+	"go.podman.io/common/pkg/config"
+	"go.podman.io/image/v5/pkg/compression"
+	"go.podman.io/storage/pkg/archive"
+
+	"pybuildah.dev/shim/internal/errkind"
+)
+
+// Isolation parses chroot (the default), oci or rootless.
+func Isolation(name string) (define.Isolation, error) {
+	switch name {
+	case "", "chroot":
+		return define.IsolationChroot, nil
+	case "oci":
+		return define.IsolationOCI, nil
+	case "rootless":
+		return define.IsolationOCIRootless, nil
+	}
+	return 0, errkind.New(errkind.InvalidArgument, "unknown isolation %q (expected chroot, oci or rootless)", name)
+}
+
+// Format is an image format: its manifest MIME type.
+type Format string
+
+// ParseFormat parses oci or docker; "" gives "" (the caller's default).
+func ParseFormat(name string) (Format, error) {
+	switch name {
+	case "":
+		return "", nil
+	case "oci":
+		return define.OCIv1ImageManifest, nil
+	case "docker":
+		return define.Dockerv2ImageManifest, nil
+	}
+	return "", errkind.New(errkind.InvalidArgument, "unknown image format %q (expected oci or docker)", name)
+}
+
+// PullPolicy is a pull policy, convertible to Buildah's and libimage's types.
+type PullPolicy string
+
+// ParsePullPolicy parses always, missing, newer or never; "" gives def.
+func ParsePullPolicy(name string, def PullPolicy) (PullPolicy, error) {
+	switch name {
+	case "":
+		return def, nil
+	case "always", "missing", "newer", "never":
+		return PullPolicy(name), nil
+	}
+	return "", errkind.New(errkind.InvalidArgument, "unknown pull policy %q (expected always, missing, newer or never)", name)
+}
+
+// Pull policies, as callers' defaults.
+const (
+	PullAlways  PullPolicy = "always"
+	PullMissing PullPolicy = "missing"
+)
+
+// Buildah returns the policy for Buildah's builder and build options.
+func (p PullPolicy) Buildah() define.PullPolicy {
+	return map[PullPolicy]define.PullPolicy{
+		"always": define.PullAlways, "missing": define.PullIfMissing, "newer": define.PullIfNewer, "never": define.PullNever,
+	}[p]
+}
+
+// Libimage returns the policy for libimage's Pull.
+func (p PullPolicy) Libimage() config.PullPolicy {
+	return map[PullPolicy]config.PullPolicy{
+		"always": config.PullPolicyAlways, "missing": config.PullPolicyMissing, "newer": config.PullPolicyNewer, "never": config.PullPolicyNever,
+	}[p]
+}
+
+// Compression is a layer compression: gzip or zstd.
+type Compression string
+
+// ParseCompression parses gzip or zstd; "" gives "" (the caller's default).
+func ParseCompression(name string) (Compression, error) {
+	switch name {
+	case "", "gzip", "zstd":
+		return Compression(name), nil
+	}
+	return "", errkind.New(errkind.InvalidArgument, "unknown compression %q (expected gzip or zstd)", name)
+}
+
+// Archive returns the compression for buildah.Commit (uncompressed when unset).
+func (c Compression) Archive() archive.Compression {
+	switch c {
+	case "gzip":
+		return archive.Gzip
+	case "zstd":
+		return archive.Zstd
+	}
+	return archive.Uncompressed
+}
+
+// Algorithm returns the compression for an image copy (nil when unset).
+func (c Compression) Algorithm() *compression.Algorithm {
+	var algorithm compression.Algorithm
+	switch c {
+	case "gzip":
+		algorithm = compression.Gzip
+	case "zstd":
+		algorithm = compression.Zstd
+	default:
+		return nil
+	}
+	return &algorithm
+}
+
+// SaveFormat parses an archive or layout format for SaveImage into
+// libimage's name: oci-archive (the default), docker-archive, oci, dir.
+func SaveFormat(name string) (string, error) {
+	format := map[string]string{
+		"": "oci-archive", "oci-archive": "oci-archive", "docker-archive": "docker-archive",
+		"oci": "oci-dir", "oci-dir": "oci-dir", "dir": "docker-dir", "docker-dir": "docker-dir",
+	}[name]
+	if format == "" {
+		return "", errkind.New(errkind.InvalidArgument, "unknown archive format %q (expected oci-archive, docker-archive, oci or dir)", name)
+	}
+	return format, nil
+}
+
+// FileTransports are the transports that write to a path.
+var FileTransports = []string{"oci-archive", "oci", "docker-archive", "dir"}

@@ -1,0 +1,143 @@
+package errkind
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"net"
+	"net/url"
+	"os/exec"
+	"os/user"
+	"strings"
+
+	"github.com/docker/distribution/registry/api/errcode"
+	errcodev2 "github.com/docker/distribution/registry/api/v2"
+	"go.podman.io/buildah/pkg/chrootuser"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/storage"
+)
+
+// generic maps storage's and the OS's sentinels.
+func generic(err error) (Kind, *int) {
+	var ee *exec.ExitError
+	switch {
+	case errors.Is(err, storage.ErrImageUnknown):
+		return ImageNotFound, nil
+	case errors.Is(err, storage.ErrContainerUnknown), errors.Is(err, storage.ErrNotAContainer):
+		return ContainerNotFound, nil
+	case errors.Is(err, storage.ErrImageUsedByContainer):
+		return ImageInUse, nil
+	case errors.Is(err, storage.ErrStoreIsReadOnly):
+		return StoreError, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return SourceNotFound, nil
+	case errors.As(err, &ee):
+		code := ee.ExitCode()
+		return RunError, &code
+	}
+	return "", nil
+}
+
+// ContainerGone reports whether err says that a working container does not exist.
+func ContainerGone(err error) bool {
+	return errors.Is(err, storage.ErrContainerUnknown) || errors.Is(err, storage.ErrNotAContainer)
+}
+
+// UnknownUser reports whether err is a failed user or group lookup in a
+// container (chown, RUN as a user).
+func UnknownUser(err error) bool {
+	var (
+		unknownUser  user.UnknownUserError
+		unknownGroup user.UnknownGroupError
+	)
+	return errors.Is(err, chrootuser.ErrNoSuchUser) || errors.As(err, &unknownUser) || errors.As(err, &unknownGroup)
+}
+
+// BadReference reports whether err is one of the reference parser's errors.
+func BadReference(err error) bool {
+	for _, sentinel := range []error{
+		reference.ErrReferenceInvalidFormat, reference.ErrTagInvalidFormat, reference.ErrDigestInvalidFormat,
+		reference.ErrNameContainsUppercase, reference.ErrNameEmpty, reference.ErrNameTooLong,
+		reference.ErrNameNotCanonical,
+	} {
+		if errors.Is(err, sentinel) {
+			return true
+		}
+	}
+	return false
+}
+
+// Image classifies a failure to find, parse or read an image reference
+// (NewBuilder, Pull, Push, inspect); explicit kinds stay.
+func Image(ref string, err error) error {
+	if err == nil || HasKind(err) {
+		return err
+	}
+	switch {
+	case errors.Is(err, storage.ErrImageUnknown), fileReference(ref) && errors.Is(err, fs.ErrNotExist),
+		imageMissingText(ref, err):
+		return Wrap(ImageNotFound, err)
+	case BadReference(err), badReferenceText(err):
+		return Wrap(InvalidReference, err)
+	}
+	return err
+}
+
+// fileReference reports whether ref names a path (oci-archive:/x.tar).
+func fileReference(ref string) bool {
+	return !strings.Contains(ref, "://") && strings.Contains(ref, ":/")
+}
+
+// Registry names the kind of a registry failure, or "" when err is not one.
+func Registry(err error) Kind {
+	var (
+		certErr      *tls.CertificateVerificationError
+		unknownCA    x509.UnknownAuthorityError
+		hostErr      x509.HostnameError
+		invalidCert  x509.CertificateInvalidError
+		recordErr    tls.RecordHeaderError
+		unauthorized docker.ErrUnauthorizedForCredentials
+		codeErr      errcode.Error
+		codeErrs     errcode.Errors
+		statusErr    docker.UnexpectedHTTPStatusError
+		urlErr       *url.Error
+		opErr        *net.OpError
+		dnsErr       *net.DNSError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr),
+		errors.As(err, &invalidCert), errors.As(err, &recordErr), plainHTTPText(err):
+		return TLSError
+	case errors.As(err, &unauthorized):
+		return AuthenticationError
+	case errors.As(err, &codeErr):
+		return errcodeKind(codeErr)
+	case errors.As(err, &codeErrs) && len(codeErrs) > 0:
+		if first, ok := codeErrs[0].(errcode.Error); ok {
+			return errcodeKind(first)
+		}
+		return RegistryError
+	case errors.As(err, &statusErr):
+		switch statusErr.StatusCode {
+		case 401, 403:
+			return AuthenticationError
+		}
+		return RegistryError
+	case errors.Is(err, docker.ErrTooManyRequests),
+		errors.As(err, &urlErr), errors.As(err, &opErr), errors.As(err, &dnsErr):
+		return RegistryError
+	}
+	return ""
+}
+
+func errcodeKind(e errcode.Error) Kind {
+	switch e.Code {
+	case errcode.ErrorCodeUnauthorized, errcode.ErrorCodeDenied:
+		return AuthenticationError
+	case errcodev2.ErrorCodeManifestUnknown, errcodev2.ErrorCodeNameUnknown:
+		return ImageNotFound
+	}
+	return RegistryError
+}

@@ -1,0 +1,114 @@
+// Package errkind names the Python exception class of every error that
+// leaves pybuildah's Go side.  Code that knows the kind says so (New, Wrap);
+// everything else is classified here, by error types and sentinels that
+// storage, image, common and buildah export.  The few places that must read
+// message text are all in textmatch.go.
+package errkind
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is the name of a Python exception class in pybuildah.errors.
+type Kind string
+
+// The kinds Go emits.
+const (
+	InvalidArgument     Kind = "InvalidArgument"
+	InvalidReference    Kind = "InvalidReference"
+	ImageNotFound       Kind = "ImageNotFound"
+	ContainerNotFound   Kind = "ContainerNotFound"
+	SourceNotFound      Kind = "SourceNotFound"
+	StoreError          Kind = "StoreError"
+	InternalError       Kind = "InternalError"
+	RunError            Kind = "RunError"
+	BuildError          Kind = "BuildError"
+	BuildCancelled      Kind = "BuildCancelled"
+	ContextError        Kind = "ContextError"
+	RegistryError       Kind = "RegistryError"
+	AuthenticationError Kind = "AuthenticationError"
+	TLSError            Kind = "TLSError"
+	ImageInUse          Kind = "ImageInUse"
+	BuildahError        Kind = "BuildahError"
+)
+
+// All lists every kind, for PyBuildahContract.
+func All() []Kind {
+	return []Kind{
+		InvalidArgument, InvalidReference, ImageNotFound, ContainerNotFound, SourceNotFound, StoreError,
+		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
+		AuthenticationError, TLSError, ImageInUse, BuildahError,
+	}
+}
+
+// Error tags an error with its kind and, for some kinds, more fields.
+type Error struct {
+	Kind     Kind
+	Err      error
+	ExitCode *int
+	Details  any // extra fields for the exception, e.g. BuildError's instruction
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// New makes an error of a kind, with a formatted message.
+func New(kind Kind, format string, args ...any) error {
+	return &Error{Kind: kind, Err: fmt.Errorf(format, args...)}
+}
+
+// Wrap gives err a kind; nil stays nil.
+func Wrap(kind Kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Kind: kind, Err: err}
+}
+
+// HasKind reports whether some code already decided err's kind.
+func HasKind(err error) bool {
+	var ke *Error
+	return errors.As(err, &ke)
+}
+
+// Described is a classified error, ready for the wire.
+type Described struct {
+	Kind     Kind
+	Message  string
+	ExitCode *int
+	Details  any
+}
+
+// Describe classifies err: an explicit kind wins, then registry failures,
+// then storage's and the OS's sentinels; anything else is BuildahError.
+func Describe(err error) Described {
+	out := Described{Kind: BuildahError, Message: CleanMessage(err)}
+	var ke *Error
+	if errors.As(err, &ke) {
+		out.Kind, out.ExitCode, out.Details = ke.Kind, ke.ExitCode, ke.Details
+		return out
+	}
+	if kind := Registry(err); kind != "" {
+		out.Kind = kind
+		return out
+	}
+	if kind, code := generic(err); kind != "" {
+		out.Kind, out.ExitCode = kind, code
+	}
+	return out
+}
+
+// Redact classifies err and removes every secret from its message; the
+// kind and exit code survive.
+func Redact(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	d := Describe(err)
+	msg := d.Message
+	for _, secret := range secrets {
+		msg = scrub(msg, secret)
+	}
+	return &Error{Kind: d.Kind, Err: errors.New(msg), ExitCode: d.ExitCode, Details: d.Details}
+}

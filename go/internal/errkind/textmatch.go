@@ -1,0 +1,107 @@
+package errkind
+
+// Every place where pybuildah reads an error's message text, because
+// upstream offers no type or sentinel for the case.  Each function says why.
+// Nothing outside this file may look into err.Error() to decide anything.
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// plainHTTPText: net/http reports a plain-HTTP answer to a TLS client with
+// an untyped errors.New ("server gave HTTP response to HTTPS client").
+func plainHTTPText(err error) bool {
+	return strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// imageMissingText: some registry paths flatten errcode MANIFEST_UNKNOWN
+// with %v ("manifest unknown"), and the archive transports flatten a missing
+// file's *PathError with %v, so neither errors.As nor errors.Is sees them.
+func imageMissingText(ref string, err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "manifest unknown") || fileReference(ref) && strings.Contains(msg, "no such file or directory")
+}
+
+// badReferenceText: libimage and the transports re-create reference errors
+// with %v or their own untyped messages ("parsing image name", "invalid
+// image name"), losing docker/reference's sentinels.
+func badReferenceText(err error) bool {
+	msg := err.Error()
+	for _, text := range []string{"invalid reference format", "repository name must be lowercase", "parsing image name", "invalid image name"} {
+		if strings.Contains(msg, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// CopierSourceMissing: COPY/ADD run the copier in a re-exec'd child, whose
+// errors come back over a pipe as strings (copier.Response.Error), so a
+// missing source or an empty glob is only visible in the text.
+func CopierSourceMissing(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "no items matching glob")
+}
+
+// TagUnknown: libimage's "tag not known" sentinel (errTagUnknown) is unexported.
+func TagUnknown(err error) bool { return strings.Contains(err.Error(), "tag not known") }
+
+// NeedsForce: libimage refuses to remove an image named by ID or digest
+// that has several names with a plain fmt.Errorf ("... please force removal").
+func NeedsForce(err error) bool { return strings.Contains(err.Error(), "please force removal") }
+
+// NotLoggedIn: auth.Logout turns config.ErrNotLoggedIn into a new
+// fmt.Errorf("not logged into %s") without %w.
+func NotLoggedIn(err error) bool { return strings.HasPrefix(err.Error(), "not logged into ") }
+
+// failedStepPattern: imagebuildah reports the failing step only in its
+// message, `building at STEP "<text>": ...`; no field carries it.
+var failedStepPattern = regexp.MustCompile(`building at STEP "((?s).*?)": `)
+
+// FailedStepText returns the step text that err's message names, if any.
+func FailedStepText(err error) (string, bool) {
+	m := failedStepPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// FailedStepIs reports whether err's message names the step printed as text.
+func FailedStepIs(err error, text string) bool {
+	return strings.Contains(err.Error(), `building at STEP "`+text+`": `)
+}
+
+var exitStatusPattern = regexp.MustCompile(`exit status (\d+)`)
+
+// ExitStatusText: a RUN step's exit status is reported by the chroot
+// runtime, a re-exec'd child, so BuildDockerfiles' error carries it as text
+// ("exit status N") rather than as an *exec.ExitError.
+func ExitStatusText(err error) (int, bool) {
+	m := exitStatusPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, false
+	}
+	code, convErr := strconv.Atoi(m[1])
+	return code, convErr == nil
+}
+
+// CleanMessage keeps upstream's own words but drops anything that looks
+// like a Go stack trace (panics and some wrapped errors append one).
+func CleanMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// scrub replaces a secret (a password) wherever it appears in a message.
+func scrub(msg, secret string) string {
+	if secret == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, secret, "********")
+}

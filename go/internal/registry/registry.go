@@ -1,0 +1,207 @@
+// Package registry pulls, pushes, logs in and out.  Credentials arrive in
+// the call's options (sysctx.ForRegistry), never on a command line, and
+// every error that leaves a call that carried a password is scrubbed of it.
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"go.podman.io/common/libimage"
+	"go.podman.io/common/pkg/auth"
+	"go.podman.io/image/v5/manifest"
+
+	"pybuildah.dev/shim/internal/enums"
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/events"
+	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/store"
+	"pybuildah.dev/shim/internal/sysctx"
+	"pybuildah.dev/shim/internal/validate"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+// Pull copies an image from a registry or an archive into the store and
+// returns what it pulled (several images with all_tags).
+func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
+	if o.Ref == "" {
+		return nil, errkind.New(errkind.InvalidReference, "an image reference is required")
+	}
+	policy, err := enums.ParsePullPolicy(o.Policy, enums.PullAlways)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, err
+	}
+	runtime, err := images.Runtime(st, reg.Sys)
+	if err != nil {
+		return nil, err
+	}
+	progress, stop := events.Progress(o.Stream)
+	defer stop()
+	options := &libimage.PullOptions{AllTags: o.AllTags}
+	options.Progress = progress
+	options.MaxRetries = reg.Retries
+	pulled, err := runtime.Pull(context.Background(), o.Ref, policy.Libimage(), options)
+	stop()
+	if err != nil {
+		return nil, errkind.Redact(errkind.Image(o.Ref, err), reg.Secrets())
+	}
+	out := make([]*wire.ImageInfo, 0, len(pulled))
+	for _, img := range pulled {
+		stored, err := st.Store.Image(img.ID())
+		if err != nil {
+			return nil, err
+		}
+		info, err := images.InspectStored(st, stored)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Push copies an image from the store to a registry or any other transport
+// and returns the digest of the manifest it wrote.
+func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
+	options, reg, err := pushOptions(st, o)
+	if err != nil {
+		return nil, err
+	}
+	img, err := images.ResolveLocal(st, o.Image)
+	if err != nil {
+		return nil, err
+	}
+	source := o.Image
+	if strings.HasPrefix(source, "containers-storage:") {
+		source = img.ID
+	}
+	runtime, err := images.Runtime(st, reg.Sys)
+	if err != nil {
+		return nil, err
+	}
+	progress, stop := events.Progress(o.Stream)
+	defer stop()
+	options.Progress = progress
+	manifestBytes, err := runtime.Push(context.Background(), source, o.Dest, options)
+	stop()
+	if err != nil {
+		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
+	}
+	manifestDigest, err := manifest.Digest(manifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.PushResult{Digest: manifestDigest.String(), Dest: o.Dest}, nil
+}
+
+// pushOptions checks a push's options before anything is read or sent.
+func pushOptions(st *store.State, o wire.PushOptions) (*libimage.PushOptions, *sysctx.Registry, error) {
+	if o.Dest == "" {
+		return nil, nil, errkind.New(errkind.InvalidReference, "a destination is required")
+	}
+	if err := validate.Destination(o.Dest); err != nil {
+		return nil, nil, err
+	}
+	format, err := enums.ParseFormat(o.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	compression, err := enums.ParseCompression(o.Compression)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, nil, err
+	}
+	options := &libimage.PushOptions{}
+	options.PolicyAllowStorage = true
+	options.MaxRetries = reg.Retries
+	options.ManifestMIMEType = string(format)
+	if algorithm := compression.Algorithm(); algorithm != nil {
+		options.CompressionFormat = algorithm
+		options.ForceCompressionFormat = true
+	}
+	options.CompressionLevel = o.Level
+	return options, reg, nil
+}
+
+// Login checks the credentials against the registry and, when it accepts
+// them, stores them in the auth file (written with mode 0600).
+func Login(o wire.LoginOptions) (any, error) {
+	st, err := store.Optional(o.Store)
+	if err != nil {
+		return nil, err
+	}
+	if o.Registry == "" {
+		return nil, errkind.New(errkind.InvalidArgument, "a registry to log in to is required")
+	}
+	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, err
+	}
+	if reg.User == "" || reg.Password == "" {
+		return nil, errkind.New(errkind.InvalidArgument, "login needs a user name and a password")
+	}
+	err = auth.Login(context.Background(), reg.ForLogin(), &auth.LoginOptions{
+		AuthFile: o.AuthFile,
+		CertDir:  o.CertDir,
+		Username: reg.User,
+		Password: reg.Password,
+		Stdin:    strings.NewReader(""),
+		Stdout:   io.Discard,
+	}, []string{o.Registry})
+	var invalid auth.ErrNewCredentialsInvalid
+	if errors.As(err, &invalid) {
+		err = errkind.Wrap(errkind.AuthenticationError, err)
+	}
+	return nil, errkind.Redact(err, reg.Secrets())
+}
+
+// Logout removes stored credentials; false when there were none.
+func Logout(o wire.LogoutOptions) (bool, error) {
+	st, err := store.Optional(o.Store)
+	if err != nil {
+		return false, err
+	}
+	if o.Registry == "" && !o.All {
+		return false, errkind.New(errkind.InvalidArgument, "a registry to log out from is required (or all)")
+	}
+	var registries []string
+	if !o.All {
+		registries = []string{o.Registry}
+	}
+	err = auth.Logout(st.Sys(), &auth.LogoutOptions{AuthFile: o.AuthFile, All: o.All, Stdout: io.Discard}, registries)
+	if err != nil && errkind.NotLoggedIn(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SyncEnv copies environment variables from Python.  The Go runtime reads
+// the environment once, when the library is loaded, but the places where
+// credentials live (REGISTRY_AUTH_FILE, DOCKER_CONFIG, XDG_RUNTIME_DIR,
+// HOME) should follow os.environ as Python sees it now.
+func SyncEnv(o wire.SyncEnvOptions) (any, error) {
+	for name, value := range o.Env {
+		current, set := os.LookupEnv(name)
+		switch {
+		case value == nil && set:
+			if err := os.Unsetenv(name); err != nil {
+				return nil, err
+			}
+		case value != nil && (!set || current != *value):
+			if err := os.Setenv(name, *value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,142 @@
+// Package validate checks option values before anything runs, with the
+// messages Python shows.  Pure functions: no store, no cgo.
+package validate
+
+import (
+	"strconv"
+	"strings"
+
+	"pybuildah.dev/shim/internal/enums"
+	"pybuildah.dev/shim/internal/errkind"
+)
+
+func invalid(format string, args ...any) error {
+	return errkind.New(errkind.InvalidArgument, format, args...)
+}
+
+// Port accepts PORT[-PORT][/tcp|udp|sctp] with ports from 1 to 65535.
+func Port(spec string) error {
+	bad := invalid("invalid port %q: expected NUMBER[-NUMBER][/tcp|/udp|/sctp] with numbers from 1 to 65535", spec)
+	number, proto, hasProto := strings.Cut(spec, "/")
+	if hasProto && proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return bad
+	}
+	low, high, isRange := strings.Cut(number, "-")
+	lo, err := strconv.ParseUint(low, 10, 16)
+	if err != nil || lo == 0 {
+		return bad
+	}
+	if isRange {
+		hi, err := strconv.ParseUint(high, 10, 16)
+		if err != nil || hi < lo {
+			return bad
+		}
+	}
+	return nil
+}
+
+// Chmod accepts an octal mode ("" means unset).
+func Chmod(mode string) error {
+	if mode == "" {
+		return nil
+	}
+	if _, err := strconv.ParseUint(mode, 8, 32); err != nil {
+		return invalid("invalid chmod %q: expected an octal mode such as 0755", mode)
+	}
+	return nil
+}
+
+// Chown accepts USER[:GROUP] or :GROUP, names or numeric IDs ("" means
+// unset); whether the names exist is for the container's files to say.
+func Chown(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	user, group, _ := strings.Cut(spec, ":")
+	if user == "" && group == "" || strings.Contains(group, ":") || strings.ContainsAny(spec, "\x00\n") {
+		return invalid("invalid chown %q: expected USER[:GROUP] with names or numeric IDs", spec)
+	}
+	return nil
+}
+
+// EnvName accepts an environment variable name: non-empty, without "=".
+func EnvName(name string) error {
+	if name == "" || strings.Contains(name, "=") {
+		return invalid("invalid environment variable name %q", name)
+	}
+	return nil
+}
+
+// Name accepts the name of a label, annotation or build argument
+// (what says which): non-empty, without "=".
+func Name(what, name string) error {
+	if name == "" {
+		return invalid("a %s needs a name", what)
+	}
+	if strings.Contains(name, "=") {
+		return invalid("invalid %s name %q: it must not contain \"=\"", what, name)
+	}
+	return nil
+}
+
+// Assignments checks NAME=VALUE items (build labels and annotations).
+func Assignments(what string, items []string) error {
+	for _, item := range items {
+		name, _, ok := strings.Cut(item, "=")
+		if !ok {
+			return invalid("invalid %s %q: expected NAME=VALUE", what, item)
+		}
+		if err := Name(what, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Command picks the argv of a Run: exactly one of command (non-empty, its
+// first element non-empty) and shell (non-blank, run by /bin/sh -c).
+func Command(command []string, shell *string) ([]string, error) {
+	switch {
+	case shell != nil && len(command) > 0:
+		return nil, invalid("give a command or a shell string, not both")
+	case shell != nil:
+		if strings.TrimSpace(*shell) == "" {
+			return nil, invalid("no command given: the shell string is blank")
+		}
+		return []string{"/bin/sh", "-c", *shell}, nil
+	case len(command) == 0:
+		return nil, invalid("no command given")
+	case command[0] == "":
+		return nil, invalid("no command given: the program name is empty")
+	}
+	return command, nil
+}
+
+// Destination refuses a file transport without a path (oci-archive:),
+// with which Buildah would write into the current directory.
+func Destination(reference string) error {
+	transport, rest, ok := strings.Cut(reference, ":")
+	if !ok {
+		return nil
+	}
+	for _, t := range enums.FileTransports {
+		if transport == t {
+			path, _, _ := strings.Cut(rest, ":")
+			if strings.TrimSpace(path) == "" {
+				return errkind.New(errkind.InvalidReference, "%q: the %s transport needs a path, e.g. %s:/tmp/image", reference, transport, transport)
+			}
+		}
+	}
+	return nil
+}
+
+// Jobs is the number of parallel build jobs: absent means 1, else ≥ 1.
+func Jobs(jobs *int) (int, error) {
+	if jobs == nil {
+		return 1, nil
+	}
+	if *jobs < 1 {
+		return 0, invalid("jobs must be a positive integer, not %d", *jobs)
+	}
+	return *jobs, nil
+}

@@ -1,0 +1,131 @@
+package validate
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"pybuildah.dev/shim/internal/errkind"
+)
+
+func kindOf(err error) errkind.Kind {
+	var ke *errkind.Error
+	if errors.As(err, &ke) {
+		return ke.Kind
+	}
+	return ""
+}
+
+func TestPort(t *testing.T) {
+	for _, good := range []string{"80", "8080/tcp", "53/udp", "9/sctp", "8000-8010/tcp", "1", "65535"} {
+		if err := Port(good); err != nil {
+			t.Errorf("Port(%q): %v", good, err)
+		}
+	}
+	for _, bad := range []string{"99999", "http", "0", "80/icmp", "90-80", "", "-1", "80/", "1-", "8080/tcp/udp"} {
+		if err := Port(bad); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "port") {
+			t.Errorf("Port(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestChmod(t *testing.T) {
+	for _, good := range []string{"", "755", "0755", "4755", "0"} {
+		if err := Chmod(good); err != nil {
+			t.Errorf("Chmod(%q): %v", good, err)
+		}
+	}
+	for _, bad := range []string{"999", "rwxr-xr-x", "-1", "0x1ff", "8"} {
+		if err := Chmod(bad); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "chmod") {
+			t.Errorf("Chmod(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestChown(t *testing.T) {
+	for _, good := range []string{"", "root", "0", "1000:1000", "app:staff", ":staff", "nosuchuser"} {
+		if err := Chown(good); err != nil {
+			t.Errorf("Chown(%q): %v", good, err)
+		}
+	}
+	for _, bad := range []string{":", "a:b:c", "a\x00b", "x\n"} {
+		if err := Chown(bad); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("Chown(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	if err := EnvName("A=B"); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "environment variable") {
+		t.Errorf("EnvName: %v", err)
+	}
+	if err := Name("label", ""); err == nil || !strings.Contains(err.Error(), "label") {
+		t.Errorf("Name: %v", err)
+	}
+	if err := Name("build argument", "A=B"); err == nil {
+		t.Error("Name accepted =")
+	}
+	if err := Assignments("annotation", []string{"a=1", "b="}); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range [][]string{{"=x"}, {"novalue"}} {
+		if err := Assignments("label", bad); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("Assignments(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestCommand(t *testing.T) {
+	shell := "echo hi"
+	blank := "   "
+	cases := []struct {
+		command []string
+		shell   *string
+		want    []string
+	}{
+		{[]string{"true"}, nil, []string{"true"}},
+		{nil, &shell, []string{"/bin/sh", "-c", "echo hi"}},
+		{[]string{}, &shell, []string{"/bin/sh", "-c", "echo hi"}},
+	}
+	for _, c := range cases {
+		got, err := Command(c.command, c.shell)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Command(%q, %v) = %q, %v", c.command, c.shell, got, err)
+		}
+	}
+	for _, bad := range []struct {
+		command []string
+		shell   *string
+	}{{nil, nil}, {[]string{}, nil}, {[]string{""}, nil}, {nil, &blank}, {[]string{"x"}, &shell}} {
+		if _, err := Command(bad.command, bad.shell); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("Command(%q, %v) = %v", bad.command, bad.shell, err)
+		}
+	}
+}
+
+func TestDestination(t *testing.T) {
+	for _, good := range []string{"", "x:1", "localhost/x:1", "oci-archive:/tmp/x.tar", "oci:/dir:tag", "docker://r/x", "dir:/x"} {
+		if err := Destination(good); err != nil {
+			t.Errorf("Destination(%q): %v", good, err)
+		}
+	}
+	for _, bad := range []string{"oci-archive:", "oci::tag", "docker-archive: ", "dir:"} {
+		if err := Destination(bad); kindOf(err) != errkind.InvalidReference {
+			t.Errorf("Destination(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestJobs(t *testing.T) {
+	if n, err := Jobs(nil); n != 1 || err != nil {
+		t.Errorf("Jobs(nil) = %d, %v", n, err)
+	}
+	three, zero := 3, 0
+	if n, err := Jobs(&three); n != 3 || err != nil {
+		t.Errorf("Jobs(3) = %d, %v", n, err)
+	}
+	if _, err := Jobs(&zero); kindOf(err) != errkind.InvalidArgument {
+		t.Errorf("Jobs(0) = %v", err)
+	}
+}

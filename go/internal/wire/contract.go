@@ -1,0 +1,89 @@
+package wire
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+
+	"pybuildah.dev/shim/internal/errkind"
+)
+
+// Contract is what PyBuildahContract returns: the error kinds Go can emit and
+// the field names of the records Python reads, derived from the types here.
+type Contract struct {
+	ErrorKinds []string            `json:"error_kinds"`
+	Records    map[string][]string `json:"records"`
+}
+
+// NewContract lists every error kind and the fields of the records here.
+func NewContract() Contract {
+	var kinds []string
+	for _, kind := range errkind.All() {
+		kinds = append(kinds, string(kind))
+	}
+	return Contract{ErrorKinds: kinds, Records: map[string][]string{
+		"ContainerConfig": FieldNames(ContainerConfig{}),
+		"ContainerInfo":   FieldNames(ContainerInfo{}),
+		"RunResult":       FieldNames(RunResult{}),
+		"ImageInfo":       FieldNames(ImageInfo{}),
+		"RemovalReport":   FieldNames(RemovalReport{}),
+		"ProgressEvent":   FieldNames(ProgressEvent{}),
+		"ConfigChange":    ConfigFields(),
+	}}
+}
+
+// ConfigFields are the fields Configure accepts (without the builder handle).
+func ConfigFields() []string {
+	var out []string
+	for _, name := range FieldNames(ConfigChange{}) {
+		if name != "builder" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// FieldNames lists the json names of a struct's fields, embedded structs
+// flattened, in declaration order; fields tagged "-" are left out.
+func FieldNames(v any) []string {
+	return fieldNames(reflect.TypeOf(v))
+}
+
+func fieldNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+			continue
+		case f.Anonymous && name == "":
+			out = append(out, fieldNames(f.Type)...)
+		case name == "":
+			out = append(out, f.Name)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// UnknownFields returns the keys of a decoded JSON object that are not
+// fields of v's type, sorted.
+func UnknownFields(keys []string, v any) []string {
+	known := map[string]bool{}
+	for _, name := range FieldNames(v) {
+		known[name] = true
+	}
+	var unknown []string
+	for _, k := range keys {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
+}

@@ -1,0 +1,131 @@
+package wire
+
+import (
+	"encoding/json"
+	"time"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// StoreInfo describes an opened store (StoreOpen).
+type StoreInfo struct {
+	Handle  uint64            `json:"handle"`
+	Root    string            `json:"root"`
+	RunRoot string            `json:"runroot"`
+	Driver  string            `json:"driver"`
+	Sources map[string]string `json:"config_sources"`
+}
+
+// ContainerInfo describes a working container (NewBuilder, OpenBuilder,
+// ListContainers; Handle only for the first two).
+type ContainerInfo struct {
+	Handle    uint64 `json:"handle,omitempty"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	FromImage string `json:"from_image"`
+	ImageID   string `json:"image_id"`
+}
+
+// ContainerConfig is what GetConfig returns.
+type ContainerConfig struct {
+	Cmd          []string          `json:"cmd"`
+	Entrypoint   []string          `json:"entrypoint"`
+	Env          []string          `json:"env"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	Ports        []string          `json:"ports"`
+	User         string            `json:"user"`
+	WorkDir      string            `json:"workdir"`
+	Volumes      []string          `json:"volumes"`
+	Shell        []string          `json:"shell"`
+	StopSignal   string            `json:"stop_signal"`
+	Author       string            `json:"author"`
+	Architecture string            `json:"architecture"`
+	OS           string            `json:"os"`
+}
+
+// RunResult is what Run returns (a non-zero exit is a result, not an error).
+type RunResult struct {
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+}
+
+// CommitResult is what Commit returns.
+type CommitResult struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
+	Name   string `json:"name"`
+}
+
+// ImageInfo is what Python's Image is built from.
+type ImageInfo struct {
+	ID           string            `json:"id"`
+	Names        []string          `json:"names"`
+	Digest       string            `json:"digest"`
+	Digests      []string          `json:"digests"`
+	Size         int64             `json:"size"`
+	Created      time.Time         `json:"created"`
+	Config       v1.ImageConfig    `json:"config"`
+	History      []v1.History      `json:"history"`
+	Layers       []string          `json:"layers"`
+	OS           string            `json:"os"`
+	Architecture string            `json:"architecture"`
+	Annotations  map[string]string `json:"annotations"`
+	ManifestType string            `json:"manifest_type"`
+	Manifest     json.RawMessage   `json:"manifest"`
+	OCIConfig    *v1.Image         `json:"oci_config"`
+}
+
+// RemovalReport is one image's part of RemoveImage's result.
+type RemovalReport struct {
+	ID       string   `json:"id"`
+	Untagged []string `json:"untagged"`
+	Removed  bool     `json:"removed"`
+}
+
+// PushResult is what Push returns.
+type PushResult struct {
+	Digest string `json:"digest"`
+	Dest   string `json:"dest"`
+}
+
+// BuildResult is what Build returns.
+type BuildResult struct {
+	ID string `json:"id"`
+}
+
+// ProgressEvent is the payload of a "progress" event (pull, push, save,
+// load, commit).
+type ProgressEvent struct {
+	Event     string `json:"event"` // new, read, done, skipped
+	Kind      string `json:"kind"`  // blob, config
+	Digest    string `json:"digest"`
+	MediaType string `json:"media_type,omitempty"`
+	Size      int64  `json:"size"`   // -1 when unknown
+	Offset    uint64 `json:"offset"` // bytes copied so far
+}
+
+// LogLine is the payload of a build's "log" event.
+type LogLine struct {
+	Kind string `json:"kind"` // stdout, stderr, report
+	Line string `json:"line"`
+}
+
+// BuildErrorDetails are the "details" of BuildError and BuildCancelled.
+type BuildErrorDetails struct {
+	Stage       string `json:"stage,omitempty"`
+	StageIndex  *int   `json:"stage_index,omitempty"`
+	Step        int    `json:"step,omitempty"`
+	Instruction string `json:"instruction,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	File        string `json:"file,omitempty"`
+	Signal      int    `json:"signal,omitempty"`
+}
+
+// Version is what PyBuildahVersion returns.
+type Version struct {
+	Buildah string `json:"buildah"`
+	Go      string `json:"go"`
+	Storage string `json:"storage,omitempty"`
+}

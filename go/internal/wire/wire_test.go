@@ -1,0 +1,73 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"pybuildah.dev/shim/internal/errkind"
+)
+
+func TestFieldNames(t *testing.T) {
+	got := FieldNames(CommitOptions{})
+	want := []string{"builder", "tls_verify", "cert_dir", "authfile", "creds", "retries", "destination", "format",
+		"squash", "compression", "timestamp", "stream"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FieldNames = %v", got)
+	}
+	if got := FieldNames(&RunResult{}); !reflect.DeepEqual(got, []string{"exit_code", "stdout", "stderr"}) {
+		t.Errorf("RunResult = %v", got)
+	}
+}
+
+func TestContract(t *testing.T) {
+	c := NewContract()
+	if len(c.ErrorKinds) != len(errkind.All()) || c.ErrorKinds[0] != "InvalidArgument" {
+		t.Errorf("kinds = %v", c.ErrorKinds)
+	}
+	config := c.Records["ConfigChange"]
+	if len(config) != 16 || config[0] != "cmd" || strings.Contains(strings.Join(config, " "), "builder") {
+		t.Errorf("ConfigChange = %v", config)
+	}
+	for _, name := range []string{"ContainerConfig", "ContainerInfo", "RunResult", "ImageInfo", "RemovalReport", "ProgressEvent"} {
+		if len(c.Records[name]) == 0 {
+			t.Errorf("no fields for %s", name)
+		}
+	}
+}
+
+func TestDecodeRefusesUnknownConfigFields(t *testing.T) {
+	var c ConfigChange
+	err := Decode([]byte(`{"builder": 1, "usr": "1001", "cmd": ["x"]}`), &c)
+	var ke *errkind.Error
+	if !errors.As(err, &ke) || ke.Kind != errkind.InvalidArgument || !strings.Contains(err.Error(), "usr") ||
+		!strings.Contains(err.Error(), "known: cmd, entrypoint") {
+		t.Errorf("Decode = %v", err)
+	}
+	if err := Decode([]byte(`{"builder": 1, "cmd": ["x"], "user": "1"}`), &c); err != nil || *c.User != "1" || c.Builder != 1 {
+		t.Errorf("Decode = %v, %+v", err, c)
+	}
+	// Other options stay open: Python may send more than a call reads.
+	var r RunOptions
+	if err := Decode([]byte(`{"builder": 1, "extra": true}`), &r); err != nil {
+		t.Error(err)
+	}
+	if err := Decode([]byte(`{"builder": "x"}`), &r); err == nil || !strings.Contains(err.Error(), "malformed options") {
+		t.Errorf("malformed: %v", err)
+	}
+}
+
+func TestCredsAcceptsStringAndOlderObject(t *testing.T) {
+	var o RegistryOptions
+	for _, data := range []string{`{"creds": "bob:pw"}`, `{"creds": {"username": "bob", "password": "pw"}}`} {
+		if err := json.Unmarshal([]byte(data), &o); err != nil || o.Creds == nil || *o.Creds != "bob:pw" {
+			t.Errorf("%s: %v %v", data, o.Creds, err)
+		}
+	}
+	o = RegistryOptions{}
+	if err := json.Unmarshal([]byte(`{"creds": null}`), &o); err != nil || o.Creds != nil {
+		t.Errorf("null: %v %v", o.Creds, err)
+	}
+}
