@@ -39,7 +39,6 @@ EXPORTS = (
     "OpenBuilder",
     "ListContainers",
     "Add",
-    "SetCmd",
     "Configure",
     "GetConfig",
     "Run",
@@ -62,6 +61,8 @@ EXPORTS = (
     "SyncEnv",
     "Build",
     "CancelBuild",
+    "Contract",
+    "Version",
 )
 
 _ffi = cffi.FFI()
