@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from . import _ffi
+from ._records import ContainerConfig, ContainerInfo, ImageConfig, RemovalReport, RunResult
 from .build import build
-from .builder import Builder, ContainerConfig, ContainerInfo, RunResult
+from .builder import Builder
 from .errors import (
     AuthenticationError,
     BuildahError,
@@ -18,16 +19,18 @@ from .errors import (
     InternalError,
     InvalidArgument,
     InvalidReference,
+    InvalidType,
     RegistryError,
     RunError,
     SourceNotFound,
     StoreError,
     TLSError,
 )
-from .image import Image, ImageConfig
+from .image import Image
+from .options import RegistryOptions
 from .progress import ProgressEvent
-from .registry import RemovalReport, load, login, logout, pull, push, remove_image
-from .store import Store, default_store, resolve
+from .registry import login, logout, pull, push
+from .store import Store, containers, default_store, images, load, remove_image, resolve, tag
 
 __version__ = "0.1.0"
 
@@ -49,8 +52,10 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "InvalidReference",
+    "InvalidType",
     "ProgressEvent",
     "RegistryError",
+    "RegistryOptions",
     "RemovalReport",
     "RunError",
     "RunResult",
@@ -59,6 +64,7 @@ __all__ = [
     "StoreError",
     "TLSError",
     "build",
+    "buildah_version",
     "containers",
     "default_store",
     "images",
@@ -69,6 +75,8 @@ __all__ = [
     "pull",
     "push",
     "remove_image",
+    "resolve",
+    "tag",
 ]
 
 
@@ -83,11 +91,6 @@ def init_reexec() -> bool:
     return False
 
 
-def containers(store: Store | None = None) -> list[ContainerInfo]:
-    """The working containers in store (default: the default store)."""
-    return resolve(store).containers()
-
-
-def images(store: Store | None = None) -> list[Image]:
-    """The images in store (default: the default store)."""
-    return resolve(store).images()
+def buildah_version() -> str:
+    """The version of the Buildah engine built into this pybuildah (e.g. "1.45.0")."""
+    return str(_ffi.call("Version")["buildah"])

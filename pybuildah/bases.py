@@ -1,19 +1,22 @@
 """Base images made offline from files on this machine, with pybuildah itself.
 
 No public registry is needed: ``busybox()`` packs Debian's busybox-static
-into a tiny image, and ``go_toolchain()`` adds this machine's Go to it.
+into a tiny image (for another architecture too, fetched with apt), and
+``go_toolchain()`` adds this machine's Go to it.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .builder import Builder
-from .errors import SourceNotFound
+from .errors import InvalidArgument, SourceNotFound
 from .image import Image
 from .store import Store
 
@@ -29,11 +32,66 @@ def _busybox_binary(busybox: PathLike | None) -> Path:
     return candidate
 
 
+# Go's architecture names (as in OCI platforms) and Debian's, for the ones Debian builds busybox-static for.
+DEBIAN_ARCHES = {"amd64": "amd64", "arm64": "arm64", "arm": "armhf", "386": "i386", "ppc64le": "ppc64el",
+                 "s390x": "s390x", "riscv64": "riscv64", "mips64le": "mips64el"}
+_MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
+             "s390x": "s390x", "riscv64": "riscv64", "mips64": "mips64le"}
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pybuildah" / "bases"
+
+
+def host_arch() -> str:
+    """This machine's architecture, in Go's (and OCI's) spelling."""
+    return _MACHINES.get(platform.machine(), platform.machine())
+
+
+def foreign_busybox(arch: str) -> Path:
+    """Debian's busybox-static binary for arch, fetched with `apt-get download` once and cached.
+
+    The architecture must have been added to dpkg (``dpkg --add-architecture arm64 && apt-get update``).
+    """
+    debian = DEBIAN_ARCHES.get(arch)
+    if debian is None:
+        raise InvalidArgument(f"no Debian busybox-static for architecture {arch!r}; known: {', '.join(DEBIAN_ARCHES)}")
+    binary = CACHE / f"busybox-static-{debian}" / "bin" / "busybox"
+    if binary.is_file():
+        return binary
+    with tempfile.TemporaryDirectory() as work:
+        fetched = subprocess.run(["apt-get", "download", f"busybox-static:{debian}"], cwd=work,
+                                 capture_output=True, text=True)
+        debs = list(Path(work).glob("busybox-static_*.deb"))
+        if fetched.returncode != 0 or not debs:
+            raise SourceNotFound(
+                f"apt-get download busybox-static:{debian} failed ({fetched.stderr.strip()[-300:]}); "
+                f"add the architecture first: dpkg --add-architecture {debian} && apt-get update")
+        unpacked = Path(work) / "root"
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True)
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_suffix(".partial")
+        shutil.copyfile(unpacked / "bin" / "busybox", partial)
+        partial.chmod(0o755)
+        partial.replace(binary)
+    return binary
+
+
 def busybox(store: Store | None = None, tag: str = "localhost/busybox:latest", *,
-            busybox: PathLike | None = None) -> Image:
-    """Build a busybox image (a shell and coreutils) from a static busybox binary."""
-    binary = _busybox_binary(busybox)
+            busybox: PathLike | None = None, arch: str | None = None) -> Image:
+    """Build a busybox image (a shell and coreutils) from a static busybox binary.
+
+    With arch (Go's names: "arm64", "arm", "ppc64le", ...) other than this
+    machine's, the binary is Debian's busybox-static for that architecture,
+    fetched with apt, and the image is marked with that architecture; its
+    set-up steps run under qemu-user-static (binfmt_misc).
+    """
+    if arch is not None and arch != host_arch():
+        if busybox is not None:
+            raise InvalidArgument("give busybox= or arch=, not both")
+        binary = foreign_busybox(arch)
+    else:
+        binary = _busybox_binary(busybox)
     with Builder("scratch", store=store) as b:
+        if arch is not None:
+            b.configure(architecture=arch, os="linux")
         b.copy(binary, "/bin/busybox", chmod="0755")
         b.run(["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin", "/tmp", "/etc", "/root"])
         b.run(["/bin/busybox", "--install", "-s"])

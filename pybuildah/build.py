@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from . import _ffi
-from .errors import BuildCancelled, BuildError, InvalidArgument
+from . import _checks, _ffi
+from .errors import BuildCancelled, BuildError, InvalidArgument, InvalidType
 from .image import Image
 from .store import Store, resolve
 
@@ -177,58 +177,34 @@ def _options(
     timestamp: int | datetime | None,
     jobs: int,
 ) -> dict[str, Any]:
-    if isinstance(containerfile, (str, os.PathLike)):
-        containerfiles = [os.fspath(containerfile)]
-    elif containerfile is None:
+    """The Build export's options; types are checked here, values in Go."""
+    if containerfile is None:
         containerfiles = []
+    elif isinstance(containerfile, (str, bytes, os.PathLike)):
+        containerfiles = [_checks.path(containerfile, "containerfile")]
     else:
-        containerfiles = [os.fspath(path) for path in containerfile]
-    if isinstance(tag, str):
-        tags = [tag]
-    elif tag is None:
-        tags = []
-    else:
-        tags = list(tag)
-        if not all(isinstance(t, str) for t in tags):
-            raise InvalidArgument("tag must be a string or a list of strings")
+        containerfiles = [_checks.path(path, "containerfile") for path in containerfile]
     if isinstance(timestamp, datetime):
         if timestamp.tzinfo is None:
             raise InvalidArgument("timestamp must be timezone-aware (or seconds since the epoch)")
         timestamp = int(timestamp.timestamp())
-    elif timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)):
-        raise InvalidArgument("timestamp must be seconds since the epoch or a datetime")
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise InvalidArgument(f"jobs must be a positive integer, not {jobs!r}")
     return {
-        "context": os.path.abspath(os.fspath(context)),
+        "context": os.path.abspath(_checks.path(context, "context")),
         "containerfiles": containerfiles,
-        "tags": tags,
-        "target": target or "",
-        "build_args": _string_map(build_args, "build_args"),
-        "labels": [f"{k}={v}" for k, v in _string_map(labels, "labels").items()],
-        "annotations": [f"{k}={v}" for k, v in _string_map(annotations, "annotations").items()],
-        "isolation": isolation,
-        "layers": bool(layers),
-        "no_cache": bool(no_cache),
-        "pull": pull,
-        "squash": bool(squash),
-        "format": format,
-        "timestamp": timestamp,
-        "jobs": jobs,
+        "tags": [] if tag is None else [tag] if isinstance(tag, str) else _checks.strings(tag, "tag"),
+        "target": _checks.optional_text(target, "target"),
+        "build_args": _checks.string_map(build_args, "build_args"),
+        "labels": [f"{k}={v}" for k, v in _checks.string_map(labels, "labels").items()],
+        "annotations": [f"{k}={v}" for k, v in _checks.string_map(annotations, "annotations").items()],
+        "isolation": _checks.text(isolation, "isolation"),
+        "layers": _checks.flag(layers, "layers"),
+        "no_cache": _checks.flag(no_cache, "no_cache"),
+        "pull": _checks.text(pull, "pull"),
+        "squash": _checks.flag(squash, "squash"),
+        "format": _checks.text(format, "format"),
+        "timestamp": _checks.optional_integer(timestamp, "timestamp"),
+        "jobs": _checks.integer(jobs, "jobs"),
     }
-
-
-def _string_map(values: Mapping[str, str] | None, what: str) -> dict[str, str]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise InvalidArgument(f"{what} must be a mapping of names to values")
-    out = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not key or "=" in key:
-            raise InvalidArgument(f"invalid {what} name {key!r}")
-        out[key] = str(value)
-    return out
 
 
 def _log_sink(log: LogTarget) -> Callable[[str], Any]:
@@ -246,4 +222,4 @@ def _log_sink(log: LogTarget) -> Callable[[str], Any]:
         return to_file
     if callable(log):
         return log
-    raise InvalidArgument("log must be None, a callable that takes a line, or a writable text file")
+    raise InvalidType("log must be None, a callable that takes a line, or a writable text file")

@@ -6,70 +6,22 @@ import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from . import _ffi
-from .errors import ContainerNotFound, InvalidArgument, InvalidReference, RunError
-from .image import Image, env_dict
+from . import _checks, _ffi, _transfer
+from ._records import ContainerConfig, ContainerInfo, RunResult
+from .errors import ContainerNotFound, InvalidType, RunError
+from .image import Image
+from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import ProgressCallback
-from .progress import handler as progress_handler
-from .registry import registry_options, sync_env
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
 Sources = PathLike | Sequence[PathLike]
 LogCallback = Callable[[str], None]
 
-
-CONFIG_FIELDS = frozenset({
-    "cmd", "entrypoint", "env", "labels", "annotations", "ports", "user", "workdir", "volumes", "shell",
-    "stop_signal", "author", "architecture", "os", "created_by", "history_comment",
-})
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    """A working container as listed by pybuildah.containers()."""
-
-    id: str
-    name: str
-    from_image: str
-    image_id: str
-
-    @classmethod
-    def _from_info(cls, info: dict[str, Any]) -> ContainerInfo:
-        return cls(id=info["id"], name=info["name"], from_image=info["from_image"], image_id=info["image_id"])
-
-
-@dataclass(frozen=True)
-class ContainerConfig:
-    """The configuration a working container will commit, read back from Buildah."""
-
-    cmd: list[str] = field(default_factory=list)
-    entrypoint: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-    ports: list[str] = field(default_factory=list)
-    user: str = ""
-    workdir: str = ""
-    volumes: list[str] = field(default_factory=list)
-    shell: list[str] = field(default_factory=list)
-    stop_signal: str = ""
-    author: str = ""
-    architecture: str = ""
-    os: str = ""
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The outcome of Builder.run()."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
+__all__ = ["Builder", "ContainerConfig", "ContainerInfo", "RunResult"]
 
 
 class Builder:
@@ -88,24 +40,19 @@ class Builder:
         isolation: str = "chroot",
         pull: str = "missing",
         format: str = "oci",
-        tls_verify: bool | None = None,
-        cert_dir: PathLike | None = None,
-        authfile: PathLike | None = None,
-        creds: str | tuple[str, str] | None = None,
+        registry: RegistryOptions | None = None,
+        **access: Unpack[RegistryAccess],
     ) -> None:
-        if format not in ("oci", "docker"):
-            raise InvalidArgument(f"unknown image format {format!r} (expected 'oci' or 'docker')")
         self.store = resolve(store)
-        sync_env()
-        info = _ffi.call(
+        info = _transfer.registry_call(
             "NewBuilder",
+            registry_options(registry, access),
             store=self.store.handle,
-            from_image=image,
-            name=name or "",
-            isolation=isolation,
-            pull=pull,
-            format=format,
-            **registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds),
+            from_image=_checks.text(image, "image"),
+            name=_checks.optional_text(name, "name"),
+            isolation=_checks.text(isolation, "isolation"),
+            pull=_checks.text(pull, "pull"),
+            format=_checks.text(format, "format"),
         )
         self._adopt(info)
 
@@ -114,7 +61,7 @@ class Builder:
         """Reattach to an existing working container; raises ContainerNotFound."""
         self = cls.__new__(cls)
         self.store = resolve(store)
-        self._adopt(_ffi.call("OpenBuilder", store=self.store.handle, name=name_or_id))
+        self._adopt(_ffi.call("OpenBuilder", store=self.store.handle, name=_checks.text(name_or_id, "name_or_id")))
         return self
 
     def _adopt(self, info: dict[str, Any]) -> None:
@@ -170,28 +117,31 @@ class Builder:
         chmod: str | int | None,
         from_: Builder | str | None = None,
     ) -> None:
-        sources = [os.fspath(src)] if isinstance(src, (str, os.PathLike)) else [os.fspath(s) for s in src]
-        if not sources:
-            raise InvalidArgument("no source given")
-        if isinstance(chmod, int):
-            chmod = f"{chmod:o}"
+        if isinstance(src, (str, bytes, os.PathLike)):
+            sources = [_checks.path(src, "src")]
+        elif isinstance(src, Sequence):
+            sources = [_checks.path(s, "src") for s in src]
+        else:
+            raise InvalidType(f"src must be a path or a list of paths, not {type(src).__name__}")
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
             options["from_builder"] = from_.handle
         elif isinstance(from_, str):
             options["from_image"] = from_
         elif from_ is not None:
-            raise InvalidArgument("from_ must be a Builder or an image reference")
+            raise InvalidType(f"from_ must be a Builder or an image reference, not {type(from_).__name__}")
         else:
-            sources = [str(Path(s).absolute()) if not _is_url(s) else s for s in sources]
+            sources = [str(Path(s).absolute()) if s and not _is_url(s) else s for s in sources]
+        if isinstance(chmod, int) and not isinstance(chmod, bool):
+            chmod = f"{chmod:o}"
         _ffi.call(
             "Add",
             builder=self.handle,
             sources=sources,
-            destination=dest,
+            destination=_checks.text(dest, "dest"),
             extract=extract,
-            chown=chown or "",
-            chmod=chmod or "",
+            chown=_checks.optional_text(chown, "chown"),
+            chmod=_checks.optional_text(chmod, "chmod"),
             **options,
         )
 
@@ -199,51 +149,51 @@ class Builder:
 
     def set_cmd(self, cmd: Sequence[str]) -> None:
         """Set the default command."""
-        self._configure(cmd=_strings(cmd, "cmd"))
+        self._configure(cmd=_checks.strings(cmd, "cmd"))
 
     def set_entrypoint(self, entrypoint: Sequence[str]) -> None:
-        self._configure(entrypoint=_strings(entrypoint, "entrypoint"))
+        self._configure(entrypoint=_checks.strings(entrypoint, "entrypoint"))
 
     def set_env(self, key: str, value: str) -> None:
-        self._configure(env={key: str(value)})
+        self._configure(env={_checks.text(key, "key"): _checks.text(value, "value")})
 
     def unset_env(self, key: str) -> None:
-        self._configure(env={key: None})
+        self._configure(env={_checks.text(key, "key"): None})
 
     def set_label(self, key: str, value: str) -> None:
-        self._configure(labels={key: str(value)})
+        self._configure(labels={_checks.text(key, "key"): _checks.text(value, "value")})
 
     def unset_label(self, key: str) -> None:
-        self._configure(labels={key: None})
+        self._configure(labels={_checks.text(key, "key"): None})
 
     def set_annotation(self, key: str, value: str) -> None:
-        self._configure(annotations={key: str(value)})
+        self._configure(annotations={_checks.text(key, "key"): _checks.text(value, "value")})
 
     def set_port(self, port: str | int) -> None:
         """Expose a port: 8080, "8080/tcp", "53/udp" or a range "8000-8010/tcp"."""
-        self._configure(ports=[str(port)])
+        self._configure(ports=[_text_or_int(port, "port")])
 
     def set_user(self, user: str | int) -> None:
-        self._configure(user=str(user))
+        self._configure(user=_text_or_int(user, "user"))
 
     def set_workdir(self, path: str) -> None:
-        self._configure(workdir=path)
+        self._configure(workdir=_checks.text(path, "path"))
 
     def add_volume(self, path: str) -> None:
-        self._configure(volumes=[path])
+        self._configure(volumes=[_checks.text(path, "path")])
 
     def set_shell(self, shell: Sequence[str]) -> None:
-        self._configure(shell=_strings(shell, "shell"))
+        self._configure(shell=_checks.strings(shell, "shell"))
 
     def set_stop_signal(self, signal: str) -> None:
-        self._configure(stop_signal=signal)
+        self._configure(stop_signal=_checks.text(signal, "signal"))
 
     def set_author(self, author: str) -> None:
-        self._configure(author=author)
+        self._configure(author=_checks.text(author, "author"))
 
     def set_created_by(self, created_by: str) -> None:
         """Set the "created by" text of the history entry the next commit writes."""
-        self._configure(created_by=created_by)
+        self._configure(created_by=_checks.text(created_by, "created_by"))
 
     def configure(self, **changes: Any) -> None:
         """Change several config fields in one call, e.g. configure(user="1001", workdir="/app").
@@ -251,11 +201,8 @@ class Builder:
         Fields: cmd, entrypoint, env, labels, annotations (dicts; a None value
         removes the key), ports, volumes (lists, added), user, workdir, shell,
         stop_signal, author, architecture, os, created_by, history_comment.
+        An unknown field, or a bad value, raises and changes nothing.
         """
-        unknown = sorted(set(changes) - CONFIG_FIELDS)
-        if unknown:
-            known = ", ".join(sorted(CONFIG_FIELDS))
-            raise InvalidArgument(f"unknown config field(s) {', '.join(unknown)}; known: {known}")
         self._configure(**changes)
 
     def _configure(self, **changes: Any) -> None:
@@ -264,23 +211,7 @@ class Builder:
     @property
     def config(self) -> ContainerConfig:
         """The current configuration, read back from Buildah."""
-        raw = _ffi.call("GetConfig", builder=self.handle)
-        return ContainerConfig(
-            cmd=list(raw.get("cmd") or []),
-            entrypoint=list(raw.get("entrypoint") or []),
-            env=env_dict(raw.get("env") or []),
-            labels=dict(raw.get("labels") or {}),
-            annotations=dict(raw.get("annotations") or {}),
-            ports=list(raw.get("ports") or []),
-            user=raw.get("user") or "",
-            workdir=raw.get("workdir") or "",
-            volumes=list(raw.get("volumes") or []),
-            shell=list(raw.get("shell") or []),
-            stop_signal=raw.get("stop_signal") or "",
-            author=raw.get("author") or "",
-            architecture=raw.get("architecture") or "",
-            os=raw.get("os") or "",
-        )
+        return ContainerConfig._from_wire(_ffi.call("GetConfig", builder=self.handle))
 
     # Running -------------------------------------------------------------------
 
@@ -300,13 +231,11 @@ class Builder:
         exit raises RunError.  log, if given, receives each output line live.
         """
         if isinstance(command, str):
-            if not command.strip():
-                raise InvalidArgument("no command given")
+            form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]
         else:
-            argv = _strings(command, "command")
-            if not argv:
-                raise InvalidArgument("no command given")
+            argv = _checks.strings(command, "command")
+            form = {"command": argv}
 
         def on_event(kind: str, line: Any) -> None:
             if log is not None and kind in ("stdout", "stderr"):
@@ -316,14 +245,14 @@ class Builder:
             raw = _ffi.call(
                 "Run",
                 builder=self.handle,
-                command=argv,
-                env=[f"{k}={v}" for k, v in (env or {}).items()],
-                workdir=workdir or "",
-                user=user or "",
+                env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
+                workdir=_checks.optional_text(workdir, "workdir"),
+                user=_checks.optional_text(user, "user"),
                 stream=stream,
+                **form,
             )
         result = RunResult(exit_code=raw["exit_code"], stdout=raw["stdout"], stderr=raw["stderr"])
-        if check and result.exit_code != 0:
+        if _checks.flag(check, "check") and result.exit_code != 0:
             raise RunError(
                 f"command {argv!r} exited with status {result.exit_code}: {result.stderr.strip()[-500:]}",
                 exit_code=result.exit_code,
@@ -353,10 +282,8 @@ class Builder:
         compression: str | None = None,
         timestamp: int | None = None,
         progress: ProgressCallback | None = None,
-        tls_verify: bool | None = None,
-        cert_dir: PathLike | None = None,
-        authfile: PathLike | None = None,
-        creds: str | tuple[str, str] | None = None,
+        registry: RegistryOptions | None = None,
+        **access: Unpack[RegistryAccess],
     ) -> Image:
         """Commit the container as an image and return it.
 
@@ -366,24 +293,21 @@ class Builder:
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         progress receives a ProgressEvent when each blob starts and ends.
         """
-        if dest:
-            _check_destination(dest)
-        sync_env()
-        with _ffi.events(progress_handler(progress)) as stream:
-            result = _ffi.call(
-                "Commit",
-                builder=self.handle,
-                destination=dest or "",
-                format=format or "",
-                squash=squash,
-                compression=compression or "",
-                timestamp=timestamp,
-                stream=stream,
-                **registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds),
-            )
-        if dest and _is_external(dest):
-            return self.store.image(dest, tls_verify=tls_verify is not False, cert_dir=cert_dir, authfile=authfile,
-                                    creds=creds)
+        options = registry_options(registry, access)
+        destination = _checks.optional_text(dest, "dest")
+        result = _transfer.registry_call(
+            "Commit",
+            options,
+            progress,
+            builder=self.handle,
+            destination=destination,
+            format=_checks.optional_text(format, "format"),
+            squash=_checks.flag(squash, "squash"),
+            compression=_checks.optional_text(compression, "compression"),
+            timestamp=_checks.optional_integer(timestamp, "timestamp"),
+        )
+        if destination and _is_external(destination):
+            return self.store.image(destination, registry=options)
         return self.store.image(result["id"])
 
     def delete(self) -> None:
@@ -397,27 +321,15 @@ class Builder:
             self._finalizer()
 
 
-def _strings(values: Sequence[str] | str, what: str) -> list[str]:
-    if isinstance(values, str):
-        raise InvalidArgument(f"{what} must be a list of strings, not a string")
-    out = list(values)
-    if not all(isinstance(v, str) for v in out):
-        raise InvalidArgument(f"{what} must be a list of strings")
-    return out
+def _text_or_int(value: Any, what: str) -> str:
+    """A str, or an int written in decimal (a port or a user ID)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _checks.text(value, what)
 
 
 def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
-
-
-_FILE_TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir")
-
-
-def _check_destination(reference: str) -> None:
-    """Refuse file transports without a path: Buildah would write to the current directory."""
-    transport, sep, rest = reference.partition(":")
-    if sep and transport in _FILE_TRANSPORTS and not rest.split(":", 1)[0].strip():
-        raise InvalidReference(f"{reference!r}: the {transport} transport needs a path, e.g. {transport}:/tmp/image")
 
 
 def _is_external(reference: str) -> bool:

@@ -13,6 +13,10 @@ class InvalidArgument(BuildahError, ValueError):
     """An option had a value that Buildah cannot use."""
 
 
+class InvalidType(InvalidArgument, TypeError):
+    """An argument had the wrong type (a TypeError; also an InvalidArgument for older callers)."""
+
+
 class InvalidReference(InvalidArgument):
     """An image reference could not be parsed."""
 

@@ -1,95 +1,74 @@
-"""Images: what commit and build return, with enough inspection to check them."""
+"""Images: what commit, build and pull return.
+
+An Image is a live view of one image, named by its ID: tag() and untag()
+update ``names`` in place, and reload() reads everything again.  Every
+action (save, push, tag, remove) names the image by ID, never by a name
+that may have moved to another image since.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
-from . import _ffi
+from . import _checks, _ffi, _transfer
+from ._records import ImageConfig
+from ._storecore import StoreHandle
+from .errors import ImageNotFound
+from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import ProgressCallback, handler
-from .store import Store
 
 PathLike = str | os.PathLike[str]
 
 
-@dataclass(frozen=True)
-class ImageConfig:
-    """The runtime configuration recorded in an image."""
-
-    cmd: list[str] = field(default_factory=list)
-    entrypoint: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    ports: list[str] = field(default_factory=list)
-    user: str = ""
-    workdir: str = ""
-    volumes: list[str] = field(default_factory=list)
-    stop_signal: str = ""
-
-    @classmethod
-    def _from_oci(cls, config: dict[str, Any]) -> ImageConfig:
-        return cls(
-            cmd=list(config.get("Cmd") or []),
-            entrypoint=list(config.get("Entrypoint") or []),
-            env=env_dict(config.get("Env") or []),
-            labels=dict(config.get("Labels") or {}),
-            ports=sorted(config.get("ExposedPorts") or {}),
-            user=config.get("User") or "",
-            workdir=config.get("WorkingDir") or "",
-            volumes=sorted(config.get("Volumes") or {}),
-            stop_signal=config.get("StopSignal") or "",
-        )
-
-
-def env_dict(pairs: list[str]) -> dict[str, str]:
-    """Turn ["K=V", ...] into {"K": "V", ...}."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        out[key] = value
-    return out
-
-
-@dataclass(frozen=True)
 class Image:
     """An image in a store, or at a transport reference such as oci-archive:/x.tar."""
 
-    store: Store = field(repr=False, compare=False)
     id: str
     names: list[str]
     digest: str
     size: int
     created: datetime | None
     config: ImageConfig
-    history: list[dict[str, Any]] = field(repr=False)
-    layers: list[str] = field(repr=False)
-    os: str = field(repr=False)
-    architecture: str = field(repr=False)
-    annotations: dict[str, str] = field(repr=False)
-    _raw: dict[str, Any] = field(repr=False, compare=False)
+    history: list[dict[str, Any]]
+    layers: list[str]
+    os: str
+    architecture: str
+    annotations: dict[str, str]
 
-    @classmethod
-    def _from_info(cls, store: Store, info: dict[str, Any], reference: str | None = None) -> Image:
-        if reference:
-            info = {**info, "reference": reference}
-        return cls(
-            store=store,
-            id=info["id"],
-            names=list(info.get("names") or []),
-            digest=info.get("digest") or "",
-            size=int(info.get("size", -1)),
-            created=_parse_time(info.get("created")),
-            config=ImageConfig._from_oci(info.get("config") or {}),
-            history=list(info.get("history") or []),
-            layers=list(info.get("layers") or []),
-            os=info.get("os") or "",
-            architecture=info.get("architecture") or "",
-            annotations=dict(info.get("annotations") or {}),
-            _raw=info,
-        )
+    def __init__(self, store: StoreHandle, info: dict[str, Any], reference: str | None = None,
+                 registry: RegistryOptions | None = None) -> None:
+        self.store = store
+        self._reference = reference
+        # How an external image was reached (never its credentials), for reload() and inspect().
+        self._registry = RegistryOptions(tls_verify=registry.tls_verify, cert_dir=registry.cert_dir,
+                                         authfile=registry.authfile) if registry else RegistryOptions()
+        self._fill(info)
+
+    def _fill(self, info: dict[str, Any]) -> None:
+        self._raw = info
+        self.id = info["id"]
+        self.names = list(info.get("names") or [])
+        self.digest = info.get("digest") or ""
+        self.size = int(info.get("size", -1))
+        self.created = _parse_time(info.get("created"))
+        self.config = ImageConfig._from_oci(info.get("config") or {})
+        self.history = list(info.get("history") or [])
+        self.layers = list(info.get("layers") or [])
+        self.os = info.get("os") or ""
+        self.architecture = info.get("architecture") or ""
+        self.annotations = dict(info.get("annotations") or {})
+
+    def __repr__(self) -> str:
+        return f"<pybuildah.Image {self.short_id} {self.names!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Image) and (other.id, other.reference) == (self.id, self.reference)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.reference))
 
     @property
     def labels(self) -> dict[str, str]:
@@ -113,31 +92,40 @@ class Image:
     @property
     def reference(self) -> str:
         """How to name this image in calls: a transport reference for external images, else the ID."""
-        return str(self._raw.get("reference") or self.id)
+        return self._reference or self.id
 
     def inspect(self) -> dict[str, Any]:
         """The full record, with the top-level keys that `buildah inspect --type image` prints."""
-        info: dict[str, Any] = _ffi.call("InspectBuildInfo", store=self.store.handle, ref=self.reference,
-                                         **self._raw.get("access", {}))
+        info: dict[str, Any] = _transfer.registry_call("InspectBuildInfo", self._registry, store=self.store.handle,
+                                                       ref=self.reference)
         return info
 
     def reload(self) -> Image:
-        """Read the image again from the store (or from its transport)."""
-        if "reference" in self._raw:
-            return self.store.image(self.reference, **_access_kwargs(self._raw.get("access", {})))
-        return Image._from_info(self.store, _ffi.call("InspectImage", store=self.store.handle, ref=self.id))
+        """Read the image again from the store (or from its transport); returns self."""
+        self._fill(_transfer.registry_call("InspectImage", self._registry, store=self.store.handle,
+                                           ref=self.reference))
+        return self
 
     # Life cycle ------------------------------------------------------------------
 
+    def _stored_id(self, action: str) -> str:
+        """The ID to act on; an image outside the store (an archive, a registry) cannot be acted on here."""
+        if self._reference:
+            raise ImageNotFound(f"cannot {action} {self._reference}: it is not in the store; "
+                                "pybuildah.load() or pybuildah.pull() it first")
+        return self.id
+
     def tag(self, name: str) -> None:
         """Add a name ("app:1.0" becomes localhost/app:1.0); names is updated."""
-        names = _ffi.call("TagImage", store=self.store.handle, ref=self.id, names=[name])
-        object.__setattr__(self, "names", list(names or []))
+        names = _ffi.call("TagImage", store=self.store.handle, ref=self._stored_id("tag"),
+                          names=[_checks.text(name, "name")])
+        self.names = list(names or [])
 
     def untag(self, name: str) -> None:
         """Remove one name; the image stays.  Raises ImageNotFound if it has no such name."""
-        names = _ffi.call("UntagImage", store=self.store.handle, ref=self.id, names=[name])
-        object.__setattr__(self, "names", list(names or []))
+        names = _ffi.call("UntagImage", store=self.store.handle, ref=self._stored_id("untag"),
+                          names=[_checks.text(name, "name")])
+        self.names = list(names or [])
 
     def remove(self, force: bool = False) -> None:
         """Remove the image from its store.
@@ -145,36 +133,37 @@ class Image:
         An image with several names, or one that working containers use,
         raises ImageInUse unless force (which also deletes those containers).
         """
-        _ffi.call("RemoveImage", store=self.store.handle, ref=self.id, force=force)
+        _ffi.call("RemoveImage", store=self.store.handle, ref=self._stored_id("remove"),
+                  force=_checks.flag(force, "force"))
 
     def save(self, path: PathLike, format: str = "oci-archive",
              progress: ProgressCallback | None = None) -> None:
         """Write the image to path: "oci-archive" or "docker-archive" (a tar file), "oci" or "dir" (a directory)."""
-        ref = self.names[0] if self.names else self.id
+        target = os.path.abspath(_checks.path(path, "path"))
         with _ffi.events(handler(progress)) as stream:
-            _ffi.call("SaveImage", store=self.store.handle, ref=ref, path=_abspath(path),
-                      format=format, stream=stream)
+            _ffi.call("SaveImage", store=self.store.handle, ref=self._stored_id("save"), path=target,
+                      format=_checks.text(format, "format"), stream=stream)
 
     def push(
         self,
         dest: str,
         *,
-        tls_verify: bool = True,
-        cert_dir: PathLike | None = None,
-        authfile: PathLike | None = None,
-        creds: str | tuple[str, str] | None = None,
+        registry: RegistryOptions | None = None,
         format: str | None = None,
         compression: str | None = None,
         compression_level: int | None = None,
         progress: ProgressCallback | None = None,
-        retries: int | None = None,
+        **access: Unpack[RegistryAccess],
     ) -> str:
         """Push to a registry (or any transport) and return the pushed manifest digest; see pybuildah.push."""
-        from .registry import push
-
-        return push(self.id, dest, store=self.store, tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile,
-                    creds=creds, format=format, compression=compression, compression_level=compression_level,
-                    progress=progress, retries=retries)
+        return _transfer.push(
+            self.store.handle, self._stored_id("push"), _checks.text(dest, "dest"),
+            registry_options(registry, access),
+            format=_checks.optional_text(format, "format") or None,
+            compression=_checks.optional_text(compression, "compression") or None,
+            compression_level=_checks.optional_integer(compression_level, "compression_level"),
+            progress=progress,
+        )
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -183,16 +172,3 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
     return datetime.fromisoformat(text)
-
-
-def _abspath(path: PathLike) -> str:
-    return os.path.abspath(os.fspath(path))
-
-
-def _access_kwargs(access: dict[str, Any]) -> dict[str, Any]:
-    """Turn stored registry options back into keyword arguments of Store.image."""
-    return {
-        "tls_verify": access.get("tls_verify") is not False,
-        "cert_dir": access.get("cert_dir") or None,
-        "authfile": access.get("authfile") or None,
-    }

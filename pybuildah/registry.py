@@ -1,4 +1,4 @@
-"""Registries and archives: pull, push, login, logout, load and remove_image.
+"""Registries: pull, push, login and logout.
 
 Credentials travel to Go inside the JSON options of one call, never on a
 command line, and never appear in an exception message, a log line or a repr.
@@ -7,111 +7,28 @@ command line, and never appear in an exception message, a log line or a repr.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Unpack
 
-from . import _ffi
-from .errors import BuildahError, InvalidArgument
+from . import _checks, _ffi, _transfer
+from ._env import sync_env
+from .errors import BuildahError
 from .image import Image
-from .progress import ProgressCallback, handler
+from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
+from .progress import ProgressCallback
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
-Creds = str | tuple[str, str]
-
-_PULL_POLICIES = ("always", "missing", "newer", "never")
-
-# Where credentials are looked for; Go reads its environment only once.
-_CREDENTIAL_ENV = ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME")
-_env_lock = threading.Lock()
-_synced_env: dict[str, str | None] | None = None
-
-
-def sync_env() -> None:
-    """Let the Go side see the credential-related variables of os.environ as they are now."""
-    global _synced_env
-    current = {name: os.environ.get(name) for name in _CREDENTIAL_ENV}
-    with _env_lock:
-        if current != _synced_env or not _ffi.is_loaded():
-            _ffi.call("SyncEnv", env=current)
-            _synced_env = current
-
-
-def _credentials(creds: Creds | None) -> dict[str, str] | None:
-    """Turn "user:password" or (user, password) into the JSON Go expects."""
-    if creds is None:
-        return None
-    if isinstance(creds, str):
-        user, sep, password = creds.partition(":")
-        if not sep:
-            raise InvalidArgument("creds must be 'user:password' or a (user, password) tuple")
-    elif isinstance(creds, tuple) and len(creds) == 2 and all(isinstance(part, str) for part in creds):
-        user, password = creds
-    else:
-        raise InvalidArgument("creds must be 'user:password' or a (user, password) tuple")
-    if not user:
-        raise InvalidArgument("creds need a user name")
-    return {"username": user, "password": password}
-
-
-def registry_options(
-    *,
-    tls_verify: bool | None = True,
-    cert_dir: PathLike | None = None,
-    authfile: PathLike | None = None,
-    creds: Creds | None = None,
-    retries: int | None = None,
-) -> dict[str, Any]:
-    """The JSON options shared by every call that may talk to a registry.
-
-    tls_verify=True leaves the decision to registries.conf (which verifies
-    unless it marks the registry insecure); False turns verification off.
-    """
-    if retries is not None and retries < 0:
-        raise InvalidArgument("retries must not be negative")
-    return {
-        "tls_verify": None if tls_verify or tls_verify is None else False,
-        "cert_dir": os.fspath(cert_dir) if cert_dir else "",
-        "authfile": os.fspath(authfile) if authfile else "",
-        "creds": _credentials(creds),
-        "retries": retries,
-    }
-
-
-@contextmanager
-def _scrubbed(options: dict[str, Any]) -> Iterator[None]:
-    """Make sure no password from options survives in an exception message."""
-    creds = options.get("creds") or {}
-    secret = creds.get("password") or ""
-    try:
-        yield
-    except BuildahError as exc:
-        if secret and secret in str(exc):
-            raise type(exc)(str(exc).replace(secret, "********")) from None
-        raise
-
-
-def _call(export: str, progress: ProgressCallback | None = None, **options: Any) -> Any:
-    sync_env()
-    with _scrubbed(options), _ffi.events(handler(progress)) as stream:
-        return _ffi.call(export, stream=stream, **options)
 
 
 def pull(
     ref: str,
     *,
     store: Store | None = None,
-    tls_verify: bool = True,
-    cert_dir: PathLike | None = None,
-    authfile: PathLike | None = None,
-    creds: Creds | None = None,
     all_tags: bool = False,
     policy: str = "always",
     progress: ProgressCallback | None = None,
-    retries: int | None = None,
+    registry: RegistryOptions | None = None,
+    **access: Unpack[RegistryAccess],
 ) -> Image:
     """Pull ref into the store and return the image.
 
@@ -119,17 +36,17 @@ def pull(
     any transport: oci-archive:/x.tar, docker-archive:/x.tar, oci:/dir:tag,
     dir:/x.  policy is "always", "missing", "newer" or "never".  With
     all_tags every tag of the repository is pulled and the first is returned.
-    retries overrides containers.conf's retry count for network failures.
+    Registry options (tls_verify, cert_dir, authfile, creds, retries) come as
+    keywords or as ``registry=RegistryOptions(...)``.
     """
-    if policy not in _PULL_POLICIES:
-        raise InvalidArgument(f"unknown pull policy {policy!r} (expected one of {', '.join(_PULL_POLICIES)})")
     target = resolve(store)
-    options = registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds,
-                               retries=retries)
-    pulled = _call("Pull", progress, store=target.handle, ref=ref, all_tags=all_tags, policy=policy, **options)
+    pulled = _transfer.registry_call(
+        "Pull", registry_options(registry, access), progress, store=target.handle, ref=_checks.text(ref, "ref"),
+        all_tags=_checks.flag(all_tags, "all_tags"), policy=_checks.text(policy, "policy"),
+    )
     if not pulled:
         raise BuildahError(f"pulling {ref}: no image was pulled")
-    return Image._from_info(target, pulled[0])
+    return Image(target, pulled[0])
 
 
 def push(
@@ -137,15 +54,12 @@ def push(
     dest: str,
     *,
     store: Store | None = None,
-    tls_verify: bool = True,
-    cert_dir: PathLike | None = None,
-    authfile: PathLike | None = None,
-    creds: Creds | None = None,
     format: str | None = None,
     compression: str | None = None,
     compression_level: int | None = None,
     progress: ProgressCallback | None = None,
-    retries: int | None = None,
+    registry: RegistryOptions | None = None,
+    **access: Unpack[RegistryAccess],
 ) -> str:
     """Push an image of the store to dest and return the pushed manifest digest.
 
@@ -153,16 +67,14 @@ def push(
     oci-archive:, docker-archive:, oci:, dir:.  format is "oci" or "docker"
     (default: keep the image's), compression "gzip" or "zstd".
     """
-    if format not in (None, "oci", "docker"):
-        raise InvalidArgument(f"unknown image format {format!r} (expected 'oci' or 'docker')")
-    if compression not in (None, "gzip", "zstd"):
-        raise InvalidArgument(f"unknown compression {compression!r} (expected 'gzip' or 'zstd')")
-    target = resolve(store)
-    options = registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds,
-                               retries=retries)
-    result = _call("Push", progress, store=target.handle, image=image_ref, dest=dest, format=format or "",
-                   compression=compression or "", compression_level=compression_level, **options)
-    return str(result["digest"])
+    return _transfer.push(
+        resolve(store).handle, _checks.text(image_ref, "image_ref"), _checks.text(dest, "dest"),
+        registry_options(registry, access),
+        format=_checks.optional_text(format, "format") or None,
+        compression=_checks.optional_text(compression, "compression") or None,
+        compression_level=_checks.optional_integer(compression_level, "compression_level"),
+        progress=progress,
+    )
 
 
 def login(
@@ -182,13 +94,12 @@ def login(
     /run/containers/0/auth.json).  A wrong password raises AuthenticationError.
     Logging in needs no storage: without store, the default store is not opened.
     """
-    if not username or not password:
-        raise InvalidArgument("login needs a user name and a password")
-    options = registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile,
-                               creds=(username, password))
+    options = RegistryOptions(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile,
+                              creds=(_checks.text(username, "username"), _checks.text(password, "password")))
+    wire = options._wire()
     sync_env()
-    with _scrubbed(options):
-        _ffi.call("Login", store=store.handle if store else 0, registry=registry, **options)
+    with scrubbed(options):
+        _ffi.call("Login", store=store.handle if store else 0, registry=_checks.text(registry, "registry"), **wire)
 
 
 def logout(registry: str | None = None, *, authfile: PathLike | None = None, all: bool = False,
@@ -197,45 +108,7 @@ def logout(registry: str | None = None, *, authfile: PathLike | None = None, all
 
     Returns False when there were none.
     """
-    if not registry and not all:
-        raise InvalidArgument("logout needs a registry (or all=True)")
     sync_env()
-    return bool(_ffi.call("Logout", store=store.handle if store else 0, registry=registry or "",
-                          authfile=os.fspath(authfile) if authfile else "", all=all))
-
-
-def load(path: PathLike, *, store: Store | None = None, progress: ProgressCallback | None = None) -> Image:
-    """Load an oci-archive or docker-archive file (or an oci / dir layout) and return its image."""
-    target = resolve(store)
-    loaded = _call("LoadImage", progress, store=target.handle, path=os.fspath(os.path.abspath(path)))
-    if not loaded:
-        raise BuildahError(f"{path} holds no image")
-    return Image._from_info(target, loaded[0])
-
-
-@dataclass(frozen=True)
-class RemovalReport:
-    """What remove_image did to one image: names removed, and whether the image is gone."""
-
-    id: str
-    untagged: list[str]
-    removed: bool
-
-
-def remove_image(ref: str, force: bool = False, *, store: Store | None = None) -> list[RemovalReport]:
-    """Remove an image, as `buildah rmi`.
-
-    Naming one of several names only removes that name.  An image with
-    several names cannot be removed by ID, nor one that working containers
-    use, without force (ImageInUse); force also deletes those containers.
-    """
-    target = resolve(store)
-    reports = _ffi.call("RemoveImage", store=target.handle, ref=ref, force=force) or []
-    return [RemovalReport(id=r["id"], untagged=list(r["untagged"]), removed=bool(r["removed"])) for r in reports]
-
-
-def tag(ref: str, names: str | Sequence[str], *, store: Store | None = None) -> list[str]:
-    """Add names to an image; returns all its names."""
-    target = resolve(store)
-    return list(_ffi.call("TagImage", store=target.handle, ref=ref, names=[names] if isinstance(names, str)
-                          else list(names)))
+    return bool(_ffi.call("Logout", store=store.handle if store else 0,
+                          registry=_checks.optional_text(registry, "registry"),
+                          authfile=_checks.optional_path(authfile, "authfile"), all=_checks.flag(all, "all")))

@@ -1,20 +1,24 @@
-"""Stores: the containers/storage directories where images and working containers live."""
+"""Stores: the containers/storage directories where images and working containers live.
+
+Store is the hub of the local side: it looks images and containers up, and
+tags, loads and removes images.  The module-level functions do the same on
+the default store (or on ``store=``).
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-import weakref
-from collections.abc import Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Unpack
 
-from . import _ffi
-from .errors import StoreError
-
-if TYPE_CHECKING:
-    from .builder import ContainerInfo
-    from .image import Image
+from . import _checks, _ffi, _transfer
+from ._records import ContainerInfo, RemovalReport, from_wire
+from ._storecore import StoreHandle
+from .errors import BuildahError, InvalidType
+from .image import Image
+from .options import RegistryAccess, RegistryOptions, registry_options
+from .progress import ProgressCallback, handler
 
 PathLike = str | os.PathLike[str]
 
@@ -22,92 +26,61 @@ PathLike = str | os.PathLike[str]
 _TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir", "docker")
 
 
-class Store:
+class Store(StoreHandle):
     """An open containers/storage store.
 
     With no arguments the host's storage.conf (or Buildah's defaults, as root
     /var/lib/containers/storage) applies, so images are shared with buildah
-    and podman on the same host.
+    and podman on the same host.  Use it as a context manager, or close() it.
     """
 
-    def __init__(
-        self,
-        root: PathLike | None = None,
-        runroot: PathLike | None = None,
-        driver: str | None = None,
-        options: Iterable[str] = (),
-        additional_image_stores: Iterable[PathLike] = (),
-    ) -> None:
-        info = _ffi.call(
-            "StoreOpen",
-            root=_absolute(root),
-            runroot=_absolute(runroot),
-            driver=driver or "",
-            options=list(options),
-            additional_image_stores=[_absolute(p) for p in additional_image_stores],
-        )
-        self._handle: int = info["handle"]
-        self.root = Path(info["root"])
-        self.runroot = Path(info["runroot"])
-        self.driver: str = info["driver"]
-        self.config_sources: dict[str, str] = info["config_sources"]
-        self._finalizer = weakref.finalize(self, _ffi.release, self._handle)
-
-    @property
-    def handle(self) -> int:
-        """The Go handle; raises StoreError once the store is closed."""
-        if not self._finalizer.alive:
-            raise StoreError(f"store {self.root} is closed")
-        return self._handle
-
-    def close(self) -> None:
-        """Release the store; working containers and images stay on disk."""
-        self._finalizer()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = "open" if self._finalizer.alive else "closed"
-        return f"<pybuildah.Store {state} root={str(self.root)!r} driver={self.driver!r}>"
-
-    def image(self, ref: str, *, tls_verify: bool = True, cert_dir: PathLike | None = None,
-              authfile: PathLike | None = None, creds: str | tuple[str, str] | None = None) -> Image:
+    def image(self, ref: str, *, registry: RegistryOptions | None = None,
+              **access: Unpack[RegistryAccess]) -> Image:
         """Look an image up by ID, name or transport reference; raises ImageNotFound.
 
         A docker:// reference is inspected in its registry, with the given
-        TLS and credential options (see pybuildah.pull).
+        registry options (see pybuildah.pull).
         """
-        from .image import Image
-        from .registry import registry_options, sync_env
-
+        _checks.text(ref, "ref")
         external = ":" in ref.split("/", 1)[0] and ref.split(":", 1)[0] in _TRANSPORTS
         if not external:
-            return Image._from_info(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
-        options = registry_options(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, creds=creds)
-        sync_env()
-        info = _ffi.call("InspectImage", store=self.handle, ref=ref, **options)
-        access = {key: options[key] for key in ("tls_verify", "cert_dir", "authfile")}  # never the credentials
-        return Image._from_info(self, {**info, "access": access}, reference=ref)
+            return Image(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
+        options = registry_options(registry, access)
+        info = _transfer.registry_call("InspectImage", options, store=self.handle, ref=ref)
+        return Image(self, info, reference=ref, registry=options)
 
     def images(self) -> list[Image]:
         """All images in the store."""
-        from .image import Image
-
-        return [Image._from_info(self, info) for info in _ffi.call("ListImages", store=self.handle) or []]
+        return [Image(self, info) for info in _ffi.call("ListImages", store=self.handle) or []]
 
     def containers(self) -> list[ContainerInfo]:
         """The working containers in the store."""
-        from .builder import ContainerInfo
+        return [from_wire(ContainerInfo, info) for info in _ffi.call("ListContainers", store=self.handle) or []]
 
-        return [ContainerInfo._from_info(info) for info in _ffi.call("ListContainers", store=self.handle) or []]
+    def load(self, path: PathLike, *, progress: ProgressCallback | None = None) -> Image:
+        """Load an oci-archive or docker-archive file (or an oci / dir layout) and return its image."""
+        source = os.path.abspath(_checks.path(path, "path"))
+        with _ffi.events(handler(progress)) as stream:
+            loaded = _ffi.call("LoadImage", store=self.handle, path=source, stream=stream)
+        if not loaded:
+            raise BuildahError(f"{source} holds no image")
+        return Image(self, loaded[0])
 
+    def tag(self, ref: str, names: str | Sequence[str]) -> list[str]:
+        """Add names to an image; returns all its names."""
+        wanted = [names] if isinstance(names, str) else _checks.strings(names, "names")
+        return list(_ffi.call("TagImage", store=self.handle, ref=_checks.text(ref, "ref"), names=wanted))
 
-def _absolute(path: PathLike | None) -> str:
-    return "" if path is None else str(Path(path).absolute())
+    def remove_image(self, ref: str, force: bool = False) -> list[RemovalReport]:
+        """Remove an image, as `buildah rmi`.
+
+        Naming one of several names only removes that name.  An image with
+        several names cannot be removed by ID, nor one that working containers
+        use, without force (ImageInUse); force also deletes those containers.
+        """
+        reports = _ffi.call("RemoveImage", store=self.handle, ref=_checks.text(ref, "ref"),
+                            force=_checks.flag(force, "force")) or []
+        return [from_wire(RemovalReport, report) for report in reports]
 
 
 _default: Store | None = None
@@ -118,12 +91,40 @@ def default_store() -> Store:
     """The store that calls without ``store=`` use, opened on first use."""
     global _default
     with _default_lock:
-        if _default is None or not _default._finalizer.alive:
+        if _default is None or _default.closed:
             _default = Store()
         return _default
 
 
 def resolve(store: Store | None) -> Store:
     """Return store, or the default store when it is None."""
-    return default_store() if store is None else store
+    if store is None:
+        return default_store()
+    if not isinstance(store, Store):
+        raise InvalidType(f"store must be a pybuildah.Store, not {type(store).__name__}")
+    return store
 
+
+def images(store: Store | None = None) -> list[Image]:
+    """The images in store (default: the default store)."""
+    return resolve(store).images()
+
+
+def containers(store: Store | None = None) -> list[ContainerInfo]:
+    """The working containers in store (default: the default store)."""
+    return resolve(store).containers()
+
+
+def load(path: PathLike, *, store: Store | None = None, progress: ProgressCallback | None = None) -> Image:
+    """Load an oci-archive or docker-archive file (or an oci / dir layout) into store and return its image."""
+    return resolve(store).load(path, progress=progress)
+
+
+def tag(ref: str, names: str | Sequence[str], *, store: Store | None = None) -> list[str]:
+    """Add names to an image; returns all its names."""
+    return resolve(store).tag(ref, names)
+
+
+def remove_image(ref: str, force: bool = False, *, store: Store | None = None) -> list[RemovalReport]:
+    """Remove an image, as `buildah rmi` (see Store.remove_image)."""
+    return resolve(store).remove_image(ref, force)

@@ -295,11 +295,12 @@ def test_password_appears_in_no_argv_log_or_exception(
 
 
 @given(user=st.text(min_size=1).filter(lambda u: ":" not in u), password=st.text())
-def test_creds_string_splits_at_the_first_colon(user: str, password: str) -> None:
-    from pybuildah.registry import _credentials
-
-    assert _credentials(f"{user}:{password}") == {"username": user, "password": password}
-    assert _credentials((user, password)) == {"username": user, "password": password}
+def test_creds_tuple_and_string_send_the_same_text(user: str, password: str) -> None:
+    """Go parses creds (splitting at the first colon; see go/internal unit tests): both spellings reach it alike."""
+    as_text = pybuildah.RegistryOptions(creds=f"{user}:{password}")
+    as_tuple = pybuildah.RegistryOptions(creds=(user, password))
+    assert as_text._wire()["creds"] == as_tuple._wire()["creds"] == f"{user}:{password}"
+    assert repr(as_tuple) == repr(as_text) == "RegistryOptions(creds=<hidden>)"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

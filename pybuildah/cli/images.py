@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .. import registry
+from .. import store as stores
 from ..errors import InvalidArgument
 from ..image import Image
 from ..progress import ProgressEvent
-from ..store import resolve
 from . import open_store
 
 
@@ -181,8 +181,8 @@ def _progress(args: argparse.Namespace) -> ProgressPrinter | None:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    images = sorted(resolve(open_store(args)).images(), key=lambda i: i.created or datetime.min.replace(tzinfo=UTC),
-                    reverse=True)
+    images = sorted(stores.resolve(open_store(args)).images(),
+                    key=lambda i: i.created or datetime.min.replace(tzinfo=UTC), reverse=True)
     if args.format == "json":
         _json([_summary(image) for image in images])
         return 0
@@ -233,17 +233,17 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    names = registry.tag(args.image, args.names, store=open_store(args))
+    names = stores.tag(args.image, args.names, store=open_store(args))
     if args.format == "json":
         _json({"names": names})
     return 0
 
 
 def cmd_rmi(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    target = stores.resolve(open_store(args))
     reports = []
     for ref in args.images:
-        reports.extend(registry.remove_image(ref, force=args.force, store=store))
+        reports.extend(target.remove_image(ref, force=args.force))
     if args.format == "json":
         _json([{"id": r.id, "untagged": r.untagged, "removed": r.removed} for r in reports])
         return 0
@@ -256,7 +256,7 @@ def cmd_rmi(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    image = resolve(open_store(args)).image(args.image)
+    image = stores.resolve(open_store(args)).image(args.image)
     if args.format == "json":
         _json(image.inspect())
         return 0

@@ -1,0 +1,90 @@
+"""Type checks for public arguments.
+
+Python checks only types, and converts nothing that has the wrong type: a
+value's meaning (an empty name, a bad port, an unknown format) is checked
+once, in Go, with Go's message.  Each helper raises InvalidType, which is
+both a pybuildah.BuildahError and a TypeError.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import InvalidType
+
+PathLike = str | os.PathLike[str]
+
+
+def _kind(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def text(value: Any, what: str) -> str:
+    """A str, as it is."""
+    if not isinstance(value, str):
+        raise InvalidType(f"{what} must be a str, not {_kind(value)}")
+    return value
+
+
+def optional_text(value: Any, what: str) -> str:
+    """A str, or None meaning "not given" (sent as "")."""
+    return "" if value is None else text(value, what)
+
+
+def strings(values: Any, what: str) -> list[str]:
+    """A list of str from any sequence of str (a lone str is refused: it is almost always a mistake)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise InvalidType(f"{what} must be a list of strings, not {_kind(values)}")
+    out = list(values)
+    for value in out:
+        if not isinstance(value, str):
+            raise InvalidType(f"{what} must be a list of strings, not a list holding {_kind(value)}")
+    return out
+
+
+def string_map(values: Any, what: str, *, removable: bool = False) -> dict[str, str | None]:
+    """A dict of str to str (to None too, when removable: None removes the key)."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidType(f"{what} must be a mapping of names to values, not {_kind(values)}")
+    out: dict[str, str | None] = {}
+    for key, value in values.items():
+        text(key, f"a {what} name")
+        if value is None and removable:
+            out[key] = None
+        else:
+            out[key] = text(value, f"the {what} value of {key!r}")
+    return out
+
+
+def integer(value: Any, what: str) -> int:
+    """An int (bool is refused)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidType(f"{what} must be an int, not {_kind(value)}")
+    return value
+
+
+def optional_integer(value: Any, what: str) -> int | None:
+    return None if value is None else integer(value, what)
+
+
+def flag(value: Any, what: str) -> bool:
+    """A bool, not merely something truthy."""
+    if not isinstance(value, bool):
+        raise InvalidType(f"{what} must be a bool, not {_kind(value)}")
+    return value
+
+
+def path(value: Any, what: str) -> str:
+    """A file system path from str, bytes or os.PathLike; bytes keep undecodable names (surrogate escapes)."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raw = os.fspath(value)
+        return os.fsdecode(raw) if isinstance(raw, bytes) else raw
+    raise InvalidType(f"{what} must be a path (str, bytes or os.PathLike), not {_kind(value)}")
+
+
+def optional_path(value: Any, what: str) -> str:
+    return "" if value is None else path(value, what)

@@ -1,0 +1,104 @@
+"""Plain records that Go returns: their field names are the wire's (see tests/test_contract.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def from_wire(cls: type[R], raw: dict[str, Any]) -> R:
+    """Build a record from Go's JSON object, by field name; null becomes the field's default."""
+    values = {f.name: raw[f.name] for f in fields(cls) if raw.get(f.name) is not None}  # type: ignore[arg-type]
+    return cls(**values)
+
+
+def env_dict(pairs: list[str]) -> dict[str, str]:
+    """Turn ["K=V", ...] into {"K": "V", ...}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A working container as listed by pybuildah.containers()."""
+
+    id: str
+    name: str
+    from_image: str
+    image_id: str
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """The configuration a working container will commit, read back from Buildah."""
+
+    cmd: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)
+    user: str = ""
+    workdir: str = ""
+    volumes: list[str] = field(default_factory=list)
+    shell: list[str] = field(default_factory=list)
+    stop_signal: str = ""
+    author: str = ""
+    architecture: str = ""
+    os: str = ""
+
+    @classmethod
+    def _from_wire(cls, raw: dict[str, Any]) -> ContainerConfig:
+        return from_wire(cls, {**raw, "env": env_dict(raw.get("env") or [])})
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of Builder.run()."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class RemovalReport:
+    """What remove_image did to one image: names removed, and whether the image is gone."""
+
+    id: str
+    untagged: list[str]
+    removed: bool
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The runtime configuration recorded in an image (from the OCI config)."""
+
+    cmd: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)
+    user: str = ""
+    workdir: str = ""
+    volumes: list[str] = field(default_factory=list)
+    stop_signal: str = ""
+
+    @classmethod
+    def _from_oci(cls, config: dict[str, Any]) -> ImageConfig:
+        return cls(
+            cmd=list(config.get("Cmd") or []),
+            entrypoint=list(config.get("Entrypoint") or []),
+            env=env_dict(config.get("Env") or []),
+            labels=dict(config.get("Labels") or {}),
+            ports=sorted(config.get("ExposedPorts") or {}),
+            user=config.get("User") or "",
+            workdir=config.get("WorkingDir") or "",
+            volumes=sorted(config.get("Volumes") or {}),
+            stop_signal=config.get("StopSignal") or "",
+        )

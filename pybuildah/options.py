@@ -1,0 +1,100 @@
+"""RegistryOptions: how to reach registries, in one value shared by every call that may."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypedDict
+
+from . import _checks
+from .errors import BuildahError, InvalidType
+
+PathLike = str | os.PathLike[str]
+Creds = str | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """Registry access for pull, push, Builder, commit, build, login and image look-ups.
+
+    tls_verify=True leaves the decision to registries.conf (which verifies
+    unless it marks the registry insecure); False turns verification off.
+    cert_dir holds extra CA certificates and client keys; authfile is the
+    credentials file (default: $REGISTRY_AUTH_FILE, then Buildah's search
+    path); creds are "user:password" or (user, password) and override it.
+    retries overrides containers.conf's retry count for network failures.
+    Every function that takes ``registry=`` also takes these fields as
+    keywords: ``pull(ref, authfile=...)`` is ``pull(ref, registry=RegistryOptions(authfile=...))``.
+    """
+
+    tls_verify: bool = True
+    cert_dir: PathLike | None = None
+    authfile: PathLike | None = None
+    creds: Creds | None = None
+    retries: int | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                          if f.name != "creds" and getattr(self, f.name) != f.default)
+        if self.creds is not None:
+            shown = ", ".join(filter(None, [shown, "creds=<hidden>"]))
+        return f"RegistryOptions({shown})"
+
+    def _wire(self) -> dict[str, Any]:
+        """The JSON fields that Go's one registry-options type reads."""
+        return {
+            "tls_verify": None if _checks.flag(self.tls_verify, "tls_verify") else False,
+            "cert_dir": _checks.optional_path(self.cert_dir, "cert_dir"),
+            "authfile": _checks.optional_path(self.authfile, "authfile"),
+            "creds": _creds_text(self.creds),
+            "retries": _checks.optional_integer(self.retries, "retries"),
+        }
+
+    def _secret(self) -> str:
+        if isinstance(self.creds, tuple):
+            return self.creds[1] if len(self.creds) == 2 else ""
+        if isinstance(self.creds, str):
+            return self.creds.partition(":")[2]
+        return ""
+
+
+class RegistryAccess(TypedDict, total=False):
+    """The fields of RegistryOptions, as keyword arguments."""
+
+    tls_verify: bool
+    cert_dir: PathLike | None
+    authfile: PathLike | None
+    creds: Creds | None
+    retries: int | None
+
+
+def registry_options(registry: RegistryOptions | None, access: RegistryAccess) -> RegistryOptions:
+    """Merge ``registry=`` with the keyword spelling of its fields (keywords win)."""
+    if registry is not None and not isinstance(registry, RegistryOptions):
+        raise InvalidType(f"registry must be a RegistryOptions, not {type(registry).__name__}")
+    return replace(registry or RegistryOptions(), **access)
+
+
+def _creds_text(creds: Any) -> str | None:
+    """Credentials travel as one "user:password" string that Go parses."""
+    if creds is None:
+        return None
+    if isinstance(creds, tuple) and len(creds) == 2:
+        return _checks.text(creds[0], "creds' user name") + ":" + _checks.text(creds[1], "creds' password")
+    if isinstance(creds, str):
+        return creds
+    raise InvalidType("creds must be 'user:password' or a (user, password) tuple")
+
+
+@contextmanager
+def scrubbed(options: RegistryOptions) -> Iterator[None]:
+    """Make sure no password from options survives in an exception message."""
+    secret = options._secret()
+    try:
+        yield
+    except BuildahError as exc:
+        if secret and secret in str(exc):
+            raise type(exc)(str(exc).replace(secret, "********")) from None
+        raise
