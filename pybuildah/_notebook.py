@@ -157,7 +157,7 @@ def default_progress(what: str = "copy") -> BlobBars | LoggedProgress | None:
 @contextmanager
 def progress_callback(progress: ProgressOption, what: str) -> Iterator[ProgressCallback | None]:
     """Resolve a ``progress`` argument: "auto" gives default_progress(), closed when the block ends."""
-    if progress is None or (callable(progress) and not isinstance(progress, str)):
+    if progress is None or callable(progress):
         yield progress
         return
     if progress != AUTO:
