@@ -35,9 +35,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TAGS = "containers_image_openpgp exclude_graphdriver_btrfs"
 # Upstream files replaced whole at build time (go build -overlay) ...
-OVERLAYS = {"go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"}}
+OVERLAYS = {
+    "go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"},
+    # a new file: long-lived copier children (docs/design.md, "A long-lived copier per root")
+    "go.podman.io/buildah": {
+        "copier/kept_unix.go": "overlay/buildah-copier-kept.go",
+        # a new package: what chroot/ and bind/ used of buildah/util ("RUN from the light helper")
+        "internal/lightutil/lightutil.go": "overlay/buildah-lightutil.go",
+    },
+}
 # ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
-PATCHES = {"go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch"]}
+PATCHES = {"go.podman.io/buildah": [
+    "patches/buildah-chroot-drain-relay.patch",
+    "patches/buildah-copier-kept.patch",  # long-lived copier children ("A long-lived copier per root")
+    "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
+    "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
+]}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 LIGHT_HELPER = "pybuildah-light-helper"
@@ -107,28 +120,30 @@ def module_info(go: str, module: str) -> tuple[Path, str]:
 
 def apply_patch(root: Path, patch: Path) -> None:
     """Apply a unified diff whose hunks must each match exactly once (fails loudly otherwise)."""
-    target: Path | None = None
-    hunks: list[tuple[list[str], list[str]]] = []
+    files: list[tuple[Path, list[tuple[list[str], list[str]]]]] = []
     for line in patch.read_text().splitlines():
         if line.startswith("+++ "):
-            target = root / line[4:].split("\t")[0].removeprefix("b/")
-        elif line.startswith("@@"):
-            hunks.append(([], []))
-        elif hunks and line[:1] in (" ", "-", "+", ""):
-            old, new = hunks[-1]
+            files.append((root / line[4:].split("\t")[0].removeprefix("b/"), []))
+        elif line.startswith("--- "):
+            continue
+        elif line.startswith("@@") and files:
+            files[-1][1].append(([], []))
+        elif files and files[-1][1] and line[:1] in (" ", "-", "+", ""):
+            old, new = files[-1][1][-1]
             if line[:1] != "+":
                 old.append(line[1:])
             if line[:1] != "-":
                 new.append(line[1:])
-    if target is None or not hunks:
+    if not files or not all(hunks for _, hunks in files):
         raise SystemExit(f"pybuildah: {patch} is not a unified diff")
-    text = target.read_text()
-    for old, new in hunks:
-        before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
-        if text.count(before) != 1:
-            raise SystemExit(f"pybuildah: {patch.name} does not apply to {target} (upstream changed?)")
-        text = text.replace(before, after)
-    target.write_text(text)
+    for target, hunks in files:
+        text = target.read_text()
+        for old, new in hunks:
+            before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
+            if text.count(before) != 1:
+                raise SystemExit(f"pybuildah: {patch.name} does not apply to {target} (upstream changed?)")
+            text = text.replace(before, after)
+        target.write_text(text)
 
 
 def prepare(go: str, scratch: Path) -> list[str]:

@@ -28,7 +28,7 @@ type builderState struct {
 	mounted bool
 }
 
-func (s *builderState) release() { s.store.release() }
+func (s *builderState) release() { releaseCopier(s); s.store.release() }
 
 type builderRef struct {
 	Builder uint64 `json:"builder"`
@@ -377,6 +377,7 @@ func PyBuildahAdd(args *C.char) *C.char {
 			}
 		}
 		st.builder.ContentDigester.Restart()
+		keepCopier(st) // copierpool.go
 		if err := st.builder.Add(o.Destination, o.Extract, options, sources...); err != nil {
 			return nil, st.explain(classifyAddError(err, o.Chown))
 		}
@@ -621,6 +622,7 @@ func PyBuildahRun(args *C.char) *C.char {
 		var stdout, stderr bytes.Buffer
 		outLines := &lineWriter{stream: o.Stream, kind: "stdout"}
 		errLines := &lineWriter{stream: o.Stream, kind: "stderr"}
+		keepCopier(st) // copierpool.go
 		err = st.builder.Run(o.Command, buildah.RunOptions{
 			Isolation:  st.builder.Isolation,
 			Env:        o.Env,
@@ -712,6 +714,7 @@ func PyBuildahUnmount(args *C.char) *C.char {
 //export PyBuildahDeleteBuilder
 func PyBuildahDeleteBuilder(args *C.char) *C.char {
 	return withState(args, func(st *builderState, o builderRef) (any, error) {
+		releaseCopier(st) // copierpool.go
 		if st.mounted {
 			_ = st.builder.Unmount()
 			st.mounted = false

@@ -31,7 +31,8 @@ var initOnce sync.Once
 
 // lightSubroutines run in the light helper (go/lighthelper), which links
 // only the packages that register them.
-var lightSubroutines = []string{"buildah-copier", "chrootuser-open", "storage-untar", "storage-tar", "storage-applyLayer"}
+var lightSubroutines = []string{"buildah-copier", "chrootuser-open", "storage-untar", "storage-tar", "storage-applyLayer",
+	"buildah-chroot-runtime", "buildah-chroot-exec"} // the chroot runtime: issue #10
 
 type initOptions struct {
 	Helper      string `json:"helper"`
