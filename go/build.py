@@ -7,9 +7,10 @@ subroutines that run most often.  Upstream code changes
 in two ways, both applied to copies of the pinned modules, never to the
 module cache and never committed as copies:
 
-- OVERLAYS replace whole files with ours (go build -overlay).  The one today
-  is storage's pkg/reexec/command_linux.go, so that re-exec'd subroutines run
-  the helper instead of /proc/self/exe (the Python interpreter).
+- OVERLAYS replace whole files with ours (go build -overlay), e.g. storage's
+  pkg/reexec/command_linux.go, so that re-exec'd subroutines run the helper
+  instead of /proc/self/exe (the Python interpreter).  An OVERLAYS entry for a
+  file upstream lacks adds it: it is copied into the module copy.
 - PATCHES are small upstream fixes, as unified diffs in patches/.
 
 The go command refuses overlays of files inside the module cache, so the
@@ -166,7 +167,11 @@ def prepare(go: str, scratch: Path) -> list[str]:
             (copy / ".pybuildah-stamp").write_text(stamp)
         replaces.append(f"replace {module} => {copy}\n")
         for upstream_file, ours in OVERLAYS.get(module, {}).items():
-            overlay[str(copy / upstream_file)] = str(HERE / ours)
+            if (source / upstream_file).exists():
+                overlay[str(copy / upstream_file)] = str(HERE / ours)
+            else:  # a file upstream lacks: copied in (go vet cannot see a package that exists only in an overlay)
+                (copy / upstream_file).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(HERE / ours, copy / upstream_file)
     modfile = scratch / "go.mod"
     modfile.write_text((HERE / "go.mod").read_text() + "\n" + "".join(replaces))
     shutil.copyfile(HERE / "go.sum", scratch / "go.sum")

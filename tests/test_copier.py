@@ -233,3 +233,18 @@ def test_bulk_data_both_ways(store: pybuildah.Store, busybox: str, tmp_path: Pat
         with other.mount() as root:
             assert (root / "blob").read_bytes() == data
             assert (root / "blob2").read_bytes() == data
+
+
+def test_a_build_uses_kept_children_and_stops_them(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    (ctx / "d").mkdir(parents=True)
+    for i in range(5):
+        (ctx / "d" / f"f{i}").write_text(f"{i}\n")
+    (ctx / "Containerfile").write_text(
+        f"FROM {busybox} AS one\nCOPY d/ /d/\nRUN cat /d/f4 > /four\n"
+        f"FROM {busybox}\nCOPY --from=one /four /four\nCOPY d/f1 d/f2 /x/\nRUN cat /four /x/f1\n")
+    before = set(copier_children())
+    image = pybuildah.build(ctx, store=store, tag="localhost/kept-build:1")
+    assert set(copier_children()) <= before  # every stage's and the context's child stopped
+    with pybuildah.Builder(image.id, store=store) as b:
+        assert b.run("cat /four /x/f1 /x/f2").stdout == "4\n1\n2\n"

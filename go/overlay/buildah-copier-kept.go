@@ -85,21 +85,6 @@ func CloseRoot(root string) {
 	}
 }
 
-// KeptChildPID is the process ID of the child serving root, or 0.
-func KeptChildPID(root string) int {
-	keptMu.Lock()
-	c := keptRoots[root]
-	keptMu.Unlock()
-	if c == nil || !c.mu.TryLock() {
-		return 0
-	}
-	defer c.mu.Unlock()
-	if c.cmd == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
-
 type keptChild struct {
 	root     string
 	mu       sync.Mutex // one request at a time
