@@ -117,7 +117,7 @@ def main() -> None:
             def theirs() -> None:
                 subprocess.run([*cli, "build", "--isolation", "chroot", "--quiet", str(ctx)], check=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                               env=peers.peer_env())
+                               env=peers.peer_env(path))
             return name, theirs
 
         runners = dict(cli_build(name, path) for name, path in clis.items())

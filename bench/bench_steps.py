@@ -171,13 +171,15 @@ def cli_round(work: Path, files: Path, archive: Path, driver: str, buildah: str)
     root = work / "cli-store"
     B = [buildah, "--root", str(root), "--runroot", str(root / "runroot"), "--storage-driver", driver]
     image_id = subprocess.run([*B, "pull", "-q", f"oci-archive:{archive}"], check=True, capture_output=True,
-                              text=True, env=peers.peer_env()).stdout.strip().splitlines()[-1]
+                              text=True, env=peers.peer_env(buildah)).stdout.strip().splitlines()[-1]
     subprocess.run([*B, "tag", image_id, "localhost/busybox:latest"], check=True)
     script = work / "steps.sh"
     script.write_text(cli_script(buildah, root, files, driver))
     timing = work / "timing.txt"
-    subprocess.run(["bash", "-c", 'exec 3>"$1"; STEPLOG="$3"; . "$2"', "bench", str(timing), str(script),
-                    str(work / "cli-stderr.log")], check=True, env=peers.peer_env())
+    done = subprocess.run(["bash", "-c", 'exec 3>"$1"; STEPLOG="$3"; . "$2"', "bench", str(timing), str(script),
+                           str(work / "cli-stderr.log")], env=peers.peer_env(buildah))
+    if done.returncode:
+        sys.exit(f"{buildah} failed:\n{(work / 'cli-stderr.log').read_text()[-3000:]}")
     times: dict[str, Any] = {"copy": [], "config": []}
     for line in timing.read_text().splitlines():
         kind, start, end = line.split()

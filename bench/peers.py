@@ -9,8 +9,8 @@ module as published: none of pybuildah's patches or overlays.
 
 Where this process cannot raise RLIMIT_NOFILE/NPROC (no CAP_SYS_RESOURCE),
 Buildah's RUN asks for 1048576 of each and fails; pybuildah then keeps the
-hard limits, and ``peer_env`` gives the CLIs the same through a containers.conf
-(CONTAINERS_CONF) whose default_ulimits are the hard limits.
+hard limits, and ``peer_env`` gives the pinned CLI the same through a
+containers.conf (CONTAINERS_CONF) whose default_ulimits are the hard limits.
 """
 
 from __future__ import annotations
@@ -84,9 +84,11 @@ def can_raise_limits() -> bool:
     return False
 
 
-def peer_env() -> dict[str, str]:
+def peer_env(cli: str) -> dict[str, str]:
+    """The environment for a peer CLI.  Only the new CLI needs the limits file: Debian's 1.28
+    does not raise the limits itself, and a file naming the hard limits makes it fail."""
     env = dict(os.environ)
-    if not can_raise_limits():
+    if cli != DEBIAN_BUILDAH and not can_raise_limits():
         env["CONTAINERS_CONF"] = str(limits_conf())
     return env
 
