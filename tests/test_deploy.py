@@ -84,8 +84,8 @@ def test_kubernetes_validation_rejects_broken_jobs() -> None:
 @pytest.fixture(scope="session")
 def tekton_validator() -> Path:
     """deploy/validate built once per change of its sources (it links Tekton and Kubernetes: minutes)."""
-    sources = sorted((DEPLOY / "validate").glob("*.go")) + [DEPLOY / "validate" / "go.mod",
-                                                             DEPLOY / "validate" / "go.sum"]
+    here = DEPLOY / "validate"
+    sources = [*sorted(here.glob("*.go")), here / "go.mod", here / "go.sum"]
     key = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in sources)).hexdigest()[:16]
     binary = CACHE / "tekton-validate" / key / "validate"
     if not binary.exists():
