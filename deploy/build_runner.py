@@ -38,8 +38,9 @@ from pathlib import Path
 import pybuildah
 
 SUITE = "bookworm"
-# debootstrap resolves dependencies but not virtual packages: python3-cffi depends on
-# python3-ply's virtual "python3-ply-yacc-api"-style names, so python3-ply is listed.
+# debootstrap resolves dependencies but not virtual packages: python3-pycparser (needed by
+# python3-cffi) depends on python3-ply-lex-3.10 and python3-ply-yacc-3.10, virtual packages
+# that python3-ply provides, so python3-ply is named here.
 PACKAGES = (
     "python3", "python3-cffi", "python3-cffi-backend", "python3-ply", "python3-pycparser",
     "netavark", "ca-certificates", "mount",
@@ -80,8 +81,9 @@ def apt_mirror() -> str:
         if not path.is_file():
             continue
         text = path.read_text(errors="replace")
-        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
-                r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, re.MULTILINE):
+        uris: list[str] = [*re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE),
+                           *re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, re.MULTILINE)]
+        for uri in uris:
             if re.search(r"/debian/?$", uri):
                 return uri
     return "http://deb.debian.org/debian"
