@@ -56,8 +56,11 @@ def sdist_members(sdist: Path) -> dict[str, bytes]:
     return members
 
 
-# What cannot change the wheel: a change here alone reuses the cached build.
-NOT_IN_WHEEL = ("tests/", "docs/", "examples/", "bench/", "deploy/", "CHANGELOG.md", "mkdocs.yml", "dev")
+# What cannot change the wheel: a change here alone reuses the cached build.  The sdist's own
+# metadata is left out too: SOURCES.txt lists every file, and PKG-INFO follows pyproject.toml
+# and README.md, which are in the key.
+NOT_IN_WHEEL = ("tests/", "docs/", "examples/", "bench/", "deploy/", "CHANGELOG.md", "mkdocs.yml", "dev",
+                "PKG-INFO", "pybuildah.egg-info/")
 
 
 def content_key(sdist: Path) -> str:
