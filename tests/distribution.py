@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,21 @@ def build_sdist(out_dir: Path) -> Path:
     return sdist
 
 
+STALE_AFTER = 3 * 24 * 3600  # seconds unused after which a cached build is removed
+
+
+def prune_cache(parent: Path, pattern: str, keep: Path) -> None:
+    """Remove cached builds under parent that no session used for STALE_AFTER (each marks use on its "done")."""
+    (keep / "done").touch()
+    for entry in parent.glob(pattern):
+        marker = entry / "done"
+        if entry == keep or not entry.is_dir():
+            continue
+        last_used = (marker if marker.exists() else entry).stat().st_mtime  # no marker yet: being built?
+        if time.time() - last_used > STALE_AFTER:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def make_venv(path: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, env=clean_env())
     return path / "bin" / "python"
@@ -115,6 +131,7 @@ def distribution() -> Distribution:
                                  str(built)], capture_output=True, text=True, timeout=600, env=clean_env(PATH=path))
         assert result.returncode == 0, result.stderr
         done.write_text(sdist.name)
+    prune_cache(CACHE / "dist", "*", keep=home)
     [wheel] = (home / "wheel").glob("*.whl")
     [repaired] = (home / "repaired").glob("*.whl")
     return Distribution(sdist=sdist, wheel=wheel, repaired=repaired, sdist_venv=home / "sdist-venv",

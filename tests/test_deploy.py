@@ -19,7 +19,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
-from distribution import BUSYBOX, CACHE, REPO, distribution
+from distribution import BUSYBOX, CACHE, REPO, distribution, prune_cache
 from registry import Registry, auth_registry, skopeo  # fixtures are imported by name
 
 import pybuildah
@@ -163,6 +163,7 @@ def runner_store() -> Iterator[tuple[pybuildah.Store, str]]:
         subprocess.run([sys.executable, str(DEPLOY / "build_runner.py"), "--wheel", str(wheel), "--root",
                         str(home / "root"), "--cache-dir", str(CACHE / "runner")], check=True, timeout=1200)
         (home / "done").write_text(wheel.name)
+    prune_cache(CACHE / "runner", "store-*", keep=home)
     with pybuildah.Store(root=home / "root", driver="overlay") as store:
         yield store, build_runner.DEFAULT_TAG
 
