@@ -36,7 +36,7 @@ def test_sdist_carries_every_source_file(dist: Distribution) -> None:
     assert sorted(expected - shipped) == []  # nothing missing: go/ sources, go.mod, patches, backend, ...
     assert sorted(shipped - expected) == []  # nothing extra: no go/.build copy, no built library
     for needed in ("_build_backend.py", "setup.py", "go/go.mod", "go/go.sum", "go/build.py", "go/lighthelper/main.go",
-                   "go/overlay/reexec_self_linux.go", "go/defaults/policy.json", "MANIFEST.in"):
+                   "go/overlay/reexec_self_linux.go", "go/internal/store/defaults/policy.json", "MANIFEST.in"):
         assert needed in shipped
     assert any(name.startswith("go/patches/") for name in shipped)
     assert not any(name.startswith(("go/.build/", "pybuildah/_native/")) for name in members)
