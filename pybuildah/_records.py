@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from .display import RichRepr
+
 R = TypeVar("R")
 
 
@@ -58,7 +60,7 @@ class ContainerConfig:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(RichRepr):
     """The outcome of Builder.run()."""
 
     exit_code: int

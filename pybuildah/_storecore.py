@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from . import _checks, _ffi
+from . import _checks, _ffi, display
 from .errors import StoreError
 
 PathLike = str | os.PathLike[str]
 
 
-class StoreHandle:
+class StoreHandle(display.RichRepr):
     """An open containers/storage store: its handle, its paths and its life cycle."""
 
     def __init__(

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _ffi
+from . import _ffi, _notebook
 from ._env import sync_env
 from .options import RegistryOptions, scrubbed
-from .progress import ProgressCallback, handler
+from .progress import ProgressOption, handler
 
 
-def registry_call(export: str, registry: RegistryOptions, progress: ProgressCallback | None = None,
+def registry_call(export: str, registry: RegistryOptions, progress: ProgressOption = None,
                   **options: Any) -> Any:
     """Call an export with registry options and a progress stream; no password survives in an error."""
     wire = registry._wire()
     sync_env()
-    with scrubbed(registry), _ffi.events(handler(progress)) as stream:
+    with scrubbed(registry), _notebook.progress_callback(progress, export.lower()) as callback, \
+            _ffi.events(handler(callback)) as stream:
         return _ffi.call(export, stream=stream, **wire, **options)
 
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
-         compression: str | None, compression_level: int | None, progress: ProgressCallback | None) -> str:
+         compression: str | None, compression_level: int | None, progress: ProgressOption) -> str:
     """Push one image of a store and return the pushed manifest digest."""
     result = registry_call("Push", registry, progress, store=store_handle, image=image, dest=dest,
                            format=format, compression=compression,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from . import _checks, _ffi
+from . import _checks, _ffi, _notebook
 from .errors import BuildCancelled, BuildError, InvalidArgument, InvalidType
 from .image import Image
 from .store import Store, resolve
@@ -85,12 +85,12 @@ def build(
         if sink_failures:
             return
         try:
-            sink(line)
+            out(line)
         except BaseException as exc:  # stops the build; re-raised in the caller below
             sink_failures.append(exc)
 
     outcome: dict[str, Any] = {}
-    with _ffi.events(on_event) as stream:
+    with _notebook.build_output(sink, log is None, LOGGER) as out, _ffi.events(on_event) as stream:
 
         done = threading.Event()
 

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _transfer
+from . import _checks, _ffi, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult
 from .errors import ContainerNotFound, InvalidType, RunError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
-from .progress import ProgressCallback
+from .progress import AUTO, ProgressOption
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
@@ -24,7 +24,7 @@ LogCallback = Callable[[str], None]
 __all__ = ["Builder", "ContainerConfig", "ContainerInfo", "RunResult"]
 
 
-class Builder:
+class Builder(display.RichRepr):
     """A working container: start from an image (or "scratch"), change it, commit it.
 
     Use it as a context manager: leaving the block deletes the working
@@ -282,7 +282,7 @@ class Builder:
         squash: bool = False,
         compression: str | None = None,
         timestamp: int | None = None,
-        progress: ProgressCallback | None = None,
+        progress: ProgressOption = AUTO,
         registry: RegistryOptions | None = None,
         **access: Unpack[RegistryAccess],
     ) -> Image:

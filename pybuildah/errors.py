@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from .display import RichRepr
+
 
 class BuildahError(Exception):
     """Base class of every pybuildah error; the message is Buildah's own."""
@@ -55,7 +57,7 @@ class RunError(BuildahError):
         self.stderr = stderr
 
 
-class BuildError(BuildahError):
+class BuildError(BuildahError, RichRepr):
     """A Containerfile build failed.
 
     stage/stage_index/step/instruction name the failing instruction when it

@@ -13,17 +13,17 @@ import re
 from datetime import datetime
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _transfer
+from . import _checks, _ffi, _transfer, display
 from ._records import ImageConfig
 from ._storecore import StoreHandle
 from .errors import ImageNotFound
 from .options import RegistryAccess, RegistryOptions, registry_options
-from .progress import ProgressCallback, handler
+from .progress import AUTO, ProgressCallback, ProgressOption, handler
 
 PathLike = str | os.PathLike[str]
 
 
-class Image:
+class Image(display.RichRepr):
     """An image in a store, or at a transport reference such as oci-archive:/x.tar."""
 
     id: str
@@ -152,7 +152,7 @@ class Image:
         format: str | None = None,
         compression: str | None = None,
         compression_level: int | None = None,
-        progress: ProgressCallback | None = None,
+        progress: ProgressOption = AUTO,
         **access: Unpack[RegistryAccess],
     ) -> str:
         """Push to a registry (or any transport) and return the pushed manifest digest; see pybuildah.push."""

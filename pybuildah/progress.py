@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,11 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+# What ``progress=`` takes in pull, push, Image.push and Builder.commit: a callback, None for no
+# progress at all, or "auto" (their default): bars or log records, chosen by pybuildah._notebook.
+AUTO: Literal["auto"] = "auto"
+ProgressOption = ProgressCallback | Literal["auto"] | None
 
 
 def handler(progress: ProgressCallback | None) -> Callable[[str, Any], None] | None:

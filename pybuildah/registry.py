@@ -14,7 +14,7 @@ from ._env import sync_env
 from .errors import BuildahError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
-from .progress import ProgressCallback
+from .progress import AUTO, ProgressOption
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
@@ -26,7 +26,7 @@ def pull(
     store: Store | None = None,
     all_tags: bool = False,
     policy: str = "always",
-    progress: ProgressCallback | None = None,
+    progress: ProgressOption = AUTO,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image:
@@ -57,7 +57,7 @@ def push(
     format: str | None = None,
     compression: str | None = None,
     compression_level: int | None = None,
-    progress: ProgressCallback | None = None,
+    progress: ProgressOption = AUTO,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> str:

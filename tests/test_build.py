@@ -91,7 +91,9 @@ RUN echo "number $NUMBER" > /number.txt
 FROM first AS second
 RUN echo second > /second.txt
 """)
-    image = pybuildah.build(ctx, target="first", build_args={"NUMBER": 42}, labels={"team": "build"},  # type: ignore[dict-item]
+    with pytest.raises(TypeError):  # no coercion: build arguments are strings
+        pybuildah.build(ctx, build_args={"NUMBER": 42}, store=store, log=quiet)  # type: ignore[dict-item]
+    image = pybuildah.build(ctx, target="first", build_args={"NUMBER": "42"}, labels={"team": "build"},
                             annotations={"org.example.note": "hi"}, store=store, log=quiet)
     assert read_file(store, image, "/number.txt") == "number 42\n"
     assert image.labels["team"] == "build"

@@ -99,16 +99,17 @@ func Save(st *store.State, o wire.SaveOptions) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The archive records a name: the one asked for, or, for an image named
+	// by ID, the image's own first name (the image found by that ID).
 	name := img.ID()
-	var tags []string
 	if ref := strings.TrimPrefix(o.Ref, "containers-storage:"); !strings.HasPrefix(img.ID(), ref) && !strings.HasPrefix(ref, "sha256:") {
-		name = ref // keeps the name in docker archives
-	} else if names := img.Names(); len(names) > 0 && format == "docker-archive" {
-		tags = names[:1]
+		name = ref
+	} else if names := img.Names(); len(names) > 0 {
+		name = names[0]
 	}
 	progress, stop := events.Progress(o.Stream)
 	defer stop()
-	options := &libimage.SaveOptions{AdditionalTags: tags}
+	options := &libimage.SaveOptions{}
 	options.Progress = progress
 	options.PolicyAllowStorage = true
 	err = runtime.Save(context.Background(), []string{name}, format, string(o.Path), options)

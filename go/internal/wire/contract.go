@@ -23,7 +23,7 @@ func NewContract() Contract {
 	}
 	return Contract{ErrorKinds: kinds, Records: map[string][]string{
 		"ContainerConfig": FieldNames(ContainerConfig{}),
-		"ContainerInfo":   FieldNames(ContainerInfo{}),
+		"ContainerInfo":   without(FieldNames(ContainerInfo{}), "handle"), // the handle is the Builder's
 		"RunResult":       FieldNames(RunResult{}),
 		"ImageInfo":       FieldNames(ImageInfo{}),
 		"RemovalReport":   FieldNames(RemovalReport{}),
@@ -32,15 +32,20 @@ func NewContract() Contract {
 	}}
 }
 
-// ConfigFields are the fields Configure accepts (without the builder handle).
-func ConfigFields() []string {
+// without returns names less the one left out.
+func without(names []string, left string) []string {
 	var out []string
-	for _, name := range FieldNames(ConfigChange{}) {
-		if name != "builder" {
+	for _, name := range names {
+		if name != left {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// ConfigFields are the fields Configure accepts (without the builder handle).
+func ConfigFields() []string {
+	return without(FieldNames(ConfigChange{}), "builder")
 }
 
 // FieldNames lists the json names of a struct's fields, embedded structs

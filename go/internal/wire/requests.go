@@ -1,35 +1,8 @@
 package wire
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
-// Creds are registry credentials as "user:password" (parsed in one place,
-// sysctx.ParseCreds).  The older object form {"username", "password"} is
-// still accepted and joined, so that callers can move over.
+// Creds are registry credentials as "user:password", parsed in one place
+// (sysctx.ParseCreds), never echoed in a message.
 type Creds string
-
-// UnmarshalJSON accepts a string or the older {"username", "password"} object.
-func (c *Creds) UnmarshalJSON(data []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		var legacy struct {
-			Username string `json:"username"`
-			Password string `json:"password"`
-		}
-		if err := json.Unmarshal(data, &legacy); err != nil {
-			return err
-		}
-		*c = Creds(legacy.Username + ":" + legacy.Password)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*c = Creds(s)
-	return nil
-}
 
 // RegistryOptions are the TLS, credential and retry options of every call
 // that may talk to a registry; sysctx.ForRegistry is their one reader.

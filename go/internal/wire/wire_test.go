@@ -59,12 +59,13 @@ func TestDecodeRefusesUnknownConfigFields(t *testing.T) {
 	}
 }
 
-func TestCredsAcceptsStringAndOlderObject(t *testing.T) {
+func TestCredsAreOneString(t *testing.T) {
 	var o RegistryOptions
-	for _, data := range []string{`{"creds": "bob:pw"}`, `{"creds": {"username": "bob", "password": "pw"}}`} {
-		if err := json.Unmarshal([]byte(data), &o); err != nil || o.Creds == nil || *o.Creds != "bob:pw" {
-			t.Errorf("%s: %v %v", data, o.Creds, err)
-		}
+	if err := json.Unmarshal([]byte(`{"creds": "bob:pw"}`), &o); err != nil || o.Creds == nil || *o.Creds != "bob:pw" {
+		t.Errorf("string: %v %v", o.Creds, err)
+	}
+	if err := json.Unmarshal([]byte(`{"creds": {"username": "bob", "password": "pw"}}`), &o); err == nil {
+		t.Error("an object is not credentials")
 	}
 	o = RegistryOptions{}
 	if err := json.Unmarshal([]byte(`{"creds": null}`), &o); err != nil || o.Creds != nil {
