@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark: a multi-stage Containerfile built with pybuildah.build() and with `buildah build`.
 
-Both use the overlay driver, chroot isolation and separate temporary stores that hold
-the same busybox base image (same image ID).  Each tool gets one untimed warm-up
-build, then RUNS timed builds; the script prints the medians and the ratio
-(pybuildah / CLI; the target is <= 1.0).  It also prints the first-build to
+Peers (bench/peers.py): Buildah's CLI at the version pybuildah pins (built once into
+~/.cache/pybuildah-bench) and Debian's buildah.  All use the overlay driver, chroot
+isolation and separate temporary stores that hold the same busybox base image (same
+image ID).  Each tool gets one untimed warm-up build, then RUNS timed builds,
+interleaved; the script prints the medians and the ratios (pybuildah / CLI; the
+target is <= 0.5 against the same-version CLI).  It also prints the first-build to
 cached-rebuild ratio of pybuildah with layers=True.
 
-Usage: PYTHONPATH=. python3 bench/bench_build.py [--runs 5]
+Usage: PYTHONPATH=. python3 bench/bench_build.py [--runs 5] [--no-pinned] [--no-layers]
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 import pybuildah
 from pybuildah import bases
 
-BUILDAH = "/usr/bin/buildah"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers
 
 CONTAINERFILE = """\
 ARG BASE=localhost/busybox:latest
@@ -81,8 +84,11 @@ def timed(fn: object) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-pinned", action="store_true", help="skip Buildah's CLI at the pinned version")
+    parser.add_argument("--no-layers", action="store_true", help="skip the layers=True cache measurement")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pybuildah-bench-"))
+    cli_roots: list[Path] = []
     try:
         ctx = make_context(work)
         instructions = [line for line in CONTAINERFILE.splitlines() if line and not line.startswith("#")]
@@ -93,31 +99,48 @@ def main() -> None:
         ours_root = work / "pybuildah-store"
         store = pybuildah.Store(root=ours_root, driver="overlay")
         bases.busybox(store)
-        cli_root = work / "cli-store"
-        cli = [BUILDAH, "--root", str(cli_root / "root"), "--runroot", str(cli_root / "run"), "--storage-driver",
-               "overlay"]
-        subprocess.run(["skopeo", "copy", "-q",
-                        f"containers-storage:[overlay@{ours_root}+{ours_root / 'runroot'}]localhost/busybox:latest",
-                        f"containers-storage:[overlay@{cli_root / 'root'}+{cli_root / 'run'}]localhost/busybox:latest"],
-                       check=True)
+        clis = peers.peers(include_pinned=not args.no_pinned)
 
         def ours() -> None:
             pybuildah.build(ctx, store=store, log=lambda line: None)
 
-        def theirs() -> None:
-            subprocess.run([*cli, "build", "--isolation", "chroot", "--quiet", str(ctx)], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        def cli_build(name: str, path: str) -> tuple[str, object]:
+            cli_root = work / f"cli-store-{len(name)}-{abs(hash(name))}"
+            cli = [path, "--root", str(cli_root / "root"), "--runroot", str(cli_root / "run"), "--storage-driver",
+                   "overlay"]
+            subprocess.run(["skopeo", "copy", "-q",
+                            f"containers-storage:[overlay@{ours_root}+{ours_root / 'runroot'}]localhost/busybox:latest",
+                            f"containers-storage:[overlay@{cli_root / 'root'}+{cli_root / 'run'}]"
+                            "localhost/busybox:latest"], check=True)
+            cli_roots.append(cli_root)
 
+            def theirs() -> None:
+                subprocess.run([*cli, "build", "--isolation", "chroot", "--quiet", str(ctx)], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                               env=peers.peer_env(path))
+            return name, theirs
+
+        runners = dict(cli_build(name, path) for name, path in clis.items())
         ours()  # warm-up: starts the Go runtime, fills the page cache
-        theirs()
-        ours_times, cli_times = [], []
-        for _ in range(args.runs):  # interleaved, so both see the same machine load
+        for theirs in runners.values():
+            theirs()  # type: ignore[operator]
+        ours_times: list[float] = []
+        cli_times: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(args.runs):  # interleaved, so all see the same machine load
             ours_times.append(timed(ours))
-            cli_times.append(timed(theirs))
-        ours_median, cli_median = statistics.median(ours_times), statistics.median(cli_times)
-        print(f"pybuildah.build   median {ours_median:6.2f} s  runs {' '.join(f'{t:.2f}' for t in ours_times)}")
-        print(f"buildah build CLI median {cli_median:6.2f} s  runs {' '.join(f'{t:.2f}' for t in cli_times)}")
-        print(f"ratio pybuildah/CLI: {ours_median / cli_median:.2f}x (target <= 1.0x)")
+            for name, theirs in runners.items():
+                cli_times[name].append(timed(theirs))
+        ours_median = statistics.median(ours_times)
+        print(f"{'pybuildah.build':<28} median {ours_median:6.2f} s  runs {' '.join(f'{t:.2f}' for t in ours_times)}")
+        for name, times in cli_times.items():
+            print(f"{name + ' build':<28} median {statistics.median(times):6.2f} s  runs "
+                  f"{' '.join(f'{t:.2f}' for t in times)}")
+        for name, times in cli_times.items():
+            print(f"ratio pybuildah/{name}: {ours_median / statistics.median(times):.2f}x")
+        print("target: <= 0.5x the same-version CLI")
+        if args.no_layers:
+            store.close()
+            return
 
         # Layer cache: each round starts from a fresh store (holding only busybox), so the
         # first build really is a first build and the cache lookups see only this build's images.
@@ -138,8 +161,8 @@ def main() -> None:
         store.close()
     finally:
         subprocess.run(["umount", str(work / "pybuildah-store" / "overlay")], stderr=subprocess.DEVNULL, check=False)
-        subprocess.run(["umount", str(work / "cli-store" / "root" / "overlay")], stderr=subprocess.DEVNULL,
-                       check=False)
+        for cli_root in cli_roots:
+            subprocess.run(["umount", str(cli_root / "root" / "overlay")], stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 

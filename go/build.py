@@ -8,9 +8,10 @@ often.  Upstream code changes
 in two ways, both applied to copies of the pinned modules, never to the
 module cache and never committed as copies:
 
-- OVERLAYS replace whole files with ours (go build -overlay).  The one today
-  is storage's pkg/reexec/command_linux.go, so that re-exec'd subroutines run
-  the helper instead of /proc/self/exe (the Python interpreter).
+- OVERLAYS replace whole files with ours (go build -overlay), e.g. storage's
+  pkg/reexec/command_linux.go, so that re-exec'd subroutines run the helper
+  instead of /proc/self/exe (the Python interpreter).  An OVERLAYS entry for a
+  file upstream lacks adds it: it is copied into the module copy.
 - PATCHES are small upstream fixes, as unified diffs in patches/.
 
 The go command refuses overlays of files inside the module cache, so the
@@ -39,9 +40,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TAGS = "containers_image_openpgp exclude_graphdriver_btrfs"
 # Upstream files replaced whole at build time (go build -overlay) ...
-OVERLAYS = {"go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"}}
+OVERLAYS = {
+    "go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"},
+    # a new file: long-lived copier children (docs/design.md, "A long-lived copier per root")
+    "go.podman.io/buildah": {
+        "copier/kept_unix.go": "overlay/buildah-copier-kept.go",
+        # a new package: what chroot/ and bind/ used of buildah/util ("RUN from the light helper")
+        "internal/lightutil/lightutil.go": "overlay/buildah-lightutil.go",
+    },
+}
 # ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
-PATCHES = {"go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch"]}
+PATCHES = {"go.podman.io/buildah": [
+    "patches/buildah-chroot-drain-relay.patch",
+    "patches/buildah-copier-kept.patch",  # long-lived copier children ("A long-lived copier per root")
+    "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
+    "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
+]}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 LIGHT_HELPER = "pybuildah-light-helper"
@@ -111,28 +125,30 @@ def module_info(go: str, module: str) -> tuple[Path, str]:
 
 def apply_patch(root: Path, patch: Path) -> None:
     """Apply a unified diff whose hunks must each match exactly once (fails loudly otherwise)."""
-    target: Path | None = None
-    hunks: list[tuple[list[str], list[str]]] = []
+    files: list[tuple[Path, list[tuple[list[str], list[str]]]]] = []
     for line in patch.read_text().splitlines():
         if line.startswith("+++ "):
-            target = root / line[4:].split("\t")[0].removeprefix("b/")
-        elif line.startswith("@@"):
-            hunks.append(([], []))
-        elif hunks and line[:1] in (" ", "-", "+", ""):
-            old, new = hunks[-1]
+            files.append((root / line[4:].split("\t")[0].removeprefix("b/"), []))
+        elif line.startswith("--- "):
+            continue
+        elif line.startswith("@@") and files:
+            files[-1][1].append(([], []))
+        elif files and files[-1][1] and line[:1] in (" ", "-", "+", ""):
+            old, new = files[-1][1][-1]
             if line[:1] != "+":
                 old.append(line[1:])
             if line[:1] != "-":
                 new.append(line[1:])
-    if target is None or not hunks:
+    if not files or not all(hunks for _, hunks in files):
         raise SystemExit(f"pybuildah: {patch} is not a unified diff")
-    text = target.read_text()
-    for old, new in hunks:
-        before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
-        if text.count(before) != 1:
-            raise SystemExit(f"pybuildah: {patch.name} does not apply to {target} (upstream changed?)")
-        text = text.replace(before, after)
-    target.write_text(text)
+    for target, hunks in files:
+        text = target.read_text()
+        for old, new in hunks:
+            before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
+            if text.count(before) != 1:
+                raise SystemExit(f"pybuildah: {patch.name} does not apply to {target} (upstream changed?)")
+            text = text.replace(before, after)
+        target.write_text(text)
 
 
 def prepare(go: str, scratch: Path) -> list[str]:
@@ -155,7 +171,11 @@ def prepare(go: str, scratch: Path) -> list[str]:
             (copy / ".pybuildah-stamp").write_text(stamp)
         replaces.append(f"replace {module} => {copy}\n")
         for upstream_file, ours in OVERLAYS.get(module, {}).items():
-            overlay[str(copy / upstream_file)] = str(HERE / ours)
+            if (source / upstream_file).exists():
+                overlay[str(copy / upstream_file)] = str(HERE / ours)
+            else:  # a file upstream lacks: copied in (go vet cannot see a package that exists only in an overlay)
+                (copy / upstream_file).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(HERE / ours, copy / upstream_file)
     modfile = scratch / "go.mod"
     modfile.write_text((HERE / "go.mod").read_text() + "\n" + "".join(replaces))
     shutil.copyfile(HERE / "go.sum", scratch / "go.sum")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _ffi
 from ._records import ContainerConfig, ContainerInfo, ImageConfig, RemovalReport, RunResult
+from ._version import __version__, buildah_version
 from .build import build
 from .builder import Builder
 from .errors import (
@@ -31,8 +32,6 @@ from .options import RegistryOptions
 from .progress import ProgressEvent
 from .registry import login, logout, pull, push
 from .store import Store, containers, default_store, images, load, remove_image, resolve, tag
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
@@ -63,6 +62,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TLSError",
+    "__version__",
     "build",
     "buildah_version",
     "containers",
@@ -89,8 +89,3 @@ def init_reexec() -> bool:
     """
     _ffi._load()
     return False
-
-
-def buildah_version() -> str:
-    """The version of the Buildah engine built into this pybuildah (e.g. "1.45.0")."""
-    return str(_ffi.call("Version")["buildah"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -110,3 +112,10 @@ def test_the_package_has_no_import_cycle_and_no_function_level_imports() -> None
     for node in sorted(graph):
         if node not in state:
             visit(node, [])
+
+
+def test_cli_version_names_both_versions() -> None:
+    out = subprocess.run([sys.executable, "-m", "pybuildah", "--version"], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.strip()
+    assert out == f"pybuildah {pybuildah.__version__} (Buildah {pybuildah.buildah_version()})"
+    assert pybuildah.__version__ != "0+unknown"

@@ -1,9 +1,8 @@
-"""Process-level behaviour: fork, the GIL, embedded defaults, and the wheel on a machine without Go."""
+"""Process-level behaviour: fork, the GIL and embedded defaults (the wheel: tests/test_distribution.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 import pybuildah
-from pybuildah import _ffi
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -125,41 +123,3 @@ def test_host_configuration_files_are_honoured(tmp_path: Path) -> None:
     assert result["sources"] == {"policy": "/etc/containers/policy.json",
                                  "registries": "/etc/containers/registries.conf"}
     assert result["resolved"] == ["registry.example/shorty:1"]
-
-
-WHEEL_BUILD = textwrap.dedent("""
-    import shutil, sys, pybuildah
-    assert "site-packages" in pybuildah.__file__, pybuildah.__file__
-    assert shutil.which("go") is None
-    with pybuildah.Store(root=sys.argv[1], driver="vfs") as store:
-        with pybuildah.Builder("scratch", store=store) as b:
-            b.copy(sys.argv[2], "/bin/busybox")
-            out = b.run(["/bin/busybox", "echo", "wheel works"]).stdout
-            image = b.commit("wheel-check:1")
-    print(out.strip(), image.names[0])
-""")
-
-
-def test_wheel_installs_into_a_fresh_venv_and_works_without_go(tmp_path: Path) -> None:
-    """pip wheel, then a venv on a PATH without any Go, and a real build there."""
-    wheels = tmp_path / "wheels"
-    # no PYTHONPATH: pip must not mistake the source tree (and its egg-info) for an installed pybuildah
-    pip_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(wheels)],
-                   check=True, timeout=1800, env=pip_env, cwd=tmp_path)
-    [wheel] = list(wheels.glob("pybuildah-*.whl"))
-    assert "linux" in wheel.name  # a platform wheel: it carries the native parts
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=pip_env)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], check=True,
-                   timeout=600, env=pip_env, cwd=tmp_path)
-    clean_path = "/usr/bin:/bin"
-    assert shutil.which("go", path=clean_path) is None, "this check needs a PATH without Go"
-    env = {"PATH": clean_path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    busybox = shutil.which("busybox") or "/bin/busybox"
-    result = subprocess.run([str(venv / "bin" / "python"), "-c", WHEEL_BUILD, str(tmp_path / "store"), busybox],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "wheel works localhost/wheel-check:1"
-    installed = list((venv / "lib").glob("python*/site-packages/pybuildah/_native/*"))
-    assert {p.name for p in installed} >= {_ffi.LIBRARY_PATH.name, _ffi.HELPER_PATH.name}

@@ -277,7 +277,7 @@ def test_password_appears_in_no_argv_log_or_exception(
 
     traced = trace.read_text()
     assert traced.count("execve(") >= 3  # python, the re-exec helper for RUN, storage re-execs
-    assert hexed("pybuildah-helper") in traced
+    assert hexed("pybuildah-light-helper") in traced  # RUN's chroot runtime runs in the light helper
     logged = log.read_text()
     assert logged.strip(), "the debug log should not be empty"
     failures = report["failures"]

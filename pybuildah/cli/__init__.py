@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .._version import __version__, buildah_version
 from ..errors import BuildahError
 from ..store import Store
 
@@ -29,6 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="pybuildah", description="Build and manage container images with Buildah.")
+    top.add_argument("--version", action=_ShowVersion, nargs=0,
+                     help="show pybuildah's version and the embedded Buildah's, and exit")
     top.add_argument("--root", help="storage root directory (default: storage.conf's)")
     top.add_argument("--runroot", help="storage run-time directory")
     top.add_argument("--storage-driver", help="storage driver, e.g. overlay or vfs")
@@ -39,6 +42,14 @@ def parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
     return top
+
+
+class _ShowVersion(argparse.Action):
+    """--version: the embedded Buildah's version needs the library, so it is read only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"pybuildah {__version__} (Buildah {buildah_version()})")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,6 +43,7 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 		}
 	}
 	s.Builder.ContentDigester.Restart()
+	keepCopier(s)
 	if err := s.Builder.Add(o.Destination, o.Extract, options, sources...); err != nil {
 		return nil, s.explain(classifyAddError(err))
 	}

@@ -27,7 +27,7 @@ type State struct {
 }
 
 // Release lets go of the builder's reference on its store.
-func (s *State) Release() { s.Store.Release() }
+func (s *State) Release() { releaseCopier(s); s.Store.Release() }
 
 // Resolve finds the builder behind a handle.
 func Resolve(h uint64) (*State, error) { return handle.Value[State](h, "builder") }
@@ -170,6 +170,7 @@ func Unmount(s *State, _ wire.BuilderRef) (any, error) {
 
 // Delete removes the working container; one already gone is fine.
 func Delete(s *State, _ wire.BuilderRef) (any, error) {
+	releaseCopier(s)
 	if s.mounted {
 		_ = s.Builder.Unmount()
 		s.mounted = false

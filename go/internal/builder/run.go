@@ -31,6 +31,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	var stdout, stderr bytes.Buffer
 	outLines := &events.LineWriter{Stream: o.Stream, Kind: "stdout"}
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
+	keepCopier(s)
 	err = s.Builder.Run(argv, buildah.RunOptions{
 		Isolation:  s.Builder.Isolation,
 		Env:        o.Env,

@@ -21,7 +21,8 @@ var initOnce sync.Once
 
 // LightSubroutines run in the light helper (go/lighthelper), which links
 // only the packages that register them.
-var LightSubroutines = []string{"buildah-copier", "chrootuser-open", "storage-untar", "storage-tar", "storage-applyLayer"}
+var LightSubroutines = []string{"buildah-copier", "chrootuser-open", "storage-untar", "storage-tar", "storage-applyLayer",
+	"buildah-chroot-runtime", "buildah-chroot-exec"}
 
 // Init mirrors buildah.InitReexec() for the library: it marks the reexec
 // package initialised (exactly once, in the host process) and points every

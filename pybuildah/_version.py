@@ -1,0 +1,50 @@
+"""pybuildah's version: the installed distribution's metadata, which pyproject.toml sets.
+
+``pip install`` (editable or not) records the version in the distribution's metadata,
+so that is the one source of truth.  Running from a source tree that was never
+installed has no metadata; the version is then read from the tree's pyproject.toml,
+and "0+unknown" (a valid PEP 440 local version that sorts below every release) when
+even that is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+from . import _ffi
+
+__all__ = ["__version__", "buildah_version", "version"]
+
+DISTRIBUTION = "pybuildah"
+UNKNOWN = "0+unknown"
+
+
+def _from_source_tree() -> str | None:
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    project = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
+    if project is None:
+        return None
+    found = re.search(r'^version\s*=\s*"([^"]+)"', project.group(1), re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def version() -> str:
+    """The version string of pybuildah, e.g. "0.1.0"."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return _from_source_tree() or UNKNOWN
+
+
+__version__ = version()
+
+
+def buildah_version() -> str:
+    """The version of the Buildah engine built into this pybuildah (e.g. "1.45.0")."""
+    return str(_ffi.call("Version")["buildah"])
