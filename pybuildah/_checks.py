@@ -4,10 +4,14 @@ Python checks only types, and converts nothing that has the wrong type: a
 value's meaning (an empty name, a bad port, an unknown format) is checked
 once, in Go, with Go's message.  Each helper raises InvalidType, which is
 both a pybuildah.BuildahError and a TypeError.
+
+"Not given" travels as None (JSON null), never as "": Go refuses an empty
+string where a value is required, so the two cannot be confused.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,9 +32,9 @@ def text(value: Any, what: str) -> str:
     return value
 
 
-def optional_text(value: Any, what: str) -> str:
-    """A str, or None meaning "not given" (sent as "")."""
-    return "" if value is None else text(value, what)
+def optional_text(value: Any, what: str) -> str | None:
+    """A str, or None meaning "not given" (sent as JSON null)."""
+    return None if value is None else text(value, what)
 
 
 def strings(values: Any, what: str) -> list[str]:
@@ -86,5 +90,28 @@ def path(value: Any, what: str) -> str:
     raise InvalidType(f"{what} must be a path (str, bytes or os.PathLike), not {_kind(value)}")
 
 
-def optional_path(value: Any, what: str) -> str:
-    return "" if value is None else path(value, what)
+def optional_path(value: Any, what: str) -> str | None:
+    return None if value is None else path(value, what)
+
+
+def absolute(value: Any, what: str) -> str:
+    """A path made absolute against the working directory; "" stays "" (for Go to refuse, not to mean ".")."""
+    name = path(value, what)
+    return os.path.abspath(name) if name else name
+
+
+def optional_absolute(value: Any, what: str) -> str | None:
+    return None if value is None else absolute(value, what)
+
+
+def wire_path(name: str) -> str | dict[str, str]:
+    """How a path travels to Go (wire.Path): as text, or as {"base64": ...} when its bytes are not UTF-8.
+
+    JSON text cannot carry such bytes; os.fsdecode keeps them as surrogate
+    escapes, which os.fsencode turns back into the bytes the kernel knows.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return {"base64": base64.b64encode(os.fsencode(name)).decode("ascii")}
+    return name

@@ -35,7 +35,7 @@ class StoreHandle(display.RichRepr):
             runroot=_absolute(runroot, "runroot"),
             driver=_checks.optional_text(driver, "driver"),
             options=_checks.strings(list(options) if not isinstance(options, str) else options, "options"),
-            additional_image_stores=[_absolute(p, "additional_image_stores") for p in additional_image_stores],
+            additional_image_stores=[_checks.absolute(p, "additional_image_stores") for p in additional_image_stores],
         )
         self._handle: int = info["handle"]
         self.root = Path(info["root"])
@@ -70,5 +70,5 @@ class StoreHandle(display.RichRepr):
         return f"<pybuildah.Store {state} root={str(self.root)!r} driver={self.driver!r}>"
 
 
-def _absolute(path: PathLike | None, what: str) -> str:
-    return "" if path is None else str(Path(_checks.path(path, what)).absolute())
+def _absolute(path: PathLike | None, what: str) -> str | None:
+    return _checks.optional_absolute(path, what)

@@ -24,6 +24,6 @@ def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *,
          compression: str | None, compression_level: int | None, progress: ProgressOption) -> str:
     """Push one image of a store and return the pushed manifest digest."""
     result = registry_call("Push", registry, progress, store=store_handle, image=image, dest=dest,
-                           format=format or "", compression=compression or "",
+                           format=format, compression=compression,
                            compression_level=compression_level)
     return str(result["digest"])

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import _checks
 from .builder import Builder
 from .errors import InvalidArgument, SourceNotFound
 from .image import Image
@@ -24,7 +25,8 @@ PathLike = str | os.PathLike[str]
 
 
 def _busybox_binary(busybox: PathLike | None) -> Path:
-    candidate = Path(busybox) if busybox else Path(shutil.which("busybox") or "/bin/busybox")
+    given = _checks.optional_path(busybox, "busybox")
+    candidate = Path(given) if given is not None else Path(shutil.which("busybox") or "/bin/busybox")
     if not candidate.is_file():
         raise SourceNotFound(f"busybox not found at {candidate}; install Debian's busybox-static")
     if b"ld-linux" in candidate.read_bytes()[:4096 * 4]:
@@ -83,6 +85,7 @@ def busybox(store: Store | None = None, tag: str = "localhost/busybox:latest", *
     fetched with apt, and the image is marked with that architecture; its
     set-up steps run under qemu-user-static (binfmt_misc).
     """
+    arch = _checks.optional_text(arch, "arch")
     if arch is not None and arch != host_arch():
         if busybox is not None:
             raise InvalidArgument("give busybox= or arch=, not both")

@@ -182,14 +182,16 @@ def _options(
         containerfiles = []
     elif isinstance(containerfile, (str, bytes, os.PathLike)):
         containerfiles = [_checks.path(containerfile, "containerfile")]
-    else:
+    elif isinstance(containerfile, Sequence):
         containerfiles = [_checks.path(path, "containerfile") for path in containerfile]
+    else:
+        raise InvalidType(f"containerfile must be a path or a list of paths, not {type(containerfile).__name__}")
     if isinstance(timestamp, datetime):
         if timestamp.tzinfo is None:
             raise InvalidArgument("timestamp must be timezone-aware (or seconds since the epoch)")
         timestamp = int(timestamp.timestamp())
     return {
-        "context": os.path.abspath(_checks.path(context, "context")),
+        "context": _checks.absolute(context, "context"),
         "containerfiles": containerfiles,
         "tags": [] if tag is None else [tag] if isinstance(tag, str) else _checks.strings(tag, "tag"),
         "target": _checks.optional_text(target, "target"),

@@ -131,13 +131,13 @@ class Builder(display.RichRepr):
         elif from_ is not None:
             raise InvalidType(f"from_ must be a Builder or an image reference, not {type(from_).__name__}")
         else:
-            sources = [str(Path(s).absolute()) if s and not _is_url(s) else s for s in sources]
+            sources = [s if _is_url(s) else _checks.absolute(s, "src") for s in sources]
         if isinstance(chmod, int) and not isinstance(chmod, bool):
             chmod = f"{chmod:o}"
         _ffi.call(
             "Add",
             builder=self.handle,
-            sources=sources,
+            sources=[_checks.wire_path(s) for s in sources],
             destination=_checks.text(dest, "dest"),
             extract=extract,
             chown=_checks.optional_text(chown, "chown"),
@@ -206,7 +206,7 @@ class Builder(display.RichRepr):
         self._configure(**changes)
 
     def _configure(self, **changes: Any) -> None:
-        _ffi.call("Configure", builder=self.handle, **changes)
+        _ffi.call("Configure", builder=self.handle, **{k: _config_value(k, v) for k, v in changes.items()})
 
     @property
     def config(self) -> ContainerConfig:
@@ -230,6 +230,7 @@ class Builder(display.RichRepr):
         A string runs through /bin/sh -c.  With check (the default) a non-zero
         exit raises RunError.  log, if given, receives each output line live.
         """
+        check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]
@@ -252,7 +253,7 @@ class Builder(display.RichRepr):
                 **form,
             )
         result = RunResult(exit_code=raw["exit_code"], stdout=raw["stdout"], stderr=raw["stderr"])
-        if _checks.flag(check, "check") and result.exit_code != 0:
+        if check and result.exit_code != 0:
             raise RunError(
                 f"command {argv!r} exited with status {result.exit_code}: {result.stderr.strip()[-500:]}",
                 exit_code=result.exit_code,
@@ -319,6 +320,32 @@ class Builder(display.RichRepr):
         finally:
             self._deleted = True
             self._finalizer()
+
+
+_CONFIG_LISTS = ("cmd", "entrypoint", "shell", "volumes")
+_CONFIG_MAPS = ("env", "labels", "annotations")
+
+
+def _config_value(field: str, value: Any) -> Any:
+    """Type-check one configure() field (None is refused: it would read as "leave unchanged").
+
+    Unknown fields pass through for Go to refuse with the list of known ones.
+    """
+    if field in _CONFIG_LISTS:
+        return _checks.strings(value, field)
+    if field in _CONFIG_MAPS:
+        if value is None:
+            raise InvalidType(f"{field} must be a mapping of names to values, not None")
+        return _checks.string_map(value, field, removable=True)
+    if field == "ports":
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise InvalidType(f"ports must be a list of ports, not {type(value).__name__}")
+        return [_text_or_int(port, "port") for port in value]
+    if field == "user":
+        return _text_or_int(value, field)
+    if field in ("workdir", "stop_signal", "author", "architecture", "os", "created_by", "history_comment"):
+        return _checks.text(value, field)
+    return value
 
 
 def _text_or_int(value: Any, what: str) -> str:

@@ -139,7 +139,7 @@ class Image(display.RichRepr):
     def save(self, path: PathLike, format: str = "oci-archive",
              progress: ProgressCallback | None = None) -> None:
         """Write the image to path: "oci-archive" or "docker-archive" (a tar file), "oci" or "dir" (a directory)."""
-        target = os.path.abspath(_checks.path(path, "path"))
+        target = _checks.wire_path(_checks.absolute(path, "path"))
         with _ffi.events(handler(progress)) as stream:
             _ffi.call("SaveImage", store=self.store.handle, ref=self._stored_id("save"), path=target,
                       format=_checks.text(format, "format"), stream=stream)
@@ -159,8 +159,8 @@ class Image(display.RichRepr):
         return _transfer.push(
             self.store.handle, self._stored_id("push"), _checks.text(dest, "dest"),
             registry_options(registry, access),
-            format=_checks.optional_text(format, "format") or None,
-            compression=_checks.optional_text(compression, "compression") or None,
+            format=_checks.optional_text(format, "format"),
+            compression=_checks.optional_text(compression, "compression"),
             compression_level=_checks.optional_integer(compression_level, "compression_level"),
             progress=progress,
         )

@@ -70,8 +70,8 @@ def push(
     return _transfer.push(
         resolve(store).handle, _checks.text(image_ref, "image_ref"), _checks.text(dest, "dest"),
         registry_options(registry, access),
-        format=_checks.optional_text(format, "format") or None,
-        compression=_checks.optional_text(compression, "compression") or None,
+        format=_checks.optional_text(format, "format"),
+        compression=_checks.optional_text(compression, "compression"),
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
         progress=progress,
     )

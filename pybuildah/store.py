@@ -59,9 +59,9 @@ class Store(StoreHandle):
 
     def load(self, path: PathLike, *, progress: ProgressCallback | None = None) -> Image:
         """Load an oci-archive or docker-archive file (or an oci / dir layout) and return its image."""
-        source = os.path.abspath(_checks.path(path, "path"))
+        source = _checks.absolute(path, "path")
         with _ffi.events(handler(progress)) as stream:
-            loaded = _ffi.call("LoadImage", store=self.handle, path=source, stream=stream)
+            loaded = _ffi.call("LoadImage", store=self.handle, path=_checks.wire_path(source), stream=stream)
         if not loaded:
             raise BuildahError(f"{source} holds no image")
         return Image(self, loaded[0])

@@ -60,7 +60,7 @@ def test_bad_port(builder: pybuildah.Builder) -> None:
 def test_invalid_references(store: pybuildah.Store, builder: pybuildah.Builder) -> None:
     with pytest.raises(pybuildah.InvalidReference, match="invalid reference format"):
         pybuildah.Builder("Not::A//Ref", store=store)
-    with pytest.raises(pybuildah.InvalidReference):
+    with pytest.raises(pybuildah.InvalidArgument, match="must not be empty"):
         pybuildah.Builder("", store=store)
     with pytest.raises(pybuildah.InvalidReference):
         builder.commit("UPPER/Case::tag")

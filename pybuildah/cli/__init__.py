@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .._version import __version__, buildah_version
 from ..errors import BuildahError
@@ -20,8 +21,15 @@ from ..store import Store
 COMMANDS = ("build", "images")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, as every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Error: {self.prog}: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="pybuildah", description="Build and manage container images with Buildah.")
+    top = _Parser(prog="pybuildah", description="Build and manage container images with Buildah.")
     top.add_argument("--version", action=_ShowVersion, nargs=0,
                      help="show pybuildah's version and the embedded Buildah's, and exit")
     top.add_argument("--root", help="storage root directory (default: storage.conf's)")
@@ -30,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--log-level", default="warning", type=str.lower,
                      choices=["debug", "info", "warning", "error", "critical"],
                      help="log level for Buildah's own messages (default: warning)")
-    subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
     return top
@@ -45,24 +53,33 @@ class _ShowVersion(argparse.Action):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every error is one line on stderr and a non-zero status, never a traceback."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     try:
         status: int = args.handler(args)
     except BuildahError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
+    except OSError as exc:  # a file the command reads or writes (--digestfile, a Containerfile, ...)
+        if isinstance(exc, BrokenPipeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
     except KeyboardInterrupt:
         print("Interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `pybuildah images | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except Exception as exc:  # a bug: still one line, with what it was
+        return _fail(f"internal error ({type(exc).__name__}): {exc}")
     return status
+
+
+def _fail(message: str) -> int:
+    print("Error: " + " ".join(message.split("\n")).strip(), file=sys.stderr)
+    return 1
 
 
 def open_store(args: argparse.Namespace) -> Store | None:
     """The store that the global --root/--runroot/--storage-driver options name (None: the default)."""
-    if not (args.root or args.runroot or args.storage_driver):
-        return None
+    if args.root is None and args.runroot is None and args.storage_driver is None:
+        return None  # an empty --root "" is given, and refused by Store
     return Store(root=args.root, runroot=args.runroot, driver=args.storage_driver)

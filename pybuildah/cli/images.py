@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .. import registry
 from .. import store as stores
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, SourceNotFound
 from ..image import Image
 from ..progress import ProgressEvent
 from . import open_store
@@ -213,6 +214,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    if args.digestfile and not os.path.isdir(os.path.dirname(os.path.abspath(args.digestfile))):
+        raise SourceNotFound(f"--digestfile {args.digestfile}: its directory does not exist (nothing was pushed)")
     printer = _progress(args)
     destination = args.destination or args.image
     try:

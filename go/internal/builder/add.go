@@ -34,12 +34,11 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 		return nil, err
 	}
 	defer done()
-	sources := o.Sources
+	sources := wire.Strings(o.Sources)
 	if root != "" {
 		options.ContextDir = root
 		options.PreserveOwnership = true
-		sources = make([]string, len(o.Sources))
-		for i, src := range o.Sources {
+		for i, src := range sources {
 			sources[i] = filepath.Join(root, src)
 		}
 	}
@@ -73,7 +72,7 @@ func sourceRoot(s *State, o wire.AddOptions, options *buildah.AddAndCopyOptions)
 	case o.FromImage != "":
 		return imageRoot(s, o.FromImage, options)
 	}
-	for _, src := range o.Sources {
+	for _, src := range wire.Strings(o.Sources) {
 		if isURL(src) {
 			continue
 		}

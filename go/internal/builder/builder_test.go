@@ -38,7 +38,8 @@ func TestCheckConfig(t *testing.T) {
 			t.Errorf("CheckConfig(%+v) = %v", c, err)
 		}
 	}
-	good := wire.ConfigChange{Env: map[string]*string{"A": &ok, "B": nil}, Ports: []string{"8080/tcp"}, Volumes: []string{"/data"}, StopSignal: &ok}
+	term := "SIGTERM"
+	good := wire.ConfigChange{Env: map[string]*string{"A": &ok, "B": nil}, Ports: []string{"8080/tcp"}, Volumes: []string{"/data"}, StopSignal: &term}
 	if err := CheckConfig(good); err != nil {
 		t.Error(err)
 	}

@@ -47,8 +47,10 @@ func CheckConfig(c wire.ConfigChange) error {
 			return errkind.New(errkind.InvalidArgument, "volume %q must be an absolute path", v)
 		}
 	}
-	if c.StopSignal != nil && *c.StopSignal == "" {
-		return errkind.New(errkind.InvalidArgument, "stop signal must not be empty")
+	if c.StopSignal != nil {
+		if err := validate.Signal(*c.StopSignal); err != nil {
+			return err
+		}
 	}
 	return nil
 }

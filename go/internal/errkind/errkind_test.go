@@ -152,3 +152,14 @@ func TestFailedStepText(t *testing.T) {
 		t.Error("missing archive by type")
 	}
 }
+
+func TestImageMissingArchiveAndUnknownTransport(t *testing.T) {
+	missing := errors.New(`creating temp directory: archive file not found: "/tmp/no.tar"`)
+	if got := Describe(Image("oci-archive:/tmp/no.tar", missing)).Kind; got != ImageNotFound {
+		t.Errorf("missing archive: %s", got)
+	}
+	bogus := errors.New(`Invalid image name "bogus://x", unknown transport "bogus"`)
+	if got := Describe(Image("bogus://x", bogus)).Kind; got != InvalidReference {
+		t.Errorf("unknown transport: %s", got)
+	}
+}

@@ -18,18 +18,21 @@ func plainHTTPText(err error) bool {
 
 // imageMissingText: some registry paths flatten errcode MANIFEST_UNKNOWN
 // with %v ("manifest unknown"), and the archive transports flatten a missing
-// file's *PathError with %v, so neither errors.As nor errors.Is sees them.
+// file's *PathError with %v or say "archive file not found" in their own
+// words, so neither errors.As nor errors.Is sees them.
 func imageMissingText(ref string, err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "manifest unknown") || fileReference(ref) && strings.Contains(msg, "no such file or directory")
+	return strings.Contains(msg, "manifest unknown") ||
+		fileReference(ref) && (strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "archive file not found"))
 }
 
 // badReferenceText: libimage and the transports re-create reference errors
 // with %v or their own untyped messages ("parsing image name", "invalid
-// image name"), losing docker/reference's sentinels.
+// image name", "Invalid image name ..., unknown transport"), losing
+// docker/reference's sentinels.
 func badReferenceText(err error) bool {
-	msg := err.Error()
-	for _, text := range []string{"invalid reference format", "repository name must be lowercase", "parsing image name", "invalid image name"} {
+	msg := strings.ToLower(err.Error())
+	for _, text := range []string{"invalid reference format", "repository name must be lowercase", "parsing image name", "invalid image name", "unknown transport"} {
 		if strings.Contains(msg, text) {
 			return true
 		}

@@ -112,7 +112,7 @@ func Save(st *store.State, o wire.SaveOptions) (any, error) {
 	options := &libimage.SaveOptions{}
 	options.Progress = progress
 	options.PolicyAllowStorage = true
-	err = runtime.Save(context.Background(), []string{name}, format, o.Path, options)
+	err = runtime.Save(context.Background(), []string{name}, format, string(o.Path), options)
 	stop()
 	return nil, err
 }
@@ -120,7 +120,7 @@ func Save(st *store.State, o wire.SaveOptions) (any, error) {
 // Load reads the images of an archive or a directory into the store
 // (oci-archive, docker-archive, oci or dir layouts).
 func Load(st *store.State, o wire.LoadOptions) ([]*wire.ImageInfo, error) {
-	if _, err := os.Stat(o.Path); err != nil {
+	if _, err := os.Stat(string(o.Path)); err != nil {
 		return nil, errkind.New(errkind.SourceNotFound, "loading %q: %v", o.Path, errors.Unwrap(err))
 	}
 	runtime, err := Runtime(st, st.Sys())
@@ -132,7 +132,7 @@ func Load(st *store.State, o wire.LoadOptions) ([]*wire.ImageInfo, error) {
 	options := &libimage.LoadOptions{}
 	options.Progress = progress
 	options.PolicyAllowStorage = true
-	names, err := runtime.Load(context.Background(), o.Path, options)
+	names, err := runtime.Load(context.Background(), string(o.Path), options)
 	stop()
 	if err != nil {
 		return nil, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("%s is not an image archive or layout that pybuildah can load: %w", o.Path, err))

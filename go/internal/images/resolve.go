@@ -30,6 +30,12 @@ func ResolveLocal(st *store.State, name string) (*storage.Image, error) {
 	if img, err := st.Store.Image(name); err == nil {
 		return img, nil
 	}
+	// libimage's Load names an unnamed image "sha256:<ID>", which the store's own look-up does not take.
+	if id, ok := strings.CutPrefix(name, "sha256:"); ok && len(id) == 64 {
+		if img, err := st.Store.Image(id); err == nil {
+			return img, nil
+		}
+	}
 	candidates, err := shortnames.ResolveLocally(st.Sys(), name)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.InvalidReference, fmt.Errorf("parsing image reference %q: %w", name, err))

@@ -115,6 +115,9 @@ func open(o wire.StoreOptions) (*State, error) {
 		return nil, errkind.Wrap(errkind.StoreError, err)
 	}
 	st := &State{Store: s, refs: 1, sources: map[string]string{}}
+	if dir, err := Scratch(); err == nil { // also removes what dead processes left
+		st.sys.BigFilesTemporaryDir = dir
+	}
 	if defaults, err := storage.DefaultStoreOptions(); err == nil && filepath.Clean(s.GraphRoot()) != filepath.Clean(defaults.GraphRoot) {
 		// containers/image keeps its blob-info cache in /var/lib/containers/cache
 		// (as root); a store elsewhere keeps its own, beside its layers.

@@ -3,8 +3,11 @@
 package validate
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
@@ -139,4 +142,24 @@ func Jobs(jobs *int) (int, error) {
 		return 0, invalid("jobs must be a positive integer, not %d", *jobs)
 	}
 	return *jobs, nil
+}
+
+var realtime = regexp.MustCompile(`^SIGRT(MIN|MAX)([+-][0-9]+)?$`)
+
+// Signal accepts a stop signal: a name with or without "SIG" in any case
+// (SIGTERM, term, SIGRTMIN+3) or a number from 1 to 64.
+func Signal(sig string) error {
+	if n, err := strconv.Atoi(sig); err == nil {
+		if n >= 1 && n <= 64 {
+			return nil
+		}
+	} else if name := strings.ToUpper(sig); name != "" {
+		if !strings.HasPrefix(name, "SIG") {
+			name = "SIG" + name
+		}
+		if unix.SignalNum(name) != 0 || realtime.MatchString(name) {
+			return nil
+		}
+	}
+	return invalid("invalid stop signal %q: expected a signal name such as SIGTERM or a number from 1 to 64", sig)
 }

@@ -129,3 +129,16 @@ func TestJobs(t *testing.T) {
 		t.Errorf("Jobs(0) = %v", err)
 	}
 }
+
+func TestSignal(t *testing.T) {
+	for _, good := range []string{"SIGTERM", "term", "SIGKILL", "9", "64", "SIGRTMIN+3", "SIGRTMAX"} {
+		if err := Signal(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", "SIGFOO", "0", "65", "-1", "SIG", "TERM ", "SIGRTMIN+x"} {
+		if err := Signal(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

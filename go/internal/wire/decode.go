@@ -19,7 +19,8 @@ func (ConfigChange) fieldsName() string    { return "config field" }
 func (ConfigChange) knownFields() []string { return ConfigFields() }
 
 // Decode reads one call's options.  Malformed JSON is InvalidArgument; so
-// are unknown fields for the options that list theirs (Configure).
+// are unknown fields for the options that list theirs (Configure), NUL bytes
+// in any string and empty strings where a value is required (checkValues).
 func Decode(data []byte, v any) error {
 	if c, ok := v.(closed); ok {
 		if err := checkKnown(data, v, c); err != nil {
@@ -29,7 +30,7 @@ func Decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return errkind.New(errkind.InvalidArgument, "malformed options: %v", err)
 	}
-	return nil
+	return checkValues(data, v)
 }
 
 func checkKnown(data []byte, v any, c closed) error {

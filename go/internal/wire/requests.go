@@ -8,8 +8,8 @@ type Creds string
 // that may talk to a registry; sysctx.ForRegistry is their one reader.
 type RegistryOptions struct {
 	TLSVerify *bool  `json:"tls_verify"`
-	CertDir   string `json:"cert_dir"`
-	AuthFile  string `json:"authfile"`
+	CertDir   string `json:"cert_dir" wire:"nonempty"`
+	AuthFile  string `json:"authfile" wire:"nonempty"`
 	Creds     *Creds `json:"creds"`
 	Retries   *int   `json:"retries"`
 }
@@ -24,11 +24,11 @@ type InitOptions struct {
 
 // StoreOptions open a store (StoreOpen).
 type StoreOptions struct {
-	Root                  string   `json:"root"`
-	RunRoot               string   `json:"runroot"`
-	Driver                string   `json:"driver"`
-	Options               []string `json:"options"`
-	AdditionalImageStores []string `json:"additional_image_stores"`
+	Root                  string   `json:"root" wire:"nonempty"`
+	RunRoot               string   `json:"runroot" wire:"nonempty"`
+	Driver                string   `json:"driver" wire:"nonempty"`
+	Options               []string `json:"options" wire:"nonempty"`
+	AdditionalImageStores []string `json:"additional_image_stores" wire:"nonempty"`
 }
 
 // SyncEnvOptions copy environment variables from Python; null unsets.
@@ -40,30 +40,30 @@ type SyncEnvOptions struct {
 type NewBuilderOptions struct {
 	StoreRef
 	RegistryOptions
-	FromImage string `json:"from_image"`
-	Name      string `json:"name"`
-	Isolation string `json:"isolation"`
-	Pull      string `json:"pull"`
-	Format    string `json:"format"`
+	FromImage string `json:"from_image" wire:"required"`
+	Name      string `json:"name" wire:"nonempty"`
+	Isolation string `json:"isolation" wire:"nonempty"`
+	Pull      string `json:"pull" wire:"nonempty"`
+	Format    string `json:"format" wire:"nonempty"`
 }
 
 // OpenBuilderOptions reattach to a working container (OpenBuilder).
 type OpenBuilderOptions struct {
 	StoreRef
-	Name string `json:"name"`
+	Name string `json:"name" wire:"required"`
 }
 
 // AddOptions copy or add sources into a working container (Add).
 type AddOptions struct {
 	BuilderRef
-	Sources     []string `json:"sources"`
-	Destination string   `json:"destination"`
+	Sources     []Path   `json:"sources" wire:"required"`
+	Destination string   `json:"destination" wire:"required"`
 	Extract     bool     `json:"extract"`
-	Chown       string   `json:"chown"`
-	Chmod       string   `json:"chmod"`
+	Chown       string   `json:"chown" wire:"nonempty"`
+	Chmod       string   `json:"chmod" wire:"nonempty"`
 	FromBuilder uint64   `json:"from_builder"`
-	FromImage   string   `json:"from_image"`
-	Excludes    []string `json:"excludes"`
+	FromImage   string   `json:"from_image" wire:"nonempty"`
+	Excludes    []string `json:"excludes" wire:"nonempty"`
 }
 
 // ConfigChange carries the config fields to change (Configure); absent
@@ -76,15 +76,15 @@ type ConfigChange struct {
 	Env            map[string]*string `json:"env"` // null value unsets
 	Labels         map[string]*string `json:"labels"`
 	Annotations    map[string]*string `json:"annotations"`
-	Ports          []string           `json:"ports"`
-	User           *string            `json:"user"`
-	WorkDir        *string            `json:"workdir"`
-	Volumes        []string           `json:"volumes"`
+	Ports          []string           `json:"ports" wire:"nonempty"`
+	User           *string            `json:"user" wire:"nonempty"`
+	WorkDir        *string            `json:"workdir" wire:"nonempty"`
+	Volumes        []string           `json:"volumes" wire:"nonempty"`
 	Shell          *[]string          `json:"shell"`
-	StopSignal     *string            `json:"stop_signal"`
+	StopSignal     *string            `json:"stop_signal" wire:"nonempty"`
 	Author         *string            `json:"author"`
-	Architecture   *string            `json:"architecture"`
-	OS             *string            `json:"os"`
+	Architecture   *string            `json:"architecture" wire:"nonempty"`
+	OS             *string            `json:"os" wire:"nonempty"`
 	CreatedBy      *string            `json:"created_by"`
 	HistoryComment *string            `json:"history_comment"`
 }
@@ -96,8 +96,8 @@ type RunOptions struct {
 	Command []string `json:"command"`
 	Shell   *string  `json:"shell"`
 	Env     []string `json:"env"`
-	WorkDir string   `json:"workdir"`
-	User    string   `json:"user"`
+	WorkDir string   `json:"workdir" wire:"nonempty"`
+	User    string   `json:"user" wire:"nonempty"`
 	Stream  uint64   `json:"stream"`
 }
 
@@ -105,10 +105,10 @@ type RunOptions struct {
 type CommitOptions struct {
 	BuilderRef
 	RegistryOptions
-	Destination string `json:"destination"`
-	Format      string `json:"format"`
+	Destination string `json:"destination" wire:"nonempty"`
+	Format      string `json:"format" wire:"nonempty"`
 	Squash      bool   `json:"squash"`
-	Compression string `json:"compression"`
+	Compression string `json:"compression" wire:"nonempty"`
 	Timestamp   *int64 `json:"timestamp"`
 	Stream      uint64 `json:"stream"`
 }
@@ -117,13 +117,13 @@ type CommitOptions struct {
 type ImageRefOptions struct {
 	StoreRef
 	RegistryOptions        // for references to registries
-	Ref             string `json:"ref"`
+	Ref             string `json:"ref" wire:"required"`
 }
 
 // TagOptions add or remove names (TagImage, UntagImage).
 type TagOptions struct {
 	ImageRefOptions
-	Names []string `json:"names"`
+	Names []string `json:"names" wire:"required"`
 }
 
 // RemoveOptions remove an image (RemoveImage).
@@ -135,15 +135,15 @@ type RemoveOptions struct {
 // SaveOptions write an image to an archive or directory (SaveImage).
 type SaveOptions struct {
 	ImageRefOptions
-	Path   string `json:"path"`
-	Format string `json:"format"`
+	Path   Path   `json:"path" wire:"required"`
+	Format string `json:"format" wire:"nonempty"`
 	Stream uint64 `json:"stream"`
 }
 
 // LoadOptions read images from an archive or directory (LoadImage).
 type LoadOptions struct {
 	StoreRef
-	Path   string `json:"path"`
+	Path   Path   `json:"path" wire:"required"`
 	Stream uint64 `json:"stream"`
 }
 
@@ -151,9 +151,9 @@ type LoadOptions struct {
 type PullOptions struct {
 	StoreRef
 	RegistryOptions
-	Ref     string `json:"ref"`
+	Ref     string `json:"ref" wire:"required"`
 	AllTags bool   `json:"all_tags"`
-	Policy  string `json:"policy"`
+	Policy  string `json:"policy" wire:"nonempty"`
 	Stream  uint64 `json:"stream"`
 }
 
@@ -161,10 +161,10 @@ type PullOptions struct {
 type PushOptions struct {
 	StoreRef
 	RegistryOptions
-	Image       string `json:"image"`
-	Dest        string `json:"dest"`
-	Format      string `json:"format"`
-	Compression string `json:"compression"`
+	Image       string `json:"image" wire:"required"`
+	Dest        string `json:"dest" wire:"required"`
+	Format      string `json:"format" wire:"nonempty"`
+	Compression string `json:"compression" wire:"nonempty"`
 	Level       *int   `json:"compression_level"`
 	Stream      uint64 `json:"stream"`
 }
@@ -173,14 +173,14 @@ type PushOptions struct {
 type LoginOptions struct {
 	StoreRef
 	RegistryOptions
-	Registry string `json:"registry"`
+	Registry string `json:"registry" wire:"required"`
 }
 
 // LogoutOptions remove stored credentials (Logout); the store is optional.
 type LogoutOptions struct {
 	StoreRef
-	Registry string `json:"registry"`
-	AuthFile string `json:"authfile"`
+	Registry string `json:"registry" wire:"nonempty"`
+	AuthFile string `json:"authfile" wire:"nonempty"`
 	All      bool   `json:"all"`
 }
 
@@ -188,19 +188,19 @@ type LogoutOptions struct {
 type BuildOptions struct {
 	StoreRef
 	BuildID        uint64            `json:"build_id"`
-	Context        string            `json:"context"`
-	Containerfiles []string          `json:"containerfiles"`
-	Tags           []string          `json:"tags"`
-	Target         string            `json:"target"`
+	Context        string            `json:"context" wire:"required"`
+	Containerfiles []string          `json:"containerfiles" wire:"nonempty"`
+	Tags           []string          `json:"tags" wire:"nonempty"`
+	Target         string            `json:"target" wire:"nonempty"`
 	BuildArgs      map[string]string `json:"build_args"`
 	Labels         []string          `json:"labels"`      // NAME=VALUE
 	Annotations    []string          `json:"annotations"` // NAME=VALUE
-	Isolation      string            `json:"isolation"`
+	Isolation      string            `json:"isolation" wire:"nonempty"`
 	Layers         bool              `json:"layers"`
 	NoCache        bool              `json:"no_cache"`
-	Pull           string            `json:"pull"`
+	Pull           string            `json:"pull" wire:"nonempty"`
 	Squash         bool              `json:"squash"`
-	Format         string            `json:"format"`
+	Format         string            `json:"format" wire:"nonempty"`
 	Timestamp      *int64            `json:"timestamp"`
 	Jobs           *int              `json:"jobs"` // absent: 1
 	Stream         uint64            `json:"stream"`

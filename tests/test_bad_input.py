@@ -1,0 +1,330 @@
+"""The bad-input corpus: every public entry point, fed wrong types and bad values.
+
+Each bad call raises a pybuildah.BuildahError subclass that is also the
+matching builtin (TypeError for a wrong type, None and bool included;
+ValueError for a bad value; LookupError or FileNotFoundError for what does
+not exist), never an AttributeError, an InternalError or a bare BuildahError,
+and it changes nothing: the images, the working containers, the builder's
+config and the working directory are the same afterwards.
+
+The corpus is built from "slots" (one argument of one call, with the kind of
+value it takes) and explicit value cases; hypothesis then draws more bad
+values for the same slots.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pybuildah
+from pybuildah import bases
+
+TYPE, VALUE, LOOKUP, MISSING = TypeError, ValueError, LookupError, FileNotFoundError
+
+
+@dataclass
+class Ctx:
+    store: pybuildah.Store
+    builder: pybuildah.Builder
+    image: pybuildah.Image
+    tmp: Path
+
+
+Call = Callable[[Ctx, Any], object]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One argument of one call: name, how to call with a value, and whether None means "not given"."""
+
+    name: str
+    call: Call
+    optional: bool = False  # None is a valid value
+    path: bool = False  # bytes and os.PathLike are valid values
+    empty_ok: bool = False  # "" is a valid value (an env value, a label value)
+    accepts: tuple[type, ...] = ()  # other types it takes (int for ports and user IDs)
+
+
+B = "localhost/busybox:latest"
+
+SLOTS = [
+    # Store
+    Slot("Store(root=)", lambda c, v: pybuildah.Store(root=v, driver="vfs"), optional=True, path=True),
+    Slot("Store(runroot=)", lambda c, v: pybuildah.Store(root=c.tmp / "s2", runroot=v), optional=True, path=True),
+    Slot("Store(driver=)", lambda c, v: pybuildah.Store(root=c.tmp / "s3", driver=v), optional=True),
+    Slot("Store(options=[])", lambda c, v: pybuildah.Store(root=c.tmp / "s4", options=[v])),
+    Slot("Store(additional_image_stores=[])",
+         lambda c, v: pybuildah.Store(root=c.tmp / "s5", additional_image_stores=[v]), path=True),
+    Slot("Store.image", lambda c, v: c.store.image(v)),
+    Slot("Store.load", lambda c, v: c.store.load(v), path=True),
+    Slot("Store.tag(ref)", lambda c, v: c.store.tag(v, ["localhost/t:1"])),
+    Slot("Store.tag(names)", lambda c, v: c.store.tag(c.image.id, [v])),
+    Slot("Store.remove_image", lambda c, v: c.store.remove_image(v)),
+    # Builder
+    Slot("Builder(image)", lambda c, v: pybuildah.Builder(v, store=c.store, pull="never")),
+    Slot("Builder(name=)", lambda c, v: pybuildah.Builder(B, store=c.store, name=v), optional=True),
+    Slot("Builder(isolation=)", lambda c, v: pybuildah.Builder(B, store=c.store, isolation=v)),
+    Slot("Builder(pull=)", lambda c, v: pybuildah.Builder(B, store=c.store, pull=v)),
+    Slot("Builder(format=)", lambda c, v: pybuildah.Builder(B, store=c.store, format=v)),
+    Slot("Builder.open", lambda c, v: pybuildah.Builder.open(v, store=c.store)),
+    Slot("copy(src)", lambda c, v: c.builder.copy(v, "/x/"), path=True, accepts=(list,)),
+    Slot("copy([src])", lambda c, v: c.builder.copy(["/etc/hostname", v], "/x/"), path=True),
+    Slot("copy(dest)", lambda c, v: c.builder.copy("/etc/hostname", v)),
+    Slot("copy(chown=)", lambda c, v: c.builder.copy("/etc/hostname", "/x/", chown=v), optional=True),
+    Slot("copy(from_=)", lambda c, v: c.builder.copy("/etc/hostname", "/x/", from_=v), optional=True),
+    Slot("add(src)", lambda c, v: c.builder.add(v, "/x/"), path=True, accepts=(list,)),
+    Slot("add(dest)", lambda c, v: c.builder.add("/etc/hostname", v)),
+    Slot("set_cmd([])", lambda c, v: c.builder.set_cmd(["sh", v]), empty_ok=True),
+    Slot("set_entrypoint([])", lambda c, v: c.builder.set_entrypoint([v]), empty_ok=True),
+    Slot("set_env(key)", lambda c, v: c.builder.set_env(v, "x")),
+    Slot("set_env(value)", lambda c, v: c.builder.set_env("K", v), empty_ok=True),
+    Slot("unset_env", lambda c, v: c.builder.unset_env(v)),
+    Slot("set_label(key)", lambda c, v: c.builder.set_label(v, "x")),
+    Slot("set_label(value)", lambda c, v: c.builder.set_label("k", v), empty_ok=True),
+    Slot("unset_label", lambda c, v: c.builder.unset_label(v)),
+    Slot("set_annotation(key)", lambda c, v: c.builder.set_annotation(v, "x")),
+    Slot("set_port", lambda c, v: c.builder.set_port(v), accepts=(int,)),
+    Slot("set_user", lambda c, v: c.builder.set_user(v), accepts=(int,)),
+    Slot("set_workdir", lambda c, v: c.builder.set_workdir(v)),
+    Slot("add_volume", lambda c, v: c.builder.add_volume(v)),
+    Slot("set_shell([])", lambda c, v: c.builder.set_shell(["/bin/sh", v]), empty_ok=True),
+    Slot("set_stop_signal", lambda c, v: c.builder.set_stop_signal(v)),
+    Slot("set_author", lambda c, v: c.builder.set_author(v), empty_ok=True),
+    Slot("set_created_by", lambda c, v: c.builder.set_created_by(v), empty_ok=True),
+    Slot("configure(user=)", lambda c, v: c.builder.configure(user=v), accepts=(int,)),
+    Slot("configure(os=)", lambda c, v: c.builder.configure(os=v)),
+    Slot("run(shell)", lambda c, v: c.builder.run(v), accepts=(list,)),
+    Slot("run([argv])", lambda c, v: c.builder.run([v, "x"])),
+    Slot("run(env=)", lambda c, v: c.builder.run("true", env={"A": v}), empty_ok=True),
+    Slot("run(workdir=)", lambda c, v: c.builder.run("true", workdir=v), optional=True),
+    Slot("run(user=)", lambda c, v: c.builder.run("true", user=v), optional=True),
+    Slot("commit(dest)", lambda c, v: c.builder.commit(v), optional=True),
+    Slot("commit(format=)", lambda c, v: c.builder.commit(format=v), optional=True),
+    Slot("commit(compression=)", lambda c, v: c.builder.commit(compression=v), optional=True),
+    # Image
+    Slot("Image.tag", lambda c, v: c.image.tag(v)),
+    Slot("Image.untag", lambda c, v: c.image.untag(v)),
+    Slot("Image.save(path)", lambda c, v: c.image.save(v), path=True),
+    Slot("Image.save(format=)", lambda c, v: c.image.save(c.tmp / "out.tar", format=v)),
+    Slot("Image.push(dest)", lambda c, v: c.image.push(v)),
+    Slot("Image.push(format=)", lambda c, v: c.image.push(f"oci:{c.tmp}/p", format=v), optional=True),
+    # module functions
+    Slot("pull", lambda c, v: pybuildah.pull(v, store=c.store)),
+    Slot("pull(policy=)", lambda c, v: pybuildah.pull(B, store=c.store, policy=v)),
+    Slot("push(image_ref)", lambda c, v: pybuildah.push(v, f"oci:{c.tmp}/p", store=c.store)),
+    Slot("push(dest)", lambda c, v: pybuildah.push(c.image.id, v, store=c.store)),
+    Slot("push(compression=)", lambda c, v: pybuildah.push(c.image.id, f"oci:{c.tmp}/p", store=c.store,
+                                                           compression=v), optional=True),
+    Slot("login(registry)", lambda c, v: pybuildah.login(v, "u", "p", authfile=c.tmp / "auth.json")),
+    Slot("login(username)", lambda c, v: pybuildah.login("localhost:1", v, "p", authfile=c.tmp / "auth.json")),
+    Slot("logout(registry)", lambda c, v: pybuildah.logout(v, authfile=c.tmp / "auth.json"), optional=True),
+    Slot("logout(authfile=)", lambda c, v: pybuildah.logout("localhost:1", authfile=v), optional=True, path=True),
+    Slot("load", lambda c, v: pybuildah.load(v, store=c.store), path=True),
+    Slot("tag", lambda c, v: pybuildah.tag(v, "localhost/t:2", store=c.store)),
+    Slot("remove_image", lambda c, v: pybuildah.remove_image(v, store=c.store)),
+    Slot("build(context)", lambda c, v: pybuildah.build(v, store=c.store), path=True),
+    Slot("build(containerfile=)", lambda c, v: pybuildah.build(c.tmp, containerfile=v, store=c.store),
+         optional=True, path=True, accepts=(list,)),
+    Slot("build(tag=)", lambda c, v: pybuildah.build(c.tmp, tag=[v], store=c.store)),
+    Slot("build(target=)", lambda c, v: pybuildah.build(c.tmp, target=v, store=c.store), optional=True),
+    Slot("build(isolation=)", lambda c, v: pybuildah.build(c.tmp, isolation=v, store=c.store)),
+    Slot("RegistryOptions(cert_dir=)", lambda c, v: pybuildah.pull(
+        B, store=c.store, registry=pybuildah.RegistryOptions(cert_dir=v)), optional=True, path=True),
+    Slot("RegistryOptions(authfile=)", lambda c, v: pybuildah.pull(B, store=c.store, authfile=v),
+         optional=True, path=True),
+    Slot("bases.busybox(arch=)", lambda c, v: bases.busybox(c.store, arch=v), optional=True),
+]
+
+# Wrong types, one drawn per slot in turn for the fixed corpus (all of them under hypothesis).
+WRONG_TYPES: list[Any] = [None, True, 1.5, b"x", ["x"], {"x": 1}, object(), 7]
+
+
+def _wrong_types(slot: Slot) -> list[Any]:
+    out = []
+    for value in WRONG_TYPES:
+        if value is None and slot.optional:
+            continue
+        if isinstance(value, bytes) and slot.path:
+            continue
+        if isinstance(value, slot.accepts) and not isinstance(value, bool):
+            continue
+        out.append(value)
+    return out
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    call: Callable[[Ctx], object]
+    expected: type[BaseException]
+
+
+def _slot_cases() -> list[Case]:
+    cases = []
+    for i, slot in enumerate(SLOTS):
+        wrong = _wrong_types(slot)
+        for value in (wrong[i % len(wrong)], wrong[(i + 3) % len(wrong)]):
+            cases.append(Case(f"{slot.name} <- {value!r}", lambda c, s=slot, v=value: s.call(c, v), TYPE))
+        if not slot.empty_ok:
+            cases.append(Case(f"{slot.name} <- ''", lambda c, s=slot: s.call(c, ""), VALUE))
+        cases.append(Case(f"{slot.name} <- NUL", lambda c, s=slot: s.call(c, "a\0b"), VALUE))
+    return cases
+
+
+def _b(method: str, *args: Any, **kwargs: Any) -> Callable[[Ctx], object]:
+    return lambda c: getattr(c.builder, method)(*args, **kwargs)
+
+
+VALUE_CASES = [
+    # bad chown / chmod / port / signal strings and out-of-range ints
+    Case("copy chown=':'", _b("copy", "/etc/hostname", "/x/", chown=":"), VALUE),
+    Case("copy chown='a:b:c'", _b("copy", "/etc/hostname", "/x/", chown="a:b:c"), VALUE),
+    Case("copy chmod='999'", _b("copy", "/etc/hostname", "/x/", chmod="999"), VALUE),
+    Case("copy chmod=-1", _b("copy", "/etc/hostname", "/x/", chmod=-1), VALUE),
+    Case("copy chmod=''", _b("copy", "/etc/hostname", "/x/", chmod=""), VALUE),
+    Case("copy chmod=True", _b("copy", "/etc/hostname", "/x/", chmod=True), TYPE),
+    Case("copy from_=''", _b("copy", "/etc/hostname", "/x/", from_=""), VALUE),
+    Case("set_port(0)", _b("set_port", 0), VALUE),
+    Case("set_port(65536)", _b("set_port", 65536), VALUE),
+    Case("set_port(-80)", _b("set_port", -80), VALUE),
+    Case("set_port('80/icmp')", _b("set_port", "80/icmp"), VALUE),
+    Case("set_port('90-80')", _b("set_port", "90-80"), VALUE),
+    Case("set_stop_signal('SIGFOO')", _b("set_stop_signal", "SIGFOO"), VALUE),
+    Case("set_stop_signal('99')", _b("set_stop_signal", "99"), VALUE),
+    Case("set_env('A=B')", _b("set_env", "A=B", "x"), VALUE),
+    Case("add_volume('relative')", _b("add_volume", "relative"), VALUE),
+    Case("configure(usr=)", _b("configure", usr="1"), VALUE),
+    Case("configure(env=None)", _b("configure", env=None), TYPE),
+    Case("configure(ports='80')", _b("configure", ports="80"), TYPE),
+    Case("configure(cmd='sh')", _b("configure", cmd="sh"), TYPE),
+    Case("commit(timestamp=True)", _b("commit", "localhost/x:1", timestamp=True), TYPE),
+    Case("commit(timestamp=2**70)", _b("commit", "localhost/x:1", timestamp=2**70), VALUE),
+    Case("commit(squash='yes')", _b("commit", "localhost/x:1", squash="yes"), TYPE),
+    Case("commit('oci-archive:')", _b("commit", "oci-archive:"), VALUE),
+    Case("commit('UPPER:1')", _b("commit", "UPPER:1"), VALUE),
+    Case("run([])", _b("run", []), VALUE),
+    Case("run('  ')", _b("run", "  "), VALUE),
+    Case("run(check='no')", _b("run", "true", check="no"), TYPE),
+    Case("run(env=list)", _b("run", "true", env=["A=1"]), TYPE),
+    Case("copy(src=list of int)", _b("copy", [1], "/x/"), TYPE),
+    Case("copy(src=42)", _b("copy", 42, "/x/"), TYPE),
+    Case("copy([])", _b("copy", [], "/x/"), VALUE),
+    # unknown transports and references
+    Case("pull('nosuch:x')", lambda c: pybuildah.pull("nosuchtransport://x", store=c.store), VALUE),
+    Case("push(dest='bogus://x')", lambda c: pybuildah.push(c.image.id, "bogus://x", store=c.store), VALUE),
+    Case("Image.push('oci-archive:')", lambda c: c.image.push("oci-archive:"), VALUE),
+    Case("Image.save(format='tar')", lambda c: c.image.save(c.tmp / "o.tar", format="tar"), VALUE),
+    Case("Image.push(compression_level=True)",
+         lambda c: c.image.push(f"oci:{c.tmp}/q", compression_level=True), TYPE),
+    Case("pull(all_tags='yes')", lambda c: pybuildah.pull(B, store=c.store, all_tags="yes"), TYPE),
+    Case("pull(registry='x')", lambda c: pybuildah.pull(B, store=c.store, registry="x"), TYPE),
+    Case("pull(retries=True)", lambda c: pybuildah.pull(B, store=c.store, retries=True), TYPE),
+    Case("pull(tls_verify='no')", lambda c: pybuildah.pull(B, store=c.store, tls_verify="no"), TYPE),
+    Case("pull(creds=1)", lambda c: pybuildah.pull(B, store=c.store, creds=1), TYPE),
+    Case("pull(creds=('u',))", lambda c: pybuildah.pull(B, store=c.store, creds=("u",)), TYPE),
+    Case("build(jobs=0)", lambda c: pybuildah.build(c.tmp, jobs=0, store=c.store), VALUE),
+    Case("build(jobs=True)", lambda c: pybuildah.build(c.tmp, jobs=True, store=c.store), TYPE),
+    Case("build(build_args={'A': None})",
+         lambda c: pybuildah.build(c.tmp, build_args={"A": None}, store=c.store), TYPE),
+    Case("build(labels={'': 'x'})", lambda c: pybuildah.build(c.tmp, labels={"": "x"}, store=c.store), VALUE),
+    Case("build(log=1)", lambda c: pybuildah.build(c.tmp, log=1, store=c.store), TYPE),
+    Case("images(store=1)", lambda c: pybuildah.images(store=1), TYPE),
+    Case("containers(store='x')", lambda c: pybuildah.containers(store="x"), TYPE),
+    Case("remove_image(force=1)", lambda c: c.store.remove_image(c.image.id, force=1), TYPE),
+    Case("Image.remove(force='y')", lambda c: c.image.remove(force="y"), TYPE),
+    Case("logout(all='y')", lambda c: pybuildah.logout(all="y", authfile=c.tmp / "auth.json"), TYPE),
+    Case("login(tls_verify='no')",
+         lambda c: pybuildah.login("localhost:1", "u", "p", tls_verify="no"), TYPE),
+    Case("bases.busybox(arch='vax')", lambda c: bases.busybox(c.store, arch="vax"), VALUE),
+    # what does not exist
+    Case("Store.image(missing)", lambda c: c.store.image("localhost/no-such:1"), LOOKUP),
+    Case("Builder(missing image)", lambda c: pybuildah.Builder("localhost/no-such:1", store=c.store, pull="never"),
+         LOOKUP),
+    Case("Builder.open(missing)", lambda c: pybuildah.Builder.open("no-such-container", store=c.store), LOOKUP),
+    Case("copy(missing source)", lambda c: c.builder.copy(c.tmp / "not-there", "/x/"), MISSING),
+    Case("copy(from_=missing image)", _b("copy", "/etc/passwd", "/x/", from_="localhost/no-such:1"), LOOKUP),
+    Case("Image.untag(missing name)", lambda c: c.image.untag("localhost/never-had:1"), LOOKUP),
+    Case("remove_image(missing)", lambda c: pybuildah.remove_image("localhost/no-such:1", store=c.store), LOOKUP),
+    Case("tag(missing)", lambda c: pybuildah.tag("localhost/no-such:1", "localhost/t:3", store=c.store), LOOKUP),
+    Case("load(missing)", lambda c: pybuildah.load(c.tmp / "no-such.tar", store=c.store), MISSING),
+    Case("pull(missing archive)", lambda c: pybuildah.pull(f"oci-archive:{c.tmp}/no.tar", store=c.store), LOOKUP),
+    Case("push(missing image)", lambda c: pybuildah.push("localhost/no-such:1", f"oci:{c.tmp}/p", store=c.store),
+         LOOKUP),
+    Case("build(missing context)", lambda c: pybuildah.build(c.tmp / "no-such-dir", store=c.store), MISSING),
+    Case("bases.busybox(busybox=missing)", lambda c: bases.busybox(c.store, busybox=c.tmp / "no-busybox"), MISSING),
+]
+
+CORPUS = _slot_cases() + VALUE_CASES
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory, base_store_root: Path) -> Iterator[Ctx]:
+    tmp = tmp_path_factory.mktemp("bad-input")
+    (tmp / "Containerfile").write_text("FROM localhost/busybox:latest\n")
+    with (pybuildah.Store(root=tmp / "root", driver="overlay", additional_image_stores=[base_store_root]) as store,
+          pybuildah.Builder(B, store=store) as builder):
+        image = builder.commit("localhost/corpus:1")
+        yield Ctx(store, builder, image, tmp)
+
+
+def _snapshot(c: Ctx) -> object:
+    images = sorted((i.id, tuple(sorted(i.names))) for i in c.store.images())
+    containers = sorted((i.id, i.name) for i in c.store.containers())
+    return images, containers, c.builder.config, sorted(os.listdir("."))
+
+
+@pytest.fixture
+def empty_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory: what "" would mean if it slipped through."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def _check(c: Ctx, call: Callable[[Ctx], object], expected: type[BaseException]) -> None:
+    before = _snapshot(c)
+    with pytest.raises(pybuildah.BuildahError) as caught:
+        call(c)
+    exc = caught.value
+    assert isinstance(exc, expected), f"{type(exc).__name__}: {exc}"
+    assert type(exc) not in (pybuildah.BuildahError, pybuildah.InternalError), f"{type(exc).__name__}: {exc}"
+    assert str(exc) and "goroutine" not in str(exc) and "pipe" not in str(exc)
+    assert _snapshot(c) == before
+
+
+def test_corpus_size() -> None:
+    kinds = [case.expected for case in CORPUS]
+    assert len(CORPUS) >= 80
+    assert kinds.count(TYPE) >= 30 and kinds.count(VALUE) >= 30 and kinds.count(LOOKUP) + kinds.count(MISSING) >= 10
+    assert len({case.name for case in CORPUS}) == len(CORPUS)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_bad_input(ctx: Ctx, empty_cwd: Path, case: Case) -> None:
+    _check(ctx, case.call, case.expected)
+
+
+def _bad_values(slot: Slot) -> st.SearchStrategy[tuple[Any, type[BaseException]]]:
+    wrong = st.sampled_from(_wrong_types(slot)).map(lambda v: (v, TYPE))
+    nul = st.tuples(st.text(max_size=10), st.text(max_size=10)).map(lambda p: (p[0] + "\0" + p[1], VALUE))
+    options = [wrong, nul]
+    if not slot.empty_ok:
+        options.append(st.just(("", VALUE)))
+    return st.one_of(*options)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_bad_input_drawn(ctx: Ctx, empty_cwd: Path, data: st.DataObject) -> None:
+    slot = data.draw(st.sampled_from(SLOTS), label="slot")
+    value, expected = data.draw(_bad_values(slot), label="value")
+    _check(ctx, lambda c: slot.call(c, value), expected)
