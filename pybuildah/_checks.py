@@ -90,6 +90,15 @@ def path(value: Any, what: str) -> str:
     raise InvalidType(f"{what} must be a path (str, bytes or os.PathLike), not {_kind(value)}")
 
 
+def paths(value: Any, what: str) -> list[str]:
+    """One path, or a sequence of paths, as a list."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return [path(value, what)]
+    if isinstance(value, Sequence):
+        return [path(item, what) for item in value]
+    raise InvalidType(f"{what} must be a path or a list of paths, not {_kind(value)}")
+
+
 def optional_path(value: Any, what: str) -> str | None:
     return None if value is None else path(value, what)
 

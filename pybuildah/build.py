@@ -178,14 +178,7 @@ def _options(
     jobs: int,
 ) -> dict[str, Any]:
     """The Build export's options; types are checked here, values in Go."""
-    if containerfile is None:
-        containerfiles = []
-    elif isinstance(containerfile, (str, bytes, os.PathLike)):
-        containerfiles = [_checks.path(containerfile, "containerfile")]
-    elif isinstance(containerfile, Sequence):
-        containerfiles = [_checks.path(path, "containerfile") for path in containerfile]
-    else:
-        raise InvalidType(f"containerfile must be a path or a list of paths, not {type(containerfile).__name__}")
+    containerfiles = [] if containerfile is None else _checks.paths(containerfile, "containerfile")
     if isinstance(timestamp, datetime):
         if timestamp.tzinfo is None:
             raise InvalidArgument("timestamp must be timezone-aware (or seconds since the epoch)")

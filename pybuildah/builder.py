@@ -117,12 +117,7 @@ class Builder(display.RichRepr):
         chmod: str | int | None,
         from_: Builder | str | None = None,
     ) -> None:
-        if isinstance(src, (str, bytes, os.PathLike)):
-            sources = [_checks.path(src, "src")]
-        elif isinstance(src, Sequence):
-            sources = [_checks.path(s, "src") for s in src]
-        else:
-            raise InvalidType(f"src must be a path or a list of paths, not {type(src).__name__}")
+        sources = _checks.paths(src, "src")
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
             options["from_builder"] = from_.handle
