@@ -41,7 +41,10 @@ TAGS = "containers_image_openpgp exclude_graphdriver_btrfs"
 # Upstream files replaced whole at build time (go build -overlay) ...
 OVERLAYS = {"go.podman.io/storage": {"pkg/reexec/command_linux.go": "overlay/reexec_self_linux.go"}}
 # ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
-PATCHES = {"go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch"]}
+PATCHES = {
+    "go.podman.io/buildah": ["patches/buildah-chroot-drain-relay.patch", "patches/buildah-chroot-forward-signals.patch"],
+    "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
+}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 LIGHT_HELPER = "pybuildah-light-helper"

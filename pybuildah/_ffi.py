@@ -60,7 +60,7 @@ EXPORTS = (
     "InspectBuildInfo",
     "SyncEnv",
     "Build",
-    "CancelBuild",
+    "Cancel",
     "Contract",
     "Version",
 )
@@ -80,6 +80,7 @@ _lib: Any = None
 _loaded_pid: int | None = None
 _handlers: dict[int, EventHandler] = {}
 _stream_ids = itertools.count(1)
+_call_ids = itertools.count(1)
 
 LOGGER = logging.getLogger("pybuildah")
 _LOG_STREAM = next(_stream_ids)
@@ -166,6 +167,60 @@ def _invoke(lib: Any, export: str, options: dict[str, Any]) -> Any:
     if error:
         raise errors.from_wire(error)
     return envelope.get("ok")
+
+
+def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = None, **options: Any) -> Any:
+    """Call a long-running export so that the caller can interrupt it.
+
+    The export gets a ``call_id``.  In the main thread (where Python delivers
+    signals) the Go call runs in a worker thread while this thread waits in
+    short, interruptible steps; an exception raised while waiting
+    (KeyboardInterrupt from Ctrl-C, or whatever a signal handler raises)
+    cancels the call in Go (its context is cancelled and the processes it
+    started are killed), waits until Go has stopped and cleaned up, and is
+    then re-raised.  ``should_cancel``, polled while waiting, cancels the
+    call too (a failing log sink); with it the worker is used in any thread.
+    Elsewhere the call runs directly: other threads get no signals.
+    """
+    call_id = next(_call_ids)
+    if should_cancel is None and threading.current_thread() is not threading.main_thread():
+        return call(export, call_id=call_id, **options)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["ok"] = call(export, call_id=call_id, **options)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"pybuildah-{export}-{call_id}", daemon=True).start()
+    interrupted: BaseException | None = None
+    cancelled = False
+    # An Event, not Thread.join: on Python 3.11 an interrupted join() can
+    # mark a running thread as stopped.
+    while not done.is_set():
+        try:
+            done.wait(0.05)
+            if not cancelled and should_cancel is not None and should_cancel():
+                cancelled = _cancel(call_id)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a handler, ...
+            if interrupted is None:
+                interrupted = exc
+            if not cancelled:
+                cancelled = _cancel(call_id)
+    if interrupted is not None:
+        raise interrupted
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("ok")
+
+
+def _cancel(call_id: int) -> bool:
+    call("Cancel", call_id=call_id)
+    return True
 
 
 def release(handle: int) -> None:

@@ -66,6 +66,7 @@ type SyncEnvOptions struct {
 // NewBuilderOptions make a working container (NewBuilder).
 type NewBuilderOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	FromImage string `json:"from_image"`
 	Name      string `json:"name"`
@@ -92,6 +93,9 @@ type AddOptions struct {
 	FromImage   string   `json:"from_image"`
 	Excludes    []string `json:"excludes"`
 }
+
+// SourceBuilderHandle is the working container copied from, if any.
+func (o AddOptions) SourceBuilderHandle() uint64 { return o.FromBuilder }
 
 // ConfigChange carries the config fields to change (Configure); absent
 // fields stay.  Its json names are the one list of settable config fields:
@@ -120,6 +124,7 @@ type ConfigChange struct {
 // Command and Shell (run as /bin/sh -c).
 type RunOptions struct {
 	BuilderRef
+	CallRef
 	Command []string `json:"command"`
 	Shell   *string  `json:"shell"`
 	Env     []string `json:"env"`
@@ -131,6 +136,7 @@ type RunOptions struct {
 // CommitOptions write a working container as an image (Commit).
 type CommitOptions struct {
 	BuilderRef
+	CallRef
 	RegistryOptions
 	Destination string `json:"destination"`
 	Format      string `json:"format"`
@@ -177,6 +183,7 @@ type LoadOptions struct {
 // PullOptions copy an image into the store (Pull).
 type PullOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	Ref     string `json:"ref"`
 	AllTags bool   `json:"all_tags"`
@@ -187,6 +194,7 @@ type PullOptions struct {
 // PushOptions copy an image out of the store (Push).
 type PushOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	Image       string `json:"image"`
 	Dest        string `json:"dest"`
@@ -214,7 +222,7 @@ type LogoutOptions struct {
 // BuildOptions build Containerfiles (Build).
 type BuildOptions struct {
 	StoreRef
-	BuildID        uint64            `json:"build_id"`
+	CallRef
 	Context        string            `json:"context"`
 	Containerfiles []string          `json:"containerfiles"`
 	Tags           []string          `json:"tags"`
@@ -231,10 +239,9 @@ type BuildOptions struct {
 	Timestamp      *int64            `json:"timestamp"`
 	Jobs           *int              `json:"jobs"` // absent: 1
 	Stream         uint64            `json:"stream"`
-	HoldSignals    []int             `json:"hold_signals"` // signals that stop the build first (Python's handler gets them after)
 }
 
-// CancelOptions name a running build (CancelBuild).
+// CancelOptions name a running call (Cancel).
 type CancelOptions struct {
-	BuildID uint64 `json:"build_id"`
+	CallID uint64 `json:"call_id"`
 }
