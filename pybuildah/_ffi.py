@@ -109,17 +109,42 @@ def _event_sink(stream: int, kind: Any, payload: Any) -> None:
         handler(cast(bytes, _ffi.string(kind)).decode(), json.loads(cast(bytes, _ffi.string(payload))))
 
 
+_forked_while_loading = False
+
+
+def _after_fork_in_child() -> None:
+    """A fork copies _lock as it was: held, if another thread was loading the library.
+
+    The child gets a fresh lock (waiting on the copy would hang forever) and,
+    if a load was under way, remembers it: the library is half set up in the
+    child and unusable, so calls raise ForkError.
+    """
+    global _lock, _forked_while_loading
+    if _lock.locked():
+        _forked_while_loading = True
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _fork_error() -> errors.ForkError:
+    return errors.ForkError(
+        "pybuildah was loaded (or being loaded) before os.fork(); the Go runtime does not survive fork. "
+        "Use pybuildah only in the parent, or start children with the 'spawn' method."
+    )
+
+
 def _load() -> Any:
     """Load the library once per process and point re-execs at the helper."""
     global _lib, _loaded_pid
     if _lib is not None and _loaded_pid == os.getpid():
         return _lib
+    if _forked_while_loading:
+        raise _fork_error()
     with _lock:
         if _loaded_pid is not None and _loaded_pid != os.getpid():
-            raise errors.ForkError(
-                "pybuildah was loaded before os.fork(); the Go runtime does not survive fork. "
-                "Use pybuildah only in the parent, or start children with the 'spawn' method."
-            )
+            raise _fork_error()
         if _lib is None:
             missing = [p.name for p in (LIBRARY_PATH, HELPER_PATH, LIGHT_HELPER_PATH) if not p.exists()]
             if missing:
@@ -147,6 +172,8 @@ def call(export: str, **options: Any) -> Any:
 
     The GIL is released while Go runs (cffi does this for every call).
     """
+    if _forked_while_loading:
+        raise _fork_error()
     if _loaded_pid is not None and _loaded_pid != os.getpid():
         raise errors.ForkError(
             "pybuildah cannot be used in a child created by os.fork() after the Go runtime started; "
