@@ -50,12 +50,16 @@ OVERLAYS = {
     },
 }
 # ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
-PATCHES = {"go.podman.io/buildah": [
-    "patches/buildah-chroot-drain-relay.patch",
-    "patches/buildah-copier-kept.patch",  # long-lived copier children ("A long-lived copier per root")
-    "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
-    "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
-]}
+PATCHES = {
+    "go.podman.io/buildah": [
+        "patches/buildah-chroot-drain-relay.patch",
+        "patches/buildah-chroot-forward-signals.patch",  # embedders keep their signal handlers
+        "patches/buildah-copier-kept.patch",  # long-lived copier children ("A long-lived copier per root")
+        "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
+        "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
+    ],
+    "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
+}
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 LIGHT_HELPER = "pybuildah-light-helper"

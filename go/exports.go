@@ -19,6 +19,7 @@ import (
 	"pybuildah.dev/shim/internal/builder"
 	"pybuildah.dev/shim/internal/handle"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/reexecinit"
 	"pybuildah.dev/shim/internal/registry"
 	"pybuildah.dev/shim/internal/store"
@@ -141,5 +142,5 @@ func PyBuildahLogout(args *C.char) *C.char { return call(args, registry.Logout) 
 //export PyBuildahBuild
 func PyBuildahBuild(args *C.char) *C.char { return withStore(args, build.Build) }
 
-//export PyBuildahCancelBuild
-func PyBuildahCancelBuild(args *C.char) *C.char { return call(args, build.Cancel) }
+//export PyBuildahCancel
+func PyBuildahCancel(args *C.char) *C.char { return call(args, interrupt.CancelCall) }

@@ -18,6 +18,7 @@ import (
 	"pybuildah.dev/shim/internal/builder"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -35,13 +36,16 @@ func (cgoSink) Emit(stream uint64, kind string, payload []byte) {
 }
 
 // call decodes args into T, runs fn, and encodes the envelope.  A panic in
-// fn becomes an InternalError instead of killing the host process.
+// fn becomes an InternalError instead of killing the host process.  While
+// it runs, this process's children can be waited for even if the program
+// ignores SIGCHLD (interrupt.ReapOwnChildren).
 func call[T, R any](args *C.char, fn func(T) (R, error)) (out *C.char) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = encodeError(errkind.New(errkind.InternalError, "internal error in pybuildah shim: %v", r))
 		}
 	}()
+	defer interrupt.ReapOwnChildren()()
 	var opts T
 	if args != nil {
 		if err := wire.Decode([]byte(C.GoString(args)), &opts); err != nil {
@@ -66,13 +70,22 @@ func withStore[T interface{ StoreHandle() uint64 }, R any](args *C.char, fn func
 	})
 }
 
-// withBuilder is call for options that carry a builder handle.
+// withBuilder is call for options that carry a builder handle.  The call
+// holds the container's lock (and that of a container it reads from), so
+// calls on one container are serialised and calls on others run in parallel.
 func withBuilder[T interface{ BuilderHandle() uint64 }, R any](args *C.char, fn func(*builder.State, T) (R, error)) *C.char {
 	return call(args, func(o T) (r R, err error) {
 		b, err := builder.Resolve(o.BuilderHandle())
 		if err != nil {
 			return r, err
 		}
+		var source *builder.State
+		if ref, ok := any(o).(wire.SourceRef); ok && ref.SourceBuilderHandle() != 0 {
+			if source, err = builder.Resolve(ref.SourceBuilderHandle()); err != nil {
+				return r, err
+			}
+		}
+		defer builder.Lock(b, source)()
 		return fn(b, o)
 	})
 }

@@ -60,7 +60,7 @@ EXPORTS = (
     "InspectBuildInfo",
     "SyncEnv",
     "Build",
-    "CancelBuild",
+    "Cancel",
     "Contract",
     "Version",
 )
@@ -80,6 +80,7 @@ _lib: Any = None
 _loaded_pid: int | None = None
 _handlers: dict[int, EventHandler] = {}
 _stream_ids = itertools.count(1)
+_call_ids = itertools.count(1)
 
 LOGGER = logging.getLogger("pybuildah")
 _LOG_STREAM = next(_stream_ids)
@@ -108,17 +109,42 @@ def _event_sink(stream: int, kind: Any, payload: Any) -> None:
         handler(cast(bytes, _ffi.string(kind)).decode(), json.loads(cast(bytes, _ffi.string(payload))))
 
 
+_forked_while_loading = False
+
+
+def _after_fork_in_child() -> None:
+    """A fork copies _lock as it was: held, if another thread was loading the library.
+
+    The child gets a fresh lock (waiting on the copy would hang forever) and,
+    if a load was under way, remembers it: the library is half set up in the
+    child and unusable, so calls raise ForkError.
+    """
+    global _lock, _forked_while_loading
+    if _lock.locked():
+        _forked_while_loading = True
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _fork_error() -> errors.ForkError:
+    return errors.ForkError(
+        "pybuildah was loaded (or being loaded) before os.fork(); the Go runtime does not survive fork. "
+        "Use pybuildah only in the parent, or start children with the 'spawn' method."
+    )
+
+
 def _load() -> Any:
     """Load the library once per process and point re-execs at the helper."""
     global _lib, _loaded_pid
     if _lib is not None and _loaded_pid == os.getpid():
         return _lib
+    if _forked_while_loading:
+        raise _fork_error()
     with _lock:
         if _loaded_pid is not None and _loaded_pid != os.getpid():
-            raise errors.ForkError(
-                "pybuildah was loaded before os.fork(); the Go runtime does not survive fork. "
-                "Use pybuildah only in the parent, or start children with the 'spawn' method."
-            )
+            raise _fork_error()
         if _lib is None:
             missing = [p.name for p in (LIBRARY_PATH, HELPER_PATH, LIGHT_HELPER_PATH) if not p.exists()]
             if missing:
@@ -146,6 +172,8 @@ def call(export: str, **options: Any) -> Any:
 
     The GIL is released while Go runs (cffi does this for every call).
     """
+    if _forked_while_loading:
+        raise _fork_error()
     if _loaded_pid is not None and _loaded_pid != os.getpid():
         raise errors.ForkError(
             "pybuildah cannot be used in a child created by os.fork() after the Go runtime started; "
@@ -166,6 +194,60 @@ def _invoke(lib: Any, export: str, options: dict[str, Any]) -> Any:
     if error:
         raise errors.from_wire(error)
     return envelope.get("ok")
+
+
+def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = None, **options: Any) -> Any:
+    """Call a long-running export so that the caller can interrupt it.
+
+    The export gets a ``call_id``.  In the main thread (where Python delivers
+    signals) the Go call runs in a worker thread while this thread waits in
+    short, interruptible steps; an exception raised while waiting
+    (KeyboardInterrupt from Ctrl-C, or whatever a signal handler raises)
+    cancels the call in Go (its context is cancelled and the processes it
+    started are killed), waits until Go has stopped and cleaned up, and is
+    then re-raised.  ``should_cancel``, polled while waiting, cancels the
+    call too (a failing log sink); with it the worker is used in any thread.
+    Elsewhere the call runs directly: other threads get no signals.
+    """
+    call_id = next(_call_ids)
+    if should_cancel is None and threading.current_thread() is not threading.main_thread():
+        return call(export, call_id=call_id, **options)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["ok"] = call(export, call_id=call_id, **options)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"pybuildah-{export}-{call_id}", daemon=True).start()
+    interrupted: BaseException | None = None
+    cancelled = False
+    # An Event, not Thread.join: on Python 3.11 an interrupted join() can
+    # mark a running thread as stopped.
+    while not done.is_set():
+        try:
+            done.wait(0.05)
+            if not cancelled and should_cancel is not None and should_cancel():
+                cancelled = _cancel(call_id)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a handler, ...
+            if interrupted is None:
+                interrupted = exc
+            if not cancelled:
+                cancelled = _cancel(call_id)
+    if interrupted is not None:
+        raise interrupted
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("ok")
+
+
+def _cancel(call_id: int) -> bool:
+    call("Cancel", call_id=call_id)
+    return True
 
 
 def release(handle: int) -> None:

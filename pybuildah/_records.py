@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -61,11 +62,31 @@ class ContainerConfig:
 
 @dataclass(frozen=True)
 class RunResult(RichRepr):
-    """The outcome of Builder.run()."""
+    """The outcome of Builder.run(), like subprocess.CompletedProcess.
+
+    exit_code is the command's exit status, or -N when signal N killed it.
+    stdout_bytes and stderr_bytes are the raw output; stdout and stderr are
+    the same decoded as UTF-8 (undecodable bytes become U+FFFD).
+    """
 
     exit_code: int
-    stdout: str
-    stderr: str
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    @classmethod
+    def _from_wire(cls, raw: dict[str, Any]) -> RunResult:
+        """Raw output arrives base64-encoded (JSON carries no bytes); null is empty."""
+        return cls(exit_code=int(raw["exit_code"]),
+                   stdout_bytes=base64.b64decode(raw.get("stdout_bytes") or ""),
+                   stderr_bytes=base64.b64decode(raw.get("stderr_bytes") or ""))
 
 
 @dataclass(frozen=True)

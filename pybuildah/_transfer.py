@@ -12,12 +12,16 @@ from .progress import ProgressOption, handler
 
 def registry_call(export: str, registry: RegistryOptions, progress: ProgressOption = None,
                   **options: Any) -> Any:
-    """Call an export with registry options and a progress stream; no password survives in an error."""
+    """Call an export with registry options and a progress stream; no password survives in an error.
+
+    These calls are long (pulls, pushes, commits): Ctrl-C cancels them
+    (_ffi.call_cancellable).
+    """
     wire = registry._wire()
     sync_env()
     with scrubbed(registry), _notebook.progress_callback(progress, export.lower()) as callback, \
             _ffi.events(handler(callback)) as stream:
-        return _ffi.call(export, stream=stream, **wire, **options)
+        return _ffi.call_cancellable(export, stream=stream, **wire, **options)
 
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,

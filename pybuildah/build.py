@@ -1,26 +1,23 @@
 """Containerfile builds, through Buildah's own front end (imagebuildah.BuildDockerfiles).
 
-The Go call runs in a worker thread (cffi releases the GIL), so the calling
-thread stays responsive: log lines reach ``log`` while the build runs, and a
-KeyboardInterrupt (or any other exception raised asynchronously in the
-caller) cancels the build, waits until it has stopped and cleaned up, and is
-then re-raised.
+The Go call runs in a worker thread (_ffi.call_cancellable; cffi releases
+the GIL), so the calling thread stays responsive: log lines reach ``log``
+while the build runs, and a KeyboardInterrupt (or any other exception raised
+asynchronously in the caller) cancels the build, waits until it has stopped
+and cleaned up, and is then re-raised.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from . import _checks, _ffi, _notebook
-from .errors import BuildCancelled, BuildError, InvalidArgument, InvalidType
+from .errors import BuildError, InvalidArgument, InvalidType
 from .image import Image
 from .store import Store, resolve
 
@@ -28,8 +25,6 @@ PathLike = str | os.PathLike[str]
 
 LOGGER = logging.getLogger("pybuildah.build")
 LOG_TAIL_LINES = 50  # how many of the last log lines a BuildError keeps
-
-_build_ids = itertools.count(1)
 
 
 class TextSink(Protocol):
@@ -75,7 +70,6 @@ def build(
         context, containerfile, tag, target, build_args, labels, annotations, isolation,
         layers, no_cache, pull, squash, format, timestamp, jobs,
     )
-    build_id = next(_build_ids)
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     sink_failures: list[BaseException] = []
 
@@ -89,75 +83,18 @@ def build(
         except BaseException as exc:  # stops the build; re-raised in the caller below
             sink_failures.append(exc)
 
-    outcome: dict[str, Any] = {}
-    with _notebook.build_output(sink, log is None, LOGGER) as out, _ffi.events(on_event) as stream:
-
-        done = threading.Event()
-
-        def work() -> None:
-            try:
-                outcome["ok"] = _ffi.call(
-                    "Build", store=target_store.handle, build_id=build_id, stream=stream,
-                    hold_signals=_signals_to_hold(), **options,
-                )
-            except BaseException as exc:
-                outcome["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name=f"pybuildah-build-{build_id}", daemon=True).start()
-        interrupted = _wait(done, build_id, sink_failures)
-
-    if interrupted is not None:
-        raise interrupted
+    try:
+        with _notebook.build_output(sink, log is None, LOGGER) as out, _ffi.events(on_event) as stream:
+            result = _ffi.call_cancellable("Build", should_cancel=lambda: bool(sink_failures),
+                                           store=target_store.handle, stream=stream, **options)
+    except BuildError as error:
+        if sink_failures:
+            raise sink_failures[0] from None
+        error.log_tail = list(tail)
+        raise
     if sink_failures:
         raise sink_failures[0]
-    error = outcome.get("error")
-    if isinstance(error, BuildError):
-        error.log_tail = list(tail)
-        if isinstance(error, BuildCancelled) and error.signal:
-            # Go caught the signal (Ctrl-C) to stop the build; now that it has
-            # stopped, hand the signal to Python's own handler.
-            signal.raise_signal(error.signal)
-    if error is not None:
-        raise error
-    return target_store.image(outcome["ok"]["id"])
-
-
-def _wait(done: threading.Event, build_id: int, sink_failures: list[BaseException]) -> BaseException | None:
-    """Wait for the build; cancel it on an exception here or in the log sink.
-
-    Returns the exception that interrupted the wait (KeyboardInterrupt), to
-    be re-raised once the build has stopped.  (An Event, not Thread.join:
-    on Python 3.11 an interrupted join() can mark a running thread stopped.)
-    """
-    interrupted: BaseException | None = None
-    cancelled = False
-    while not done.is_set():
-        try:
-            done.wait(0.1)
-            if sink_failures and not cancelled:
-                cancelled = _cancel(build_id)
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a signal handler, ...
-            if interrupted is None:
-                interrupted = exc
-            if not cancelled:
-                cancelled = _cancel(build_id)
-    return interrupted
-
-
-def _signals_to_hold() -> list[int]:
-    """The stopping signals that Go holds during the build: those Python does not ignore."""
-    held = []
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) not in (signal.SIG_IGN, None):
-            held.append(int(sig))
-    return held
-
-
-def _cancel(build_id: int) -> bool:
-    _ffi.call("CancelBuild", build_id=build_id)
-    return True
+    return target_store.image(result["id"])
 
 
 def _options(

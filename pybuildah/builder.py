@@ -224,6 +224,10 @@ class Builder(display.RichRepr):
 
         A string runs through /bin/sh -c.  With check (the default) a non-zero
         exit raises RunError.  log, if given, receives each output line live.
+        As with subprocess, a command killed by signal N has exit_code -N;
+        stdout_bytes and stderr_bytes are the raw output.  Ctrl-C (in the
+        main thread) kills the command and raises KeyboardInterrupt; the
+        working container stays usable.
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         if isinstance(command, str):
@@ -238,7 +242,7 @@ class Builder(display.RichRepr):
                 log(str(line))
 
         with _ffi.events(on_event if log else None) as stream:
-            raw = _ffi.call(
+            raw = _ffi.call_cancellable(
                 "Run",
                 builder=self.handle,
                 env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
@@ -247,8 +251,8 @@ class Builder(display.RichRepr):
                 stream=stream,
                 **form,
             )
-        result = RunResult(exit_code=raw["exit_code"], stdout=raw["stdout"], stderr=raw["stderr"])
-        if check and result.exit_code != 0:
+        result = RunResult._from_wire(raw)
+        if _checks.flag(check, "check") and result.exit_code != 0:
             raise RunError(
                 f"command {argv!r} exited with status {result.exit_code}: {result.stderr.strip()[-500:]}",
                 exit_code=result.exit_code,

@@ -5,7 +5,6 @@
 package build
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,10 +14,10 @@ import (
 	"go.podman.io/buildah/define"
 	"go.podman.io/buildah/imagebuildah"
 	"go.podman.io/buildah/util"
-	"golang.org/x/sys/unix"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -163,33 +162,26 @@ func contextDirectory(dir string) (string, error) {
 	return resolved, errkind.Wrap(errkind.ContextError, err)
 }
 
-// run runs a prepared build: RUN steps read a private, empty stdin pipe
-// (end of file at once, as from /dev/null, but private to this build, so
-// that cancelling can find exactly this build's processes).
+// run runs a prepared build.  RUN steps read the call's private, empty
+// stdin pipe (end of file at once, as from /dev/null), so that a cancel
+// finds exactly this build's processes (see internal/interrupt).
 func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, error) {
-	stdin, ino, err := emptyPipe()
+	call, err := interrupt.Begin(o.CallID())
 	if err != nil {
 		return nil, err
 	}
-	defer stdin.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := &run{cancel: cancel, stdinIno: ino, done: make(chan struct{})}
-	register(o.BuildID, r)
-	defer unregister(o.BuildID)
-	defer close(r.done)
-	defer r.holdSignals(o.HoldSignals)()
+	defer call.End()
 
 	log := &buildLog{stream: o.Stream}
 	out, errOut, report := log.writer("stdout"), log.writer("stderr"), log.writer("report")
 	options := p.options
-	options.In, options.Out, options.Err, options.ReportWriter = stdin, out, errOut, report
-	id, _, err := imagebuildah.BuildDockerfiles(ctx, st.Store, options, p.containerfiles...)
+	options.In, options.Out, options.Err, options.ReportWriter = call.Stdin(), out, errOut, report
+	id, _, err := imagebuildah.BuildDockerfiles(call.Context(), st.Store, options, p.containerfiles...)
 	out.flush()
 	errOut.flush()
 	report.flush()
-	if stopped, sig := r.state(); stopped {
-		return nil, cancelled(sig, err == nil)
+	if call.Stopped() {
+		return nil, cancelled(err == nil)
 	}
 	if err != nil {
 		return nil, attribute(err, log.stepLines(), p.stages)
@@ -199,31 +191,12 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 
 // cancelled is the BuildCancelled error; finished says whether the image
 // was written before the cancel took effect.
-func cancelled(sig unix.Signal, finished bool) error {
+func cancelled(finished bool) error {
 	message := "build cancelled"
-	if sig != 0 {
-		message = fmt.Sprintf("build stopped by %s", unix.SignalName(sig))
-	}
 	if finished {
 		message += " (the image was written before the build stopped)"
 	}
-	return buildError(errkind.BuildCancelled, errors.New(message), wire.BuildErrorDetails{Signal: int(sig)}, nil)
-}
-
-// emptyPipe returns the read end of a pipe whose write end is closed, and
-// its inode.
-func emptyPipe() (*os.File, uint64, error) {
-	stdin, writer, err := os.Pipe()
-	if err != nil {
-		return nil, 0, err
-	}
-	writer.Close()
-	var stat unix.Stat_t
-	if err := unix.Fstat(int(stdin.Fd()), &stat); err != nil {
-		stdin.Close()
-		return nil, 0, err
-	}
-	return stdin, stat.Ino, nil
+	return buildError(errkind.BuildCancelled, errors.New(message), wire.BuildErrorDetails{}, nil)
 }
 
 func firstOr(values []string, fallback string) string {

@@ -65,7 +65,7 @@ func sourceRoot(s *State, o wire.AddOptions, options *buildah.AddAndCopyOptions)
 			return "", func() {}, err
 		}
 		options.IDMappingOptions = &from.Builder.IDMappingOptions
-		if from.mounted {
+		if from.shared.mounted {
 			return root, func() {}, nil
 		}
 		return root, func() { _ = from.Builder.Unmount() }, nil

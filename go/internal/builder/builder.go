@@ -3,7 +3,6 @@
 package builder
 
 import (
-	"context"
 	"errors"
 	"os"
 
@@ -14,20 +13,27 @@ import (
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/handle"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/wire"
 )
 
-// State is what a Builder handle points at.
+// State is what a Builder handle points at.  Builder is the container's
+// shared *buildah.Builder; callers hold Lock(s) while they use it.
 type State struct {
 	Builder *buildah.Builder
 	Store   *store.State
-	mounted bool
+	shared  *container
 }
 
-// Release lets go of the builder's reference on its store.
-func (s *State) Release() { releaseCopier(s); s.Store.Release() }
+// Release lets go of the handle's references on its container and store
+// (and of the copier child it kept).
+func (s *State) Release() {
+	releaseCopier(s)
+	s.shared.unshare()
+	s.Store.Release()
+}
 
 // Resolve finds the builder behind a handle.
 func Resolve(h uint64) (*State, error) { return handle.Value[State](h, "builder") }
@@ -51,8 +57,9 @@ func describe(b *buildah.Builder) wire.ContainerInfo {
 
 func adopt(b *buildah.Builder, st *store.State) wire.ContainerInfo {
 	st.Acquire()
-	info := describe(b)
-	info.Handle = handle.New(&State{Builder: b, Store: st})
+	shared := share(st, b)
+	info := describe(shared.builder)
+	info.Handle = handle.New(&State{Builder: shared.builder, Store: st, shared: shared})
 	return info
 }
 
@@ -62,7 +69,17 @@ func New(st *store.State, o wire.NewBuilderOptions) (wire.ContainerInfo, error) 
 	if err != nil {
 		return wire.ContainerInfo{}, err
 	}
-	b, err := buildah.NewBuilder(context.Background(), st.Store, *options)
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return wire.ContainerInfo{}, err
+	}
+	defer call.End()
+	b, err := buildah.NewBuilder(call.Context(), st.Store, *options)
+	if err == nil && call.Stopped() {
+		// Cancelled after the container was made: leave nothing behind.
+		_ = b.Delete()
+		return wire.ContainerInfo{}, call.Context().Err()
+	}
 	if err != nil {
 		if errors.Is(err, storage.ErrDuplicateName) {
 			return wire.ContainerInfo{}, errkind.Wrap(errkind.InvalidArgument, err)
@@ -158,25 +175,28 @@ func Mount(s *State, _ wire.BuilderRef) (string, error) {
 	if err != nil {
 		return "", s.explain(err)
 	}
-	s.mounted = true
+	s.shared.mounted = true
 	return path, nil
 }
 
 // Unmount unmounts it again.
 func Unmount(s *State, _ wire.BuilderRef) (any, error) {
-	s.mounted = false
+	s.shared.mounted = false
 	return nil, s.explain(s.Builder.Unmount())
 }
 
-// Delete removes the working container; one already gone is fine.
+// Delete removes the working container; one already gone is fine.  It
+// runs under the container's lock like every call, so it waits for a call
+// on the container that another thread is making (a RUN, a commit).
 func Delete(s *State, _ wire.BuilderRef) (any, error) {
 	releaseCopier(s)
-	if s.mounted {
+	if s.shared.mounted {
 		_ = s.Builder.Unmount()
-		s.mounted = false
+		s.shared.mounted = false
 	}
 	if err := s.Builder.Delete(); err != nil && !errkind.ContainerGone(err) {
 		return nil, err
 	}
+	s.shared.forget()
 	return nil, nil
 }

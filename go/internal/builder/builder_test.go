@@ -4,21 +4,32 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/wire"
 )
 
 func TestTrimRuntimeNotes(t *testing.T) {
-	cases := map[string]string{
-		"":         "",
-		"to-err\n": "to-err\n",
-		"to-err\nsubprocess exited with status 3\n": "to-err\n",
-		"a\nb":                                "a\nb\n",
-		"subprocess exited with status 1\n\n": "",
+	cases := []struct {
+		in, want string
+		code     int
+		signal   unix.Signal
+	}{
+		{"", "", 1, 0},
+		{"to-err\n", "to-err\n", 1, 0},
+		{"to-err\nsubprocess exited with status 3\nsubprocess exited with status 3\n", "to-err\n", 3, 0},
+		{"a\nb", "a\nb", 2, 0}, // no final newline: kept as is
+		{"mine\n\nsubprocess exited with status 1\n", "mine\n\n", 1, 0},                  // the command's blank line stays
+		{"subprocess exited with status 4\n", "subprocess exited with status 4\n", 1, 0}, // another status: the command's
+		{"x\nsubprocess exited on killed\nsubprocess exited with status 1\n", "x\n", 1, unix.SIGKILL},
+		{"subprocess exited on terminated\n", "", 1, unix.SIGTERM},
+		{"\xff\xfe raw\nsubprocess exited with status 1\n", "\xff\xfe raw\n", 1, 0},
 	}
-	for in, want := range cases {
-		if got := TrimRuntimeNotes(in); got != want {
-			t.Errorf("TrimRuntimeNotes(%q) = %q, want %q", in, got, want)
+	for _, c := range cases {
+		got, sig := TrimRuntimeNotes([]byte(c.in), c.code)
+		if string(got) != c.want || sig != c.signal {
+			t.Errorf("TrimRuntimeNotes(%q, %d) = %q, %v; want %q, %v", c.in, c.code, got, sig, c.want, c.signal)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package builder
 
 import (
-	"context"
 	"time"
 
 	"go.podman.io/buildah"
@@ -11,6 +10,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -30,7 +30,12 @@ func Commit(s *State, o wire.CommitOptions) (*wire.CommitResult, error) {
 	if o.Stream != 0 {
 		options.ReportWriter = report
 	}
-	id, ref, manifestDigest, err := s.Builder.Commit(context.Background(), dest, *options)
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
+	id, ref, manifestDigest, err := s.Builder.Commit(call.Context(), dest, *options)
 	if err != nil {
 		return nil, errkind.Redact(s.explain(err), reg.Secrets())
 	}

@@ -4,30 +4,32 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"strings"
 
 	"go.podman.io/buildah"
+	"golang.org/x/sys/unix"
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
 
 // Run runs a command in the container.  A non-zero exit is a result, not
 // an error; output is kept and, with a stream, also sent line by line.
+// The command reads the call's private empty pipe, so that Cancel can
+// kill it (see internal/interrupt).
 func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	argv, err := validate.Command(o.Command, o.Shell)
 	if err != nil {
 		return nil, err
 	}
-	devnull, err := os.Open(os.DevNull)
+	call, err := interrupt.Begin(o.CallID())
 	if err != nil {
 		return nil, err
 	}
-	defer devnull.Close()
+	defer call.End()
 	var stdout, stderr bytes.Buffer
 	outLines := &events.LineWriter{Stream: o.Stream, Kind: "stdout"}
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
@@ -37,7 +39,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 		Env:        o.Env,
 		WorkingDir: o.WorkDir,
 		User:       o.User,
-		Stdin:      devnull,
+		Stdin:      call.Stdin(),
 		Stdout:     &events.Tee{Buf: &stdout, Lines: outLines},
 		Stderr:     &events.Tee{Buf: &stderr, Lines: errLines},
 		Terminal:   buildah.WithoutTerminal,
@@ -45,36 +47,68 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	})
 	outLines.Flush()
 	errLines.Flush()
-	result := &wire.RunResult{Stdout: stdout.String(), Stderr: TrimRuntimeNotes(stderr.String())}
+	if call.Stopped() {
+		return nil, errkind.New(errkind.BuildahError, "running %q: cancelled", argv)
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
-		result.ExitCode = exitErr.ExitCode()
-		return result, nil
+		code := exitErr.ExitCode()
+		trimmed, signal := TrimRuntimeNotes(stderr.Bytes(), code)
+		if signal != 0 {
+			code = -int(signal)
+		}
+		return &wire.RunResult{ExitCode: code, Stdout: stdout.Bytes(), Stderr: trimmed}, nil
 	case err != nil && errkind.UnknownUser(err):
 		return nil, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("running %q: %w", argv, err))
 	case err != nil:
 		return nil, s.explain(fmt.Errorf("running %q: %w", argv, err))
 	}
-	return result, nil
+	return &wire.RunResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
 }
 
-// TrimRuntimeNotes drops the "subprocess exited with status N" lines that
-// Buildah's chroot runtime appends to a failing command's stderr: they are
-// not the command's output, and the exit code is reported separately.
-func TrimRuntimeNotes(stderr string) string {
-	lines := strings.SplitAfter(stderr, "\n")
-	for len(lines) > 0 {
-		last := strings.TrimSpace(lines[len(lines)-1])
-		if last == "" || strings.HasPrefix(last, "subprocess exited with status ") {
-			lines = lines[:len(lines)-1]
+// runtimeNotes is how many note lines the chroot runtime can append: one
+// per process level between us and the command.
+const runtimeNotes = 3
+
+// TrimRuntimeNotes removes the notes that Buildah's chroot runtime appends
+// to a failing command's stderr, and only those: at most runtimeNotes final
+// lines that read exactly "subprocess exited with status CODE" (CODE being
+// the exit status seen) or "subprocess exited on SIGNAL".  It returns the
+// rest, byte for byte, and the signal that killed the command, if a note
+// says so (the runtime itself then exits with status 1).
+func TrimRuntimeNotes(stderr []byte, code int) ([]byte, unix.Signal) {
+	status := []byte(fmt.Sprintf("subprocess exited with status %d", code))
+	var killedBy unix.Signal
+	end := len(stderr)
+	for range runtimeNotes {
+		if end == 0 || stderr[end-1] != '\n' {
+			break
+		}
+		start := bytes.LastIndexByte(stderr[:end-1], '\n') + 1
+		line := stderr[start : end-1]
+		if bytes.Equal(line, status) {
+			end = start
 			continue
+		}
+		if name, ok := bytes.CutPrefix(line, []byte("subprocess exited on ")); ok {
+			if sig := signalNamed(string(name)); sig != 0 {
+				killedBy = sig
+				end = start
+			}
 		}
 		break
 	}
-	out := strings.Join(lines, "")
-	if stderr != "" && out != "" && !strings.HasSuffix(out, "\n") {
-		out += "\n"
+	return stderr[:end], killedBy
+}
+
+// signalNamed maps Go's description of a signal ("killed", "terminated")
+// back to its number.
+func signalNamed(name string) unix.Signal {
+	for sig := unix.Signal(1); sig < 65; sig++ {
+		if sig.String() == name {
+			return sig
+		}
 	}
-	return out
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"go.podman.io/buildah"
+	"go.podman.io/buildah/chroot"
 	"go.podman.io/storage/pkg/reexec"
 
 	"pybuildah.dev/shim/internal/errkind"
@@ -35,6 +36,10 @@ func Init(o wire.InitOptions) (bool, error) {
 	}
 	ranHandler := false
 	initOnce.Do(func() { ranHandler = buildah.InitReexec() })
+	// The host process's signals belong to Python: RUN steps must not
+	// install Go handlers for SIGINT, SIGTERM and SIGHUP (Python cancels a
+	// call through internal/interrupt instead).
+	chroot.ForwardSignals = false
 	reexec.SetSelf(o.Helper)
 	if o.LightHelper != "" {
 		reexec.SetSelfFor(o.LightHelper, LightSubroutines...)

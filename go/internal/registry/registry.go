@@ -18,6 +18,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -42,12 +43,17 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
 	progress, stop := events.Progress(o.Stream)
 	defer stop()
 	options := &libimage.PullOptions{AllTags: o.AllTags}
 	options.Progress = progress
 	options.MaxRetries = reg.Retries
-	pulled, err := runtime.Pull(context.Background(), o.Ref, policy.Libimage(), options)
+	pulled, err := runtime.Pull(call.Context(), o.Ref, policy.Libimage(), options)
 	stop()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Ref, err), reg.Secrets())
@@ -86,10 +92,15 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
 	progress, stop := events.Progress(o.Stream)
 	defer stop()
 	options.Progress = progress
-	manifestBytes, err := runtime.Push(context.Background(), source, o.Dest, options)
+	manifestBytes, err := runtime.Push(call.Context(), source, o.Dest, options)
 	stop()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())

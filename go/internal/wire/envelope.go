@@ -34,6 +34,19 @@ type BuilderRef struct {
 // BuilderHandle returns the builder handle the caller sent.
 func (r BuilderRef) BuilderHandle() uint64 { return r.Builder }
 
+// CallRef is embedded by the options of calls that Python can cancel: the
+// id it will name in Cancel (0: not cancellable).
+type CallRef struct {
+	Call uint64 `json:"call_id"`
+}
+
+// CallID returns the call's id.
+func (r CallRef) CallID() uint64 { return r.Call }
+
+// SourceRef is implemented by options that name a second working container
+// to read from (Add's from_builder); both are locked for the call.
+type SourceRef interface{ SourceBuilderHandle() uint64 }
+
 // HandleRef names any handle (ReleaseHandle).
 type HandleRef struct {
 	Handle uint64 `json:"handle"`

@@ -46,9 +46,9 @@ type ContainerConfig struct {
 
 // RunResult is what Run returns (a non-zero exit is a result, not an error).
 type RunResult struct {
-	ExitCode int    `json:"exit_code"`
-	Stdout   string `json:"stdout"`
-	Stderr   string `json:"stderr"`
+	ExitCode int    `json:"exit_code"`    // -N: killed by signal N
+	Stdout   []byte `json:"stdout_bytes"` // raw bytes, base64 on the wire
+	Stderr   []byte `json:"stderr_bytes"`
 }
 
 // CommitResult is what Commit returns.

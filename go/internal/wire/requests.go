@@ -39,6 +39,7 @@ type SyncEnvOptions struct {
 // NewBuilderOptions make a working container (NewBuilder).
 type NewBuilderOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	FromImage string `json:"from_image" wire:"required"`
 	Name      string `json:"name" wire:"nonempty"`
@@ -65,6 +66,9 @@ type AddOptions struct {
 	FromImage   string   `json:"from_image" wire:"nonempty"`
 	Excludes    []string `json:"excludes" wire:"nonempty"`
 }
+
+// SourceBuilderHandle is the working container copied from, if any.
+func (o AddOptions) SourceBuilderHandle() uint64 { return o.FromBuilder }
 
 // ConfigChange carries the config fields to change (Configure); absent
 // fields stay.  Its json names are the one list of settable config fields:
@@ -93,6 +97,7 @@ type ConfigChange struct {
 // Command and Shell (run as /bin/sh -c).
 type RunOptions struct {
 	BuilderRef
+	CallRef
 	Command []string `json:"command"`
 	Shell   *string  `json:"shell"`
 	Env     []string `json:"env"`
@@ -104,6 +109,7 @@ type RunOptions struct {
 // CommitOptions write a working container as an image (Commit).
 type CommitOptions struct {
 	BuilderRef
+	CallRef
 	RegistryOptions
 	Destination string `json:"destination" wire:"nonempty"`
 	Format      string `json:"format" wire:"nonempty"`
@@ -150,6 +156,7 @@ type LoadOptions struct {
 // PullOptions copy an image into the store (Pull).
 type PullOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	Ref     string `json:"ref" wire:"required"`
 	AllTags bool   `json:"all_tags"`
@@ -160,6 +167,7 @@ type PullOptions struct {
 // PushOptions copy an image out of the store (Push).
 type PushOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	Image       string `json:"image" wire:"required"`
 	Dest        string `json:"dest" wire:"required"`
@@ -187,7 +195,7 @@ type LogoutOptions struct {
 // BuildOptions build Containerfiles (Build).
 type BuildOptions struct {
 	StoreRef
-	BuildID        uint64            `json:"build_id"`
+	CallRef
 	Context        string            `json:"context" wire:"required"`
 	Containerfiles []string          `json:"containerfiles" wire:"nonempty"`
 	Tags           []string          `json:"tags" wire:"nonempty"`
@@ -204,10 +212,9 @@ type BuildOptions struct {
 	Timestamp      *int64            `json:"timestamp"`
 	Jobs           *int              `json:"jobs"` // absent: 1
 	Stream         uint64            `json:"stream"`
-	HoldSignals    []int             `json:"hold_signals"` // signals that stop the build first (Python's handler gets them after)
 }
 
-// CancelOptions name a running build (CancelBuild).
+// CancelOptions name a running call (Cancel).
 type CancelOptions struct {
-	BuildID uint64 `json:"build_id"`
+	CallID uint64 `json:"call_id"`
 }

@@ -12,12 +12,12 @@ import (
 
 func TestFieldNames(t *testing.T) {
 	got := FieldNames(CommitOptions{})
-	want := []string{"builder", "tls_verify", "cert_dir", "authfile", "creds", "retries", "destination", "format",
+	want := []string{"builder", "call_id", "tls_verify", "cert_dir", "authfile", "creds", "retries", "destination", "format",
 		"squash", "compression", "timestamp", "stream"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FieldNames = %v", got)
 	}
-	if got := FieldNames(&RunResult{}); !reflect.DeepEqual(got, []string{"exit_code", "stdout", "stderr"}) {
+	if got := FieldNames(&RunResult{}); !reflect.DeepEqual(got, []string{"exit_code", "stdout_bytes", "stderr_bytes"}) {
 		t.Errorf("RunResult = %v", got)
 	}
 }
