@@ -13,10 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .. import _userns
 from ..errors import BuildahError
 from ..store import Store
 
-COMMANDS = ("build", "images")
+COMMANDS = ("build", "images", "unshare", "kernel")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     try:
+        if getattr(args, "userns", True):
+            _userns.enter()  # as the buildah command: rootless, the command runs in the user namespace
         status: int = args.handler(args)
     except BuildahError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -1,0 +1,291 @@
+"""Rootless pybuildah: an ordinary user's program calls init_reexec() and does everything.
+
+The session fixture makes two real users (idempotently, as CI runs as root):
+pbtest with subordinate ranges and pbnosub without.  Each flow runs as that
+user (runuser) in a subprocess with a timeout, in its default store
+(~/.local/share/containers/storage), which Debian's buildah, run as the same
+user, must see too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from registry import Registry, plain_registry  # fixtures are imported by name
+
+from pybuildah import _ffi
+
+__all__ = ["plain_registry"]
+
+REPO = Path(__file__).resolve().parent.parent
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+SUBIDS = "200000-265535"
+TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    uid: int
+    gid: int
+    home: Path
+    runtime_dir: Path
+
+    def env(self) -> dict[str, str]:
+        return {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "SHELL": "/bin/sh",
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "XDG_RUNTIME_DIR": str(self.runtime_dir), "PYTHONPATH": str(REPO),
+                "PYBUILDAH_PROGRESS": "off", "LANG": "C.UTF-8"}
+
+    def run(self, *argv: str, timeout: float = TIMEOUT, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run argv as this user (runuser), with a clean environment."""
+        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i", *(f"{k}={v}" for k, v in
+                               {**self.env(), **(env or {})}.items()), *argv],
+                              capture_output=True, text=True, timeout=timeout, cwd=cwd or self.home, check=False)
+
+
+def _strip_subids(name: str) -> None:
+    for path in ("/etc/subuid", "/etc/subgid"):
+        lines = Path(path).read_text().splitlines(keepends=True) if os.path.exists(path) else []
+        kept = [line for line in lines if line.split(":")[0] != name]
+        if kept != lines:
+            Path(path).write_text("".join(kept))
+
+
+def make_user(name: str, subids: bool) -> User:
+    """Create (or reuse) a user with a home, a runtime dir and, if asked, subordinate ranges."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+        entry = pwd.getpwnam(name)
+    _strip_subids(name)
+    if subids:
+        subprocess.run(["usermod", "--add-subuids", SUBIDS, "--add-subgids", SUBIDS, name], check=True)
+    runtime_dir = Path(f"/run/user/{entry.pw_uid}")
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(runtime_dir, entry.pw_uid, entry.pw_gid)
+    runtime_dir.chmod(0o700)
+    return User(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir), runtime_dir)
+
+
+def let_others_reach(path: Path) -> None:
+    """Give 'others' search permission on every directory above path (and read on path's tree if missing)."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+@pytest.fixture(scope="session")
+def users() -> dict[str, User]:
+    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them."""
+    assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
+    for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
+        let_others_reach(path)
+    return {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+
+
+@pytest.fixture(scope="session")
+def scripts() -> Iterator[Path]:
+    """A directory the test users can read, for the scripts they run.
+
+    Not under pytest's temp dir: every pytest session resets that to mode 0700.
+    """
+    path = Path(tempfile.mkdtemp(prefix="pybuildah-rootless-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+FLOW = r'''
+import json, os, sys
+print("started as", os.getuid(), flush=True)   # printed twice: before and after the re-exec
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+tag, registry, work = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {"uid_in_namespace": os.getuid(), "uid_map": open("/proc/self/uid_map").read().split()}
+os.makedirs(work, exist_ok=True)
+with open(os.path.join(work, "data.txt"), "w") as f:
+    f.write("rootless\n")
+with pybuildah.default_store() as store:
+    out["store"] = {"root": str(store.root), "runroot": str(store.runroot), "driver": store.driver}
+    base = bases.busybox(store, f"localhost/pbrootless-busybox:{tag}", busybox=sys.argv[4])
+    with pybuildah.Builder("scratch", store=store) as scratch:
+        scratch.copy(os.path.join(work, "data.txt"), "/data.txt", chown="1001:1001")
+        out["scratch_image"] = scratch.commit(f"localhost/pbrootless-scratch:{tag}").id
+    with pybuildah.Builder(base.id, store=store) as b:
+        b.copy(os.path.join(work, "data.txt"), "/app/data.txt", chown="1001:1001")
+        out["run"] = b.run("stat -c %u:%g /app/data.txt && id -u").stdout.split()
+        with b.mount() as root:
+            st = (root / "app" / "data.txt").stat()
+            out["mounted_owner"] = [st.st_uid, st.st_gid, (root / "app" / "data.txt").read_text()]
+        image = b.commit(f"localhost/pbrootless:{tag}")
+    with open(os.path.join(work, "Containerfile"), "w") as f:
+        f.write(f"FROM localhost/pbrootless-busybox:{tag} AS stage\n"
+                "RUN echo built > /built.txt && chown 1002:1002 /built.txt\n"
+                f"FROM localhost/pbrootless-busybox:{tag}\n"
+                "COPY --from=stage /built.txt /built.txt\n"
+                "RUN stat -c %u:%g /built.txt > /owner.txt\n")
+    built = pybuildah.build(work, tag=f"localhost/pbrootless-built:{tag}", store=store, log=lambda line: None)
+    with pybuildah.Builder(built.id, store=store) as check:
+        out["built"] = check.run("cat /built.txt /owner.txt").stdout.split()
+    dest = f"{registry}/pbrootless:{tag}"
+    out["pushed"] = image.push(dest, tls_verify=False)
+    image.save(os.path.join(work, "image.tar"))
+    image.remove(force=True)
+    out["pulled"] = pybuildah.pull(dest, store=store, tls_verify=False).id
+    out["loaded"] = pybuildah.load(os.path.join(work, "image.tar"), store=store).id
+    out["image"] = image.id
+print("RESULT " + json.dumps(out), flush=True)
+'''
+
+
+def _result(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, done.stdout + done.stderr
+    result: dict[str, object] = json.loads(lines[0].removeprefix("RESULT "))
+    return result
+
+
+def test_rootless_flow_and_buildah_sees_the_image(users: dict[str, User], scripts: Path,
+                                                  plain_registry: Registry) -> None:
+    user = users["pbtest"]
+    (scripts / "flow.py").write_text(FLOW)
+    tag = uuid.uuid4().hex[:12]
+    work = user.home / f"work-{tag}"
+    done = user.run(sys.executable, str(scripts / "flow.py"), tag, plain_registry.host, str(work), BUSYBOX)
+    out = _result(done)
+    # the program ran twice up to init_reexec(): as the user, then as root in the namespace
+    assert done.stdout.count("started as") == 2 and f"started as {user.uid}" in done.stdout
+    assert out["uid_in_namespace"] == 0
+    assert out["uid_map"][:6] == ["0", str(user.uid), "1", "1", "200000", "65536"]
+    store = out["store"]
+    assert isinstance(store, dict)
+    assert store["root"] == str(user.home / ".local/share/containers/storage")
+    assert store["runroot"].startswith(str(user.runtime_dir))
+    assert store["driver"] == "overlay"  # kernel overlay works in a user namespace here
+    assert out["run"] == ["1001:1001", "0"]
+    assert out["mounted_owner"] == [1001, 1001, "rootless\n"]
+    assert out["built"] == ["built", "1002:1002"]
+    assert str(out["pushed"]).startswith("sha256:")
+    assert out["loaded"] == out["image"]
+    # on disk, the copied file belongs to the user's subordinate ID 1001 -> 200000 + 1000
+    layers = user.home / ".local/share/containers/storage/overlay"
+    owned = [p for p in layers.glob("*/diff/app/data.txt")]
+    assert owned and all(p.stat().st_uid == 200000 + 1000 for p in owned)
+    # the store is the one the rootless buildah command uses.  Debian 12's buildah 1.28 predates
+    # storage picking kernel overlay in a user namespace by itself (it would make a second, vfs
+    # store in the same directory), so it is told the driver, as ~/.config/containers/storage.conf would.
+    (scripts / "storage.conf").write_text('[storage]\ndriver = "overlay"\n')
+    conf = {"CONTAINERS_STORAGE_CONF": str(scripts / "storage.conf")}
+    listed = user.run("buildah", "images", "--format", "{{.Name}}:{{.Tag}} {{.ID}}", timeout=120, env=conf)
+    assert listed.returncode == 0, listed.stderr
+    assert f"localhost/pbrootless:{tag}" in listed.stdout
+    assert f"localhost/pbrootless-built:{tag}" in listed.stdout
+    assert str(out["image"]).removeprefix("sha256:")[:12] in listed.stdout
+    cleanup = user.run("buildah", "rmi", "-f", f"localhost/pbrootless:{tag}", f"localhost/pbrootless-built:{tag}",
+                       f"localhost/pbrootless-scratch:{tag}", f"localhost/pbrootless-busybox:{tag}",
+                       f"{plain_registry.host}/pbrootless:{tag}", timeout=120, env=conf)
+    assert cleanup.returncode == 0, cleanup.stderr
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+SINGLE_ID = r'''
+import os, sys
+import pybuildah
+pybuildah.init_reexec()
+with open(os.path.join(sys.argv[1], "f.txt"), "w") as f:
+    f.write("x")
+with pybuildah.Builder("scratch") as b:
+    b.copy(os.path.join(sys.argv[1], "f.txt"), "/as-root.txt", chown="0:0")
+    try:
+        b.copy(os.path.join(sys.argv[1], "f.txt"), "/f.txt", chown="1001:1001")
+    except ValueError as exc:
+        print("REFUSED", type(exc).__name__, exc, flush=True)
+'''
+
+
+def test_without_subordinate_ranges_a_single_id_and_a_clear_chown_error(users: dict[str, User],
+                                                                         scripts: Path) -> None:
+    user = users["pbnosub"]
+    (scripts / "single.py").write_text(SINGLE_ID)
+    done = user.run(sys.executable, str(scripts / "single.py"), str(user.home), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no subordinate ranges for user 'pbnosub'" in done.stderr
+    assert "single-ID user namespace" in done.stderr
+    refused = [line for line in done.stdout.splitlines() if line.startswith("REFUSED")]
+    assert len(refused) == 1, done.stdout + done.stderr
+    assert "InvalidArgument" in refused[0] and "UID 1001 does not exist" in refused[0]
+    assert "/etc/subuid" in refused[0]
+
+
+def test_unshare_runs_the_command_as_root_in_the_namespace(users: dict[str, User]) -> None:
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-m", "pybuildah", "unshare", "--", "sh", "-c",
+                    "id -u; cat /proc/self/uid_map; exit 7", timeout=120)
+    assert done.returncode == 7, done.stderr  # the command's status is the program's
+    words = done.stdout.split()
+    assert words[0] == "0" and words[1:4] == ["0", str(user.uid), "1"] and "200000" in words
+
+
+def test_reexec_of_python_c_keeps_the_code_and_the_exit_status(users: dict[str, User]) -> None:
+    code = "import os, sys, pybuildah; pybuildah.init_reexec(); print('uid', os.getuid()); sys.exit(3)"
+    done = users["pbtest"].run(sys.executable, "-c", code, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.split() == ["uid", "0"]
+
+
+def test_reexec_refuses_a_program_read_from_stdin(users: dict[str, User]) -> None:
+    user = users["pbtest"]
+    done = subprocess.run(
+        ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+         sys.executable, "-"],
+        input="import pybuildah\ntry:\n    pybuildah.init_reexec()\nexcept RuntimeError as e:\n"
+              "    print(type(e).__name__, e)\n",
+        capture_output=True, text=True, timeout=120, cwd=user.home, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("UserNamespaceError") and "pybuildah unshare" in done.stdout
+
+
+def test_as_root_init_reexec_is_a_no_op() -> None:
+    code = "import os, pybuildah; print(pybuildah.init_reexec(), os.getpid())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split()[0] == "False"
+
+
+def test_kernel_install_and_uninstall(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    run = [sys.executable, "-m", "pybuildah", "kernel"]
+    done = subprocess.run([*run, "install", "--prefix", str(prefix), "--name", "pb-test"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    manager = KernelSpecManager(data_dir=str(tmp_path / "nothing"))
+    manager.kernel_dirs = [str(prefix / "share/jupyter/kernels")]
+    spec = manager.get_kernel_spec("pb-test")
+    assert spec.argv[:5] == [sys.executable, "-m", "pybuildah", "unshare", "--"]
+    assert spec.argv[5:] == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    env = {**os.environ, "JUPYTER_PATH": str(prefix / "share/jupyter")}
+    done = subprocess.run([*run, "uninstall", "--name", "pb-test"], capture_output=True, text=True, timeout=120,
+                          check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not (prefix / "share/jupyter/kernels/pb-test").exists()
+    again = subprocess.run([*run, "uninstall", "--name", "pb-test"], capture_output=True, text=True,
+                           timeout=120, check=False, env=env)
+    assert again.returncode == 1 and "no kernelspec named pb-test" in again.stderr
