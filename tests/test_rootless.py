@@ -13,10 +13,12 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -289,3 +291,87 @@ def test_kernel_install_and_uninstall(tmp_path: Path) -> None:
     again = subprocess.run([*run, "uninstall", "--name", "pb-test"], capture_output=True, text=True,
                            timeout=120, check=False, env=env)
     assert again.returncode == 1 and "no kernelspec named pb-test" in again.stderr
+
+
+SLEEPER = r'''
+import os, sys, time
+import pybuildah
+pybuildah.init_reexec()
+print(os.getppid(), os.getpid(), flush=True)
+time.sleep(120)
+'''
+
+
+def test_the_waiting_parent_forwards_sigterm_and_exits_with_the_childs_status(users: dict[str, User],
+                                                                              scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "sleeper.py").write_text(SLEEPER)
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, str(scripts / "sleeper.py")]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=user.home) as proc:
+        assert proc.stdout is not None
+        parent, child = (int(word) for word in proc.stdout.readline().split())
+        os.kill(parent, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not Path(f"/proc/{child}").exists()
+
+
+def test_the_child_dies_with_a_killed_parent(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "sleeper.py").write_text(SLEEPER)
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, str(scripts / "sleeper.py")]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=user.home) as proc:
+        assert proc.stdout is not None
+        parent, child = (int(word) for word in proc.stdout.readline().split())
+        os.kill(parent, signal.SIGKILL)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists()
+
+
+CELL = r'''
+import sys
+import nbformat
+from nbclient import NotebookClient
+nb = nbformat.v4.new_notebook()
+nb.cells.append(nbformat.v4.new_code_cell(
+    "import os, pybuildah\n"
+    "with pybuildah.Builder('scratch') as b:\n"
+    "    b.set_label('made', 'in a notebook')\n"
+    "    image = b.commit('localhost/pbrootless-notebook:latest')\n"
+    "print('uid', os.getuid(), 'label', image.config.labels['made'])\n"
+    "image.remove()"))
+NotebookClient(nb, kernel_name=sys.argv[1], timeout=240).execute()
+print(nb.cells[0].outputs[0]["text"])
+'''
+
+
+def test_a_notebook_cell_builds_rootless_under_the_installed_kernel(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    prefix = scripts / "jupyter-prefix"
+    done = subprocess.run([sys.executable, "-m", "pybuildah", "kernel", "install", "--prefix", str(prefix),
+                           "--name", "pb-rootless"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    subprocess.run(["chmod", "-R", "o+rX", str(prefix)], check=True)
+    (scripts / "cell.py").write_text(CELL)
+    ran = user.run(sys.executable, str(scripts / "cell.py"), "pb-rootless", timeout=300,
+                   env={"JUPYTER_PATH": str(prefix / "share/jupyter")})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "uid 0 label in a notebook" in ran.stdout
+
+
+def test_a_running_kernel_is_told_to_start_under_unshare(users: dict[str, User]) -> None:
+    code = ("import ipykernel, pybuildah\ntry:\n    pybuildah.init_reexec()\n"
+            "except pybuildah.UserNamespaceError as exc:\n    print(exc)\n")
+    done = users["pbtest"].run(sys.executable, "-c", code, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Jupyter kernel" in done.stdout and "pybuildah kernel install" in done.stdout
+
+
+def test_the_command_line_runs_rootless_like_buildahs(users: dict[str, User]) -> None:
+    done = users["pbtest"].run(sys.executable, "-m", "pybuildah", "images", "--format", "json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), list)
