@@ -68,6 +68,11 @@ def init_reexec() -> bool:
     """See pybuildah.init_reexec()."""
     enter()
     _ffi._load()
+    if in_user_namespace() and "XDG_RUNTIME_DIR" not in os.environ:
+        # as the buildah command: rootless, the auth file and the run root live there
+        runtime_dir = str(_ffi.call("RuntimeDir"))
+        if runtime_dir:
+            os.environ["XDG_RUNTIME_DIR"] = runtime_dir
     return False
 
 
@@ -208,9 +213,6 @@ def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
 def _child_env(uid: int, gid: int, pipes: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({PIPES_ENV: pipes, USERNS_ENV: "done", ROOTLESS_UID_ENV: str(uid), ROOTLESS_GID_ENV: str(gid)})
-    runtime_dir = f"/run/user/{uid}"
-    if "XDG_RUNTIME_DIR" not in env and os.path.isdir(runtime_dir) and os.stat(runtime_dir).st_uid == uid:
-        env["XDG_RUNTIME_DIR"] = runtime_dir  # as a login session sets it; the auth file lives there
     return env
 
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
-from registry import Registry, plain_registry  # fixtures are imported by name
+from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
 
 from pybuildah import _ffi
 
-__all__ = ["plain_registry"]
+__all__ = ["auth_registry", "plain_registry"]
 
 REPO = Path(__file__).resolve().parent.parent
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
@@ -53,10 +53,11 @@ class User:
                 "PYBUILDAH_PROGRESS": "off", "LANG": "C.UTF-8"}
 
     def run(self, *argv: str, timeout: float = TIMEOUT, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+            cwd: Path | None = None, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
         """Run argv as this user (runuser), with a clean environment."""
-        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i", *(f"{k}={v}" for k, v in
-                               {**self.env(), **(env or {})}.items()), *argv],
+        variables = {k: v for k, v in {**self.env(), **(env or {})}.items() if k not in unset}
+        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i",
+                               *(f"{k}={v}" for k, v in variables.items()), *argv],
                               capture_output=True, text=True, timeout=timeout, cwd=cwd or self.home, check=False)
 
 
@@ -375,3 +376,31 @@ def test_the_command_line_runs_rootless_like_buildahs(users: dict[str, User]) ->
     done = users["pbtest"].run(sys.executable, "-m", "pybuildah", "images", "--format", "json", timeout=120)
     assert done.returncode == 0, done.stderr
     assert isinstance(json.loads(done.stdout), list)
+
+
+def test_without_xdg_runtime_dir_it_is_set_as_the_buildah_command_sets_it(users: dict[str, User]) -> None:
+    code = ("import os, pybuildah; pybuildah.init_reexec()\n"
+            "with pybuildah.default_store() as s: print(os.environ['XDG_RUNTIME_DIR'], s.runroot)")
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-c", code, timeout=120, unset=("XDG_RUNTIME_DIR",))
+    assert done.returncode == 0, done.stderr
+    runtime_dir, runroot = done.stdout.split()
+    assert runtime_dir == str(user.runtime_dir)  # /run/user/UID, owned by the user with mode 0700
+    assert runroot.startswith(runtime_dir + "/")
+
+
+def test_rootless_login_saves_the_auth_file_in_the_runtime_dir(users: dict[str, User],
+                                                               auth_registry: Registry) -> None:
+    user = users["pbtest"]
+    auth = user.runtime_dir / "containers" / "auth.json"
+    auth.unlink(missing_ok=True)
+    code = ("import sys, pybuildah; pybuildah.init_reexec()\n"
+            "pybuildah.login(sys.argv[1], sys.argv[2], sys.stdin.read(), tls_verify=False)")
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, "-c", code, auth_registry.host, USERNAME]
+    done = subprocess.run(argv, input=PASSWORD, capture_output=True, text=True, timeout=120, cwd=user.home,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert auth_registry.host in json.loads(auth.read_text())["auths"]
+    assert auth.stat().st_uid == user.uid and stat.S_IMODE(auth.stat().st_mode) == 0o600
+    auth.unlink()

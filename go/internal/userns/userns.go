@@ -9,7 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"go.podman.io/storage/pkg/homedir"
+	"go.podman.io/storage/pkg/unshare"
+
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/wire"
 )
 
 // Range is one line of /proc/self/uid_map or gid_map.
@@ -101,4 +105,20 @@ func describe(ranges []Range) string {
 		parts[i] = fmt.Sprintf("%d %d %d", r.Inside, r.Outside, r.Size)
 	}
 	return "\"" + strings.Join(parts, ", ") + "\""
+}
+
+// RuntimeDir is what the buildah command sets XDG_RUNTIME_DIR to when it
+// runs rootless without one (its setXDGRuntimeDir): storage's choice of
+// /run/user/UID or a private directory under $TMPDIR.  Empty when not
+// rootless or when XDG_RUNTIME_DIR is set.  The auth file and the run root
+// live there.
+func RuntimeDir(wire.None) (string, error) {
+	if !unshare.IsRootless() || os.Getenv("XDG_RUNTIME_DIR") != "" {
+		return "", nil
+	}
+	dir, err := homedir.GetRuntimeDir()
+	if err != nil {
+		return "", errkind.Wrap(errkind.StoreError, err)
+	}
+	return dir, nil
 }
