@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_steps  # noqa: E402
+import bench_steps
 
 ROOT = bench_steps.ROOT
 PRELUDE = "import pybuildah\npybuildah.init_reexec()\n"
