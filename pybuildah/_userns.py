@@ -41,7 +41,8 @@ ROOTLESS_GID_ENV = "_CONTAINERS_ROOTLESS_GID"
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+WAITED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD}
+SI_KERNEL = 0x80  # siginfo's si_code for a signal the kernel sent, e.g. the terminal's Ctrl-C
 START_UNDER = "start it under `pybuildah unshare` (for Jupyter: `pybuildah kernel install`)"
 
 LOGGER = logging.getLogger("pybuildah")
@@ -223,6 +224,10 @@ def _exit_status(status: int) -> int:
 def _reexec_in_namespace() -> None:
     """In the parent: run the program again in a user namespace, wait for it, exit with its status."""
     argv = reexec_argv()
+    if _threads() != 1:
+        raise errors.UserNamespaceError(
+            "pybuildah.init_reexec() must run before the program starts threads (or uses pybuildah): "
+            "the kernel makes a user namespace only for a single-threaded process")
     uid, gid = os.getuid(), os.getgid()
     try:
         user = pwd.getpwuid(uid).pw_name
@@ -234,27 +239,42 @@ def _reexec_in_namespace() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    # From here the parent takes its signals with sigwaitinfo(), never with Python handlers;
+    # the child starts with the mask the program had.
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WAITED_SIGNALS)
     try:
-        child = subprocess.Popen(argv, env=env, pass_fds=(ready_w, continue_r))
+        child = subprocess.Popen(argv, env=env, pass_fds=(ready_w, continue_r),
+                                 preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        raise
     finally:
         os.close(ready_w)
         os.close(continue_r)
-    forwarded = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
-                 for sig in FORWARDED_SIGNALS}
-    del forwarded  # the parent ends below; its old handlers never come back
     with os.fdopen(ready_r, "rb") as ready, os.fdopen(continue_w, "wb") as proceed:
         if ready.read(1):  # empty: the child ended before it reached init_reexec()
             try:
                 _write_maps(child.pid, uid, gid, user)
             except OSError as exc:
                 proceed.write(f"writing the ID maps of process {child.pid}: {exc}".encode())
-    while True:
-        try:
-            status = child.wait()
-            break
-        except InterruptedError:
-            continue
+    status = _wait_forwarding(child)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(_exit_status(status))
+
+
+def _wait_forwarding(child: subprocess.Popen[bytes]) -> int:
+    """Wait for the child, passing on SIGINT, SIGTERM and SIGHUP that were sent to this process.
+
+    A signal the terminal sent (Ctrl-C, a hang-up) reached the child too, as it is in the same
+    process group; passing it on would deliver it twice.  Those carry si_code SI_KERNEL.
+    """
+    while True:
+        status = child.poll()
+        if status is not None:
+            return status
+        info = signal.sigwaitinfo(WAITED_SIGNALS)
+        if info.si_signo != signal.SIGCHLD and info.si_code != SI_KERNEL:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(info.si_signo)

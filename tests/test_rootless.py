@@ -9,15 +9,18 @@ user, must see too.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import uuid
 from collections.abc import Iterator
@@ -404,3 +407,53 @@ def test_rootless_login_saves_the_auth_file_in_the_runtime_dir(users: dict[str, 
     assert auth_registry.host in json.loads(auth.read_text())["auths"]
     assert auth.stat().st_uid == user.uid and stat.S_IMODE(auth.stat().st_mode) == 0o600
     auth.unlink()
+
+
+CTRL_C = r'''
+import os, signal, time
+import pybuildah
+pybuildah.init_reexec()
+signal.signal(signal.SIGINT, lambda signum, frame: None)
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)  # one byte per delivery, even when Python runs the handler once for two
+print("ready", flush=True)
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:
+    time.sleep(0.05)
+os.set_blocking(wake_r, False)
+print("SIGINTs", len(os.read(wake_r, 100)), flush=True)
+'''
+
+
+def _read_until(master: int, text: str, timeout: float = 60) -> str:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+    return seen.decode(errors="replace")
+
+
+def test_ctrl_c_on_the_terminal_reaches_the_program_once(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "ctrl_c.py").write_text(CTRL_C)
+    master, slave = os.openpty()
+    with subprocess.Popen(
+        [sys.executable, str(scripts / "ctrl_c.py")], user=user.uid, group=user.gid, extra_groups=[],
+        env=user.env(), cwd=user.home, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    ) as proc:
+        os.close(slave)
+        try:
+            assert "ready" in _read_until(master, "ready")
+            os.write(master, b"\x03")  # the terminal sends SIGINT to the whole foreground group
+            output = _read_until(master, "SIGINTs")
+            assert proc.wait(timeout=60) == 0, output
+        finally:
+            os.close(master)
+    assert "SIGINTs 1" in output, output
