@@ -19,7 +19,7 @@ from pybuildah.progress import ProgressEvent
 
 PACKAGE = Path(pybuildah.__file__).resolve().parent
 # Raised by Python alone: never sent by Go.
-PYTHON_ONLY = {"ForkError", "InvalidType", "UserNamespaceError"}
+PYTHON_ONLY = {"ForkError", "InvalidType"}
 
 
 def _contract() -> dict[str, object]:

@@ -457,3 +457,18 @@ def test_ctrl_c_on_the_terminal_reaches_the_program_once(users: dict[str, User],
         finally:
             os.close(master)
     assert "SIGINTs 1" in output, output
+
+
+def test_without_init_reexec_an_ordinary_user_is_told_what_to_do(users: dict[str, User], scripts: Path) -> None:
+    code = ("import pybuildah, sys\n"
+            "for attempt in (lambda: pybuildah.Builder('scratch'), lambda: pybuildah.Store(root=sys.argv[1])):\n"
+            "    try:\n        attempt()\n"
+            "    except RuntimeError as exc:\n        print(type(exc).__name__, exc)\n")
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-c", code, str(user.home / "store"), timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
+    for line in lines:
+        assert line.startswith("UserNamespaceError pybuildah runs as UID 1") and "init_reexec()" in line
+        assert "netavark" not in line

@@ -107,6 +107,23 @@ func describe(ranges []Range) string {
 	return "\"" + strings.Join(parts, ", ") + "\""
 }
 
+// Required fails unless this process can use a store: as real root, or as
+// root in the user namespace that init_reexec() or `pybuildah unshare` made.
+// Outside one, an ordinary user's store fails on the first root-only step
+// (overlay's private mount, the network lock in /run/lock), saying nothing of
+// the fix; the buildah command never runs there either.
+func Required() error { return requiredFor(os.Geteuid()) }
+
+func requiredFor(euid int) error {
+	if euid == 0 {
+		return nil
+	}
+	return errkind.New(errkind.UserNamespaceError,
+		"pybuildah runs as UID %d outside a user namespace, where Buildah cannot use a store: "+
+			"call pybuildah.init_reexec() first thing in the program (as the buildah command re-executes "+
+			"itself), or start it under `pybuildah unshare`", euid)
+}
+
 // RuntimeDir is what the buildah command sets XDG_RUNTIME_DIR to when it
 // runs rootless without one (its setXDGRuntimeDir): storage's choice of
 // /run/user/UID or a private directory under $TMPDIR.  Empty when not

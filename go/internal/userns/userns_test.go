@@ -62,3 +62,19 @@ func TestCheckChownSpec(t *testing.T) {
 		t.Errorf("an unmapped group passed: %v", err)
 	}
 }
+
+func TestRequired(t *testing.T) {
+	if err := requiredFor(0); err != nil {
+		t.Fatalf("root refused: %v", err)
+	}
+	err := requiredFor(1001)
+	var kinded *errkind.Error
+	if !errors.As(err, &kinded) || kinded.Kind != errkind.UserNamespaceError {
+		t.Fatalf("want UserNamespaceError, got %v", err)
+	}
+	for _, part := range []string{"UID 1001", "init_reexec()", "pybuildah unshare"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("message %q lacks %q", err, part)
+		}
+	}
+}
