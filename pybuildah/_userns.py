@@ -183,6 +183,7 @@ def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
     uids = subordinate_ranges("/etc/subuid", user, uid)
     gids = subordinate_ranges("/etc/subgid", user, gid)
     problem = ""
+    mapped: list[str] = []  # a map is written once: after newgidmap worked, only the UID map may fall back
     if uids and gids:
         for tool, mapping in (("newgidmap", id_map(gid, gids)), ("newuidmap", id_map(uid, uids))):
             args = [tool, str(pid)] + [str(n) for r in mapping for n in (r.ns_id, r.host_id, r.size)]
@@ -194,6 +195,7 @@ def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
             if done.returncode != 0:
                 problem = f"{tool}: {(done.stderr or done.stdout).strip()}"
                 break
+            mapped.append(tool)
         else:
             return
     else:
@@ -203,10 +205,11 @@ def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
         "belong to no other user or group, so chown to other IDs and images with such files fail. "
         "Give the user ranges with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`.",
         problem, uid, gid, user)
-    with open(f"/proc/{pid}/setgroups", "w", encoding="ascii") as setgroups:
-        setgroups.write("deny")
-    with open(f"/proc/{pid}/gid_map", "w", encoding="ascii") as gid_map:
-        gid_map.write(IDRange(0, gid, 1).line() + "\n")
+    if "newgidmap" not in mapped:
+        with open(f"/proc/{pid}/setgroups", "w", encoding="ascii") as setgroups:
+            setgroups.write("deny")
+        with open(f"/proc/{pid}/gid_map", "w", encoding="ascii") as gid_map:
+            gid_map.write(IDRange(0, gid, 1).line() + "\n")
     with open(f"/proc/{pid}/uid_map", "w", encoding="ascii") as uid_map:
         uid_map.write(IDRange(0, uid, 1).line() + "\n")
 

@@ -31,7 +31,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
 
-from pybuildah import _ffi
+from pybuildah import _ffi, _userns
 
 __all__ = ["auth_registry", "plain_registry"]
 
@@ -472,3 +472,13 @@ def test_without_init_reexec_an_ordinary_user_is_told_what_to_do(users: dict[str
     for line in lines:
         assert line.startswith("UserNamespaceError pybuildah runs as UID 1") and "init_reexec()" in line
         assert "netavark" not in line
+
+
+def test_subordinate_ranges_and_the_map_layout(tmp_path: Path) -> None:
+    subuid = tmp_path / "subuid"
+    subuid.write_text("other:100000:65536\npbtest:200000:65536\n1001:300000:10\nbroken line\npbtest:x:1\n"
+                      "pbtest:400000:0\n")
+    ranges = _userns.subordinate_ranges(str(subuid), "pbtest", 1001)
+    assert ranges == [(200000, 65536), (300000, 10)]  # by name and by number; bad and empty ones skipped
+    assert _userns.subordinate_ranges(str(tmp_path / "absent"), "pbtest", 1001) == []
+    assert [r.line() for r in _userns.id_map(1001, ranges)] == ["0 1001 1", "1 200000 65536", "65537 300000 10"]
