@@ -23,6 +23,7 @@ import (
 	"pybuildah.dev/shim/internal/reexecinit"
 	"pybuildah.dev/shim/internal/registry"
 	"pybuildah.dev/shim/internal/store"
+	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -34,6 +35,9 @@ func PyBuildahSetEventSink(fn C.pybuildah_event_fn) { C.pybuildah_set_sink(fn) }
 
 //export PyBuildahInitReexec
 func PyBuildahInitReexec(args *C.char) *C.char { return call(args, reexecinit.Init) }
+
+//export PyBuildahRuntimeDir
+func PyBuildahRuntimeDir(args *C.char) *C.char { return call(args, userns.RuntimeDir) }
 
 //export PyBuildahReleaseHandle
 func PyBuildahReleaseHandle(args *C.char) *C.char {

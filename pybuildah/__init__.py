@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _ffi
+from . import _userns
 from ._records import ContainerConfig, ContainerInfo, ImageConfig, RemovalReport, RunResult
 from ._version import __version__, buildah_version
 from .build import build
@@ -26,6 +26,7 @@ from .errors import (
     SourceNotFound,
     StoreError,
     TLSError,
+    UserNamespaceError,
 )
 from .image import Image
 from .options import RegistryOptions
@@ -62,6 +63,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TLSError",
+    "UserNamespaceError",
     "__version__",
     "build",
     "buildah_version",
@@ -81,11 +83,17 @@ __all__ = [
 
 
 def init_reexec() -> bool:
-    """Start the Go runtime and point re-execs at the helper, as buildah.InitReexec().
+    """Prepare this process for Buildah, as the first thing a program does (buildah.InitReexec()).
 
-    Returns False: the Python process is never a re-exec'd subroutine.
-    pybuildah calls this itself on first use; calling it early only moves
-    the start-up cost.
+    As root this only starts the Go runtime and returns False.  As an ordinary
+    user it re-executes the program (``sys.executable`` with ``sys.orig_argv``)
+    in a new user namespace where the user is root and the ranges of
+    /etc/subuid and /etc/subgid are mapped, as the ``buildah`` command does;
+    this process then waits for that copy and exits with its status, and
+    init_reexec() returns False in the copy.  It is the one place pybuildah
+    ends a process.  Everything the program did before the call runs twice,
+    so call it first.  An interactive interpreter, a running Jupyter kernel or
+    a program read from standard input cannot be re-executed: that raises
+    UserNamespaceError, and such sessions start under ``pybuildah unshare``.
     """
-    _ffi._load()
-    return False
+    return _userns.init_reexec()

@@ -33,6 +33,7 @@ LIGHT_HELPER_PATH = Path(os.environ.get("PYBUILDAH_LIGHT_HELPER", NATIVE_DIR / "
 # Exports with the uniform JSON-in, JSON-out signature.
 EXPORTS = (
     "InitReexec",
+    "RuntimeDir",
     "ReleaseHandle",
     "StoreOpen",
     "NewBuilder",

@@ -43,6 +43,10 @@ class ForkError(BuildahError):
     """pybuildah was used in a child created by os.fork() after the Go runtime started."""
 
 
+class UserNamespaceError(BuildahError, RuntimeError):
+    """A rootless program could not enter (or be re-executed in) a user namespace."""
+
+
 class InternalError(BuildahError):
     """The Go shim caught a panic; please report it."""
 

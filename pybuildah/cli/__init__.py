@@ -14,11 +14,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .. import _userns
 from .._version import __version__, buildah_version
 from ..errors import BuildahError
 from ..store import Store
 
-COMMANDS = ("build", "images")
+COMMANDS = ("build", "images", "unshare", "kernel")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     try:
+        if getattr(args, "userns", True):
+            _userns.enter()  # as the buildah command: rootless, the command runs in the user namespace
         status: int = args.handler(args)
     except BuildahError as exc:
         return _fail(str(exc))

@@ -12,6 +12,7 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -26,6 +27,9 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 		return nil, err
 	}
 	if err := validate.Chown(o.Chown); err != nil {
+		return nil, err
+	}
+	if err := userns.CheckChown(o.Chown); err != nil {
 		return nil, err
 	}
 	options := buildah.AddAndCopyOptions{Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes}

@@ -14,6 +14,7 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/handle"
+	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -77,6 +78,9 @@ func Open(o wire.StoreOptions) (wire.StoreInfo, error) {
 }
 
 func open(o wire.StoreOptions) (*State, error) {
+	if err := userns.Required(); err != nil {
+		return nil, err
+	}
 	opts, err := storage.DefaultStoreOptions()
 	if err != nil {
 		return nil, errkind.Wrap(errkind.StoreError, err)

@@ -1,0 +1,484 @@
+"""Rootless pybuildah: an ordinary user's program calls init_reexec() and does everything.
+
+The session fixture makes two real users (idempotently, as CI runs as root):
+pbtest with subordinate ranges and pbnosub without.  Each flow runs as that
+user (runuser) in a subprocess with a timeout, in its default store
+(~/.local/share/containers/storage), which Debian's buildah, run as the same
+user, must see too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pwd
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
+
+from pybuildah import _ffi, _userns
+
+__all__ = ["auth_registry", "plain_registry"]
+
+REPO = Path(__file__).resolve().parent.parent
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+SUBIDS = "200000-265535"
+TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    uid: int
+    gid: int
+    home: Path
+    runtime_dir: Path
+
+    def env(self) -> dict[str, str]:
+        return {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "SHELL": "/bin/sh",
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "XDG_RUNTIME_DIR": str(self.runtime_dir), "PYTHONPATH": str(REPO),
+                "PYBUILDAH_PROGRESS": "off", "LANG": "C.UTF-8"}
+
+    def run(self, *argv: str, timeout: float = TIMEOUT, env: dict[str, str] | None = None,
+            cwd: Path | None = None, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        """Run argv as this user (runuser), with a clean environment."""
+        variables = {k: v for k, v in {**self.env(), **(env or {})}.items() if k not in unset}
+        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i",
+                               *(f"{k}={v}" for k, v in variables.items()), *argv],
+                              capture_output=True, text=True, timeout=timeout, cwd=cwd or self.home, check=False)
+
+
+def _strip_subids(name: str) -> None:
+    for path in ("/etc/subuid", "/etc/subgid"):
+        lines = Path(path).read_text().splitlines(keepends=True) if os.path.exists(path) else []
+        kept = [line for line in lines if line.split(":")[0] != name]
+        if kept != lines:
+            Path(path).write_text("".join(kept))
+
+
+def make_user(name: str, subids: bool) -> User:
+    """Create (or reuse) a user with a home, a runtime dir and, if asked, subordinate ranges."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+        entry = pwd.getpwnam(name)
+    _strip_subids(name)
+    if subids:
+        subprocess.run(["usermod", "--add-subuids", SUBIDS, "--add-subgids", SUBIDS, name], check=True)
+    runtime_dir = Path(f"/run/user/{entry.pw_uid}")
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(runtime_dir, entry.pw_uid, entry.pw_gid)
+    runtime_dir.chmod(0o700)
+    return User(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir), runtime_dir)
+
+
+def let_others_reach(path: Path) -> None:
+    """Give 'others' search permission on every directory above path (and read on path's tree if missing)."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+@pytest.fixture(scope="session")
+def users() -> dict[str, User]:
+    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them."""
+    assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
+    for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
+        let_others_reach(path)
+    return {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+
+
+@pytest.fixture(scope="session")
+def scripts() -> Iterator[Path]:
+    """A directory the test users can read, for the scripts they run.
+
+    Not under pytest's temp dir: every pytest session resets that to mode 0700.
+    """
+    path = Path(tempfile.mkdtemp(prefix="pybuildah-rootless-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+FLOW = r'''
+import json, os, sys
+print("started as", os.getuid(), flush=True)   # printed twice: before and after the re-exec
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+tag, registry, work = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {"uid_in_namespace": os.getuid(), "uid_map": open("/proc/self/uid_map").read().split()}
+os.makedirs(work, exist_ok=True)
+with open(os.path.join(work, "data.txt"), "w") as f:
+    f.write("rootless\n")
+with pybuildah.default_store() as store:
+    out["store"] = {"root": str(store.root), "runroot": str(store.runroot), "driver": store.driver}
+    base = bases.busybox(store, f"localhost/pbrootless-busybox:{tag}", busybox=sys.argv[4])
+    with pybuildah.Builder("scratch", store=store) as scratch:
+        scratch.copy(os.path.join(work, "data.txt"), "/data.txt", chown="1001:1001")
+        out["scratch_image"] = scratch.commit(f"localhost/pbrootless-scratch:{tag}").id
+    with pybuildah.Builder(base.id, store=store) as b:
+        b.copy(os.path.join(work, "data.txt"), "/app/data.txt", chown="1001:1001")
+        out["run"] = b.run("stat -c %u:%g /app/data.txt && id -u").stdout.split()
+        with b.mount() as root:
+            st = (root / "app" / "data.txt").stat()
+            out["mounted_owner"] = [st.st_uid, st.st_gid, (root / "app" / "data.txt").read_text()]
+        image = b.commit(f"localhost/pbrootless:{tag}")
+    with open(os.path.join(work, "Containerfile"), "w") as f:
+        f.write(f"FROM localhost/pbrootless-busybox:{tag} AS stage\n"
+                "RUN echo built > /built.txt && chown 1002:1002 /built.txt\n"
+                f"FROM localhost/pbrootless-busybox:{tag}\n"
+                "COPY --from=stage /built.txt /built.txt\n"
+                "RUN stat -c %u:%g /built.txt > /owner.txt\n")
+    built = pybuildah.build(work, tag=f"localhost/pbrootless-built:{tag}", store=store, log=lambda line: None)
+    with pybuildah.Builder(built.id, store=store) as check:
+        out["built"] = check.run("cat /built.txt /owner.txt").stdout.split()
+    dest = f"{registry}/pbrootless:{tag}"
+    out["pushed"] = image.push(dest, tls_verify=False)
+    image.save(os.path.join(work, "image.tar"))
+    image.remove(force=True)
+    out["pulled"] = pybuildah.pull(dest, store=store, tls_verify=False).id
+    out["loaded"] = pybuildah.load(os.path.join(work, "image.tar"), store=store).id
+    out["image"] = image.id
+print("RESULT " + json.dumps(out), flush=True)
+'''
+
+
+def _result(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, done.stdout + done.stderr
+    result: dict[str, object] = json.loads(lines[0].removeprefix("RESULT "))
+    return result
+
+
+def test_rootless_flow_and_buildah_sees_the_image(users: dict[str, User], scripts: Path,
+                                                  plain_registry: Registry) -> None:
+    user = users["pbtest"]
+    (scripts / "flow.py").write_text(FLOW)
+    tag = uuid.uuid4().hex[:12]
+    work = user.home / f"work-{tag}"
+    done = user.run(sys.executable, str(scripts / "flow.py"), tag, plain_registry.host, str(work), BUSYBOX)
+    out = _result(done)
+    # the program ran twice up to init_reexec(): as the user, then as root in the namespace
+    assert done.stdout.count("started as") == 2 and f"started as {user.uid}" in done.stdout
+    assert out["uid_in_namespace"] == 0
+    assert out["uid_map"][:6] == ["0", str(user.uid), "1", "1", "200000", "65536"]
+    store = out["store"]
+    assert isinstance(store, dict)
+    assert store["root"] == str(user.home / ".local/share/containers/storage")
+    assert store["runroot"].startswith(str(user.runtime_dir))
+    assert store["driver"] == "overlay"  # kernel overlay works in a user namespace here
+    assert out["run"] == ["1001:1001", "0"]
+    assert out["mounted_owner"] == [1001, 1001, "rootless\n"]
+    assert out["built"] == ["built", "1002:1002"]
+    assert str(out["pushed"]).startswith("sha256:")
+    assert out["loaded"] == out["image"]
+    # on disk, the copied file belongs to the user's subordinate ID 1001 -> 200000 + 1000
+    layers = user.home / ".local/share/containers/storage/overlay"
+    owned = [p for p in layers.glob("*/diff/app/data.txt")]
+    assert owned and all(p.stat().st_uid == 200000 + 1000 for p in owned)
+    # the store is the one the rootless buildah command uses.  Debian 12's buildah 1.28 predates
+    # storage picking kernel overlay in a user namespace by itself (it would make a second, vfs
+    # store in the same directory), so it is told the driver, as ~/.config/containers/storage.conf would.
+    (scripts / "storage.conf").write_text('[storage]\ndriver = "overlay"\n')
+    conf = {"CONTAINERS_STORAGE_CONF": str(scripts / "storage.conf")}
+    listed = user.run("buildah", "images", "--format", "{{.Name}}:{{.Tag}} {{.ID}}", timeout=120, env=conf)
+    assert listed.returncode == 0, listed.stderr
+    assert f"localhost/pbrootless:{tag}" in listed.stdout
+    assert f"localhost/pbrootless-built:{tag}" in listed.stdout
+    assert str(out["image"]).removeprefix("sha256:")[:12] in listed.stdout
+    cleanup = user.run("buildah", "rmi", "-f", f"localhost/pbrootless:{tag}", f"localhost/pbrootless-built:{tag}",
+                       f"localhost/pbrootless-scratch:{tag}", f"localhost/pbrootless-busybox:{tag}",
+                       f"{plain_registry.host}/pbrootless:{tag}", timeout=120, env=conf)
+    assert cleanup.returncode == 0, cleanup.stderr
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+SINGLE_ID = r'''
+import os, sys
+import pybuildah
+pybuildah.init_reexec()
+with open(os.path.join(sys.argv[1], "f.txt"), "w") as f:
+    f.write("x")
+with pybuildah.Builder("scratch") as b:
+    b.copy(os.path.join(sys.argv[1], "f.txt"), "/as-root.txt", chown="0:0")
+    try:
+        b.copy(os.path.join(sys.argv[1], "f.txt"), "/f.txt", chown="1001:1001")
+    except ValueError as exc:
+        print("REFUSED", type(exc).__name__, exc, flush=True)
+'''
+
+
+def test_without_subordinate_ranges_a_single_id_and_a_clear_chown_error(users: dict[str, User],
+                                                                         scripts: Path) -> None:
+    user = users["pbnosub"]
+    (scripts / "single.py").write_text(SINGLE_ID)
+    done = user.run(sys.executable, str(scripts / "single.py"), str(user.home), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no subordinate ranges for user 'pbnosub'" in done.stderr
+    assert "single-ID user namespace" in done.stderr
+    refused = [line for line in done.stdout.splitlines() if line.startswith("REFUSED")]
+    assert len(refused) == 1, done.stdout + done.stderr
+    assert "InvalidArgument" in refused[0] and "UID 1001 does not exist" in refused[0]
+    assert "/etc/subuid" in refused[0]
+
+
+def test_unshare_runs_the_command_as_root_in_the_namespace(users: dict[str, User]) -> None:
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-m", "pybuildah", "unshare", "--", "sh", "-c",
+                    "id -u; cat /proc/self/uid_map; exit 7", timeout=120)
+    assert done.returncode == 7, done.stderr  # the command's status is the program's
+    words = done.stdout.split()
+    assert words[0] == "0" and words[1:4] == ["0", str(user.uid), "1"] and "200000" in words
+
+
+def test_reexec_of_python_c_keeps_the_code_and_the_exit_status(users: dict[str, User]) -> None:
+    code = "import os, sys, pybuildah; pybuildah.init_reexec(); print('uid', os.getuid()); sys.exit(3)"
+    done = users["pbtest"].run(sys.executable, "-c", code, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.split() == ["uid", "0"]
+
+
+def test_reexec_refuses_a_program_read_from_stdin(users: dict[str, User]) -> None:
+    user = users["pbtest"]
+    done = subprocess.run(
+        ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+         sys.executable, "-"],
+        input="import pybuildah\ntry:\n    pybuildah.init_reexec()\nexcept RuntimeError as e:\n"
+              "    print(type(e).__name__, e)\n",
+        capture_output=True, text=True, timeout=120, cwd=user.home, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("UserNamespaceError") and "pybuildah unshare" in done.stdout
+
+
+def test_as_root_init_reexec_is_a_no_op() -> None:
+    code = "import os, pybuildah; print(pybuildah.init_reexec(), os.getpid())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split()[0] == "False"
+
+
+def test_kernel_install_and_uninstall(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    run = [sys.executable, "-m", "pybuildah", "kernel"]
+    done = subprocess.run([*run, "install", "--prefix", str(prefix), "--name", "pb-test"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    manager = KernelSpecManager(data_dir=str(tmp_path / "nothing"))
+    manager.kernel_dirs = [str(prefix / "share/jupyter/kernels")]
+    spec = manager.get_kernel_spec("pb-test")
+    assert spec.argv[:5] == [sys.executable, "-m", "pybuildah", "unshare", "--"]
+    assert spec.argv[5:] == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    env = {**os.environ, "JUPYTER_PATH": str(prefix / "share/jupyter")}
+    done = subprocess.run([*run, "uninstall", "--name", "pb-test"], capture_output=True, text=True, timeout=120,
+                          check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not (prefix / "share/jupyter/kernels/pb-test").exists()
+    again = subprocess.run([*run, "uninstall", "--name", "pb-test"], capture_output=True, text=True,
+                           timeout=120, check=False, env=env)
+    assert again.returncode == 1 and "no kernelspec named pb-test" in again.stderr
+
+
+SLEEPER = r'''
+import os, sys, time
+import pybuildah
+pybuildah.init_reexec()
+print(os.getppid(), os.getpid(), flush=True)
+time.sleep(120)
+'''
+
+
+def test_the_waiting_parent_forwards_sigterm_and_exits_with_the_childs_status(users: dict[str, User],
+                                                                              scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "sleeper.py").write_text(SLEEPER)
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, str(scripts / "sleeper.py")]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=user.home) as proc:
+        assert proc.stdout is not None
+        parent, child = (int(word) for word in proc.stdout.readline().split())
+        os.kill(parent, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not Path(f"/proc/{child}").exists()
+
+
+def test_the_child_dies_with_a_killed_parent(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "sleeper.py").write_text(SLEEPER)
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, str(scripts / "sleeper.py")]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=user.home) as proc:
+        assert proc.stdout is not None
+        parent, child = (int(word) for word in proc.stdout.readline().split())
+        os.kill(parent, signal.SIGKILL)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists()
+
+
+CELL = r'''
+import sys
+import nbformat
+from nbclient import NotebookClient
+nb = nbformat.v4.new_notebook()
+nb.cells.append(nbformat.v4.new_code_cell(
+    "import os, pybuildah\n"
+    "with pybuildah.Builder('scratch') as b:\n"
+    "    b.set_label('made', 'in a notebook')\n"
+    "    image = b.commit('localhost/pbrootless-notebook:latest')\n"
+    "print('uid', os.getuid(), 'label', image.config.labels['made'])\n"
+    "image.remove()"))
+NotebookClient(nb, kernel_name=sys.argv[1], timeout=240).execute()
+print(nb.cells[0].outputs[0]["text"])
+'''
+
+
+def test_a_notebook_cell_builds_rootless_under_the_installed_kernel(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    prefix = scripts / "jupyter-prefix"
+    done = subprocess.run([sys.executable, "-m", "pybuildah", "kernel", "install", "--prefix", str(prefix),
+                           "--name", "pb-rootless"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    subprocess.run(["chmod", "-R", "o+rX", str(prefix)], check=True)
+    (scripts / "cell.py").write_text(CELL)
+    ran = user.run(sys.executable, str(scripts / "cell.py"), "pb-rootless", timeout=300,
+                   env={"JUPYTER_PATH": str(prefix / "share/jupyter")})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "uid 0 label in a notebook" in ran.stdout
+
+
+def test_a_running_kernel_is_told_to_start_under_unshare(users: dict[str, User]) -> None:
+    code = ("import ipykernel, pybuildah\ntry:\n    pybuildah.init_reexec()\n"
+            "except pybuildah.UserNamespaceError as exc:\n    print(exc)\n")
+    done = users["pbtest"].run(sys.executable, "-c", code, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Jupyter kernel" in done.stdout and "pybuildah kernel install" in done.stdout
+
+
+def test_the_command_line_runs_rootless_like_buildahs(users: dict[str, User]) -> None:
+    done = users["pbtest"].run(sys.executable, "-m", "pybuildah", "images", "--format", "json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), list)
+
+
+def test_without_xdg_runtime_dir_it_is_set_as_the_buildah_command_sets_it(users: dict[str, User]) -> None:
+    code = ("import os, pybuildah; pybuildah.init_reexec()\n"
+            "with pybuildah.default_store() as s: print(os.environ['XDG_RUNTIME_DIR'], s.runroot)")
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-c", code, timeout=120, unset=("XDG_RUNTIME_DIR",))
+    assert done.returncode == 0, done.stderr
+    runtime_dir, runroot = done.stdout.split()
+    assert runtime_dir == str(user.runtime_dir)  # /run/user/UID, owned by the user with mode 0700
+    assert runroot.startswith(runtime_dir + "/")
+
+
+def test_rootless_login_saves_the_auth_file_in_the_runtime_dir(users: dict[str, User],
+                                                               auth_registry: Registry) -> None:
+    user = users["pbtest"]
+    auth = user.runtime_dir / "containers" / "auth.json"
+    auth.unlink(missing_ok=True)
+    code = ("import sys, pybuildah; pybuildah.init_reexec()\n"
+            "pybuildah.login(sys.argv[1], sys.argv[2], sys.stdin.read(), tls_verify=False)")
+    argv = ["runuser", "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in user.env().items()),
+            sys.executable, "-c", code, auth_registry.host, USERNAME]
+    done = subprocess.run(argv, input=PASSWORD, capture_output=True, text=True, timeout=120, cwd=user.home,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert auth_registry.host in json.loads(auth.read_text())["auths"]
+    assert auth.stat().st_uid == user.uid and stat.S_IMODE(auth.stat().st_mode) == 0o600
+    auth.unlink()
+
+
+CTRL_C = r'''
+import os, signal, time
+import pybuildah
+pybuildah.init_reexec()
+signal.signal(signal.SIGINT, lambda signum, frame: None)
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)  # one byte per delivery, even when Python runs the handler once for two
+print("ready", flush=True)
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:
+    time.sleep(0.05)
+os.set_blocking(wake_r, False)
+print("SIGINTs", len(os.read(wake_r, 100)), flush=True)
+'''
+
+
+def _read_until(master: int, text: str, timeout: float = 60) -> str:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+    return seen.decode(errors="replace")
+
+
+def test_ctrl_c_on_the_terminal_reaches_the_program_once(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "ctrl_c.py").write_text(CTRL_C)
+    master, slave = os.openpty()
+    with subprocess.Popen(
+        [sys.executable, str(scripts / "ctrl_c.py")], user=user.uid, group=user.gid, extra_groups=[],
+        env=user.env(), cwd=user.home, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    ) as proc:
+        os.close(slave)
+        try:
+            assert "ready" in _read_until(master, "ready")
+            os.write(master, b"\x03")  # the terminal sends SIGINT to the whole foreground group
+            output = _read_until(master, "SIGINTs")
+            assert proc.wait(timeout=60) == 0, output
+        finally:
+            os.close(master)
+    assert "SIGINTs 1" in output, output
+
+
+def test_without_init_reexec_an_ordinary_user_is_told_what_to_do(users: dict[str, User], scripts: Path) -> None:
+    code = ("import pybuildah, sys\n"
+            "for attempt in (lambda: pybuildah.Builder('scratch'), lambda: pybuildah.Store(root=sys.argv[1])):\n"
+            "    try:\n        attempt()\n"
+            "    except RuntimeError as exc:\n        print(type(exc).__name__, exc)\n")
+    user = users["pbtest"]
+    done = user.run(sys.executable, "-c", code, str(user.home / "store"), timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
+    for line in lines:
+        assert line.startswith("UserNamespaceError pybuildah runs as UID 1") and "init_reexec()" in line
+        assert "netavark" not in line
+
+
+def test_subordinate_ranges_and_the_map_layout(tmp_path: Path) -> None:
+    subuid = tmp_path / "subuid"
+    subuid.write_text("other:100000:65536\npbtest:200000:65536\n1001:300000:10\nbroken line\npbtest:x:1\n"
+                      "pbtest:400000:0\n")
+    ranges = _userns.subordinate_ranges(str(subuid), "pbtest", 1001)
+    assert ranges == [(200000, 65536), (300000, 10)]  # by name and by number; bad and empty ones skipped
+    assert _userns.subordinate_ranges(str(tmp_path / "absent"), "pbtest", 1001) == []
+    assert [r.line() for r in _userns.id_map(1001, ranges)] == ["0 1001 1", "1 200000 65536", "65537 300000 10"]
