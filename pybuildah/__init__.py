@@ -14,6 +14,7 @@ from .errors import (
     BuildError,
     ContainerNotFound,
     ContextError,
+    EmulationError,
     ForkError,
     ImageInUse,
     ImageNotFound,
@@ -28,6 +29,7 @@ from .errors import (
     TLSError,
 )
 from .image import Image
+from .manifest import Manifest, ManifestEntry, ManifestList
 from .options import RegistryOptions
 from .progress import ProgressEvent
 from .registry import login, logout, pull, push
@@ -43,6 +45,7 @@ __all__ = [
     "ContainerInfo",
     "ContainerNotFound",
     "ContextError",
+    "EmulationError",
     "ForkError",
     "Image",
     "ImageConfig",
@@ -52,6 +55,9 @@ __all__ = [
     "InvalidArgument",
     "InvalidReference",
     "InvalidType",
+    "Manifest",
+    "ManifestEntry",
+    "ManifestList",
     "ProgressEvent",
     "RegistryError",
     "RegistryOptions",

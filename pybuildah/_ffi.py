@@ -61,6 +61,13 @@ EXPORTS = (
     "SyncEnv",
     "Build",
     "CancelBuild",
+    "ManifestCreate",
+    "ManifestAdd",
+    "ManifestAnnotate",
+    "ManifestRemove",
+    "ManifestInspect",
+    "ManifestPush",
+    "ManifestDelete",
     "Contract",
     "Version",
 )

@@ -31,6 +31,7 @@ const (
 	TLSError            Kind = "TLSError"
 	ImageInUse          Kind = "ImageInUse"
 	BuildahError        Kind = "BuildahError"
+	EmulationError      Kind = "EmulationError"
 )
 
 // All lists every kind, for PyBuildahContract.
@@ -38,7 +39,7 @@ func All() []Kind {
 	return []Kind{
 		InvalidArgument, InvalidReference, ImageNotFound, ContainerNotFound, SourceNotFound, StoreError,
 		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
-		AuthenticationError, TLSError, ImageInUse, BuildahError,
+		AuthenticationError, TLSError, ImageInUse, BuildahError, EmulationError,
 	}
 }
 

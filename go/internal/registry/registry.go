@@ -12,12 +12,14 @@ import (
 
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/auth"
+	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -34,6 +36,13 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	target, err := platform.Parse(o.Platform)
+	if err != nil {
+		return nil, err
+	}
+	if o.AllPlatforms && target.OS != "" {
+		return nil, errkind.New(errkind.InvalidArgument, "give a platform or all platforms, not both")
+	}
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, err
@@ -45,6 +54,10 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	progress, stop := events.Progress(o.Stream)
 	defer stop()
 	options := &libimage.PullOptions{AllTags: o.AllTags}
+	options.OS, options.Architecture, options.Variant = target.OS, target.Architecture, target.Variant
+	if o.AllPlatforms {
+		options.ImageListSelection = imageCopy.CopyAllImages
+	}
 	options.Progress = progress
 	options.MaxRetries = reg.Retries
 	pulled, err := runtime.Pull(context.Background(), o.Ref, policy.Libimage(), options)

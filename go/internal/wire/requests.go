@@ -45,6 +45,7 @@ type NewBuilderOptions struct {
 	Isolation string `json:"isolation"`
 	Pull      string `json:"pull"`
 	Format    string `json:"format"`
+	Platform  string `json:"platform"` // os/arch[/variant]; "" is the host's
 }
 
 // OpenBuilderOptions reattach to a working container (OpenBuilder).
@@ -151,10 +152,12 @@ type LoadOptions struct {
 type PullOptions struct {
 	StoreRef
 	RegistryOptions
-	Ref     string `json:"ref"`
-	AllTags bool   `json:"all_tags"`
-	Policy  string `json:"policy"`
-	Stream  uint64 `json:"stream"`
+	Ref          string `json:"ref"`
+	AllTags      bool   `json:"all_tags"`
+	Policy       string `json:"policy"`
+	Platform     string `json:"platform"`      // os/arch[/variant]; "" is the host's
+	AllPlatforms bool   `json:"all_platforms"` // a manifest list and every image it lists
+	Stream       uint64 `json:"stream"`
 }
 
 // PushOptions copy an image out of the store (Push).
@@ -205,9 +208,62 @@ type BuildOptions struct {
 	Jobs           *int              `json:"jobs"` // absent: 1
 	Stream         uint64            `json:"stream"`
 	HoldSignals    []int             `json:"hold_signals"` // signals that stop the build first (Python's handler gets them after)
+	Platforms      []string          `json:"platforms"`    // os/arch[/variant] each; none: the host's
+	Manifest       string            `json:"manifest"`     // the manifest list each platform's image is added to
 }
 
 // CancelOptions name a running build (CancelBuild).
 type CancelOptions struct {
 	BuildID uint64 `json:"build_id"`
+}
+
+// ManifestOptions name a manifest list (ManifestCreate, ManifestInspect,
+// ManifestDelete).
+type ManifestOptions struct {
+	StoreRef
+	RegistryOptions        // inspecting a list in a registry
+	List            string `json:"list"`
+}
+
+// ManifestAddOptions add an image to a manifest list (ManifestAdd); the
+// platform fields and annotations override what the image says.
+type ManifestAddOptions struct {
+	StoreRef
+	RegistryOptions
+	List        string            `json:"list"`
+	Image       string            `json:"image"`
+	All         bool              `json:"all"` // every image of a list being added
+	OS          string            `json:"os"`
+	Arch        string            `json:"arch"`
+	Variant     string            `json:"variant"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestAnnotateOptions change one entry of a manifest list, or the list
+// itself without Instance (ManifestAnnotate).
+type ManifestAnnotateOptions struct {
+	StoreRef
+	List        string            `json:"list"`
+	Instance    string            `json:"instance"` // a digest or an image
+	OS          string            `json:"os"`
+	Arch        string            `json:"arch"`
+	Variant     string            `json:"variant"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestRemoveOptions remove an entry from a manifest list (ManifestRemove).
+type ManifestRemoveOptions struct {
+	StoreRef
+	List     string `json:"list"`
+	Instance string `json:"instance"` // a digest or an image
+}
+
+// ManifestPushOptions push a manifest list (ManifestPush).
+type ManifestPushOptions struct {
+	StoreRef
+	RegistryOptions
+	List   string `json:"list"`
+	Dest   string `json:"dest"`
+	All    bool   `json:"all"` // the images too, not only the list (true in Python)
+	Format string `json:"format"`
 }
