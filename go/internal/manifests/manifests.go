@@ -14,7 +14,6 @@ import (
 	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
-	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/transports/alltransports"
 	"go.podman.io/storage"
 
@@ -83,11 +82,9 @@ func Add(st *store.State, o wire.ManifestAddOptions) (*wire.ManifestChange, erro
 	if !images.External(name) {
 		// A local image wins, as in buildah manifest create: no registry is asked.
 		if img, err := images.ResolveLocal(st, name); err == nil {
-			ref, err := is.Transport.NewStoreReference(st.Store, nil, img.ID)
-			if err != nil {
+			if name, err = images.StoreReference(st, img.ID); err != nil {
 				return nil, err
 			}
-			name = images.TransportName(ref) // this store's, not the transport's default store
 		}
 	}
 	instance, err := list.Add(context.Background(), name, &libimage.ManifestListAddOptions{All: o.All})

@@ -12,7 +12,6 @@ import (
 
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/auth"
-	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
 
 	"pybuildah.dev/shim/internal/enums"
@@ -55,12 +54,14 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	defer stop()
 	options := &libimage.PullOptions{AllTags: o.AllTags}
 	options.OS, options.Architecture, options.Variant = target.OS, target.Architecture, target.Variant
-	if o.AllPlatforms {
-		options.ImageListSelection = imageCopy.CopyAllImages
-	}
 	options.Progress = progress
 	options.MaxRetries = reg.Retries
-	pulled, err := runtime.Pull(context.Background(), o.Ref, policy.Libimage(), options)
+	var pulled []*libimage.Image
+	if o.AllPlatforms {
+		pulled, err = pullAll(st, reg, runtime, o.Ref, policy.Libimage(), options)
+	} else {
+		pulled, err = runtime.Pull(context.Background(), o.Ref, policy.Libimage(), options)
+	}
 	stop()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Ref, err), reg.Secrets())
