@@ -33,10 +33,11 @@ MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 MAKE_PLATFORM_BASES = """
 import sys, pybuildah
 from pybuildah import bases
-with pybuildah.Store(root=sys.argv[1], driver="overlay") as store:
+root, runroot, bases_name, s390x_name = sys.argv[1:]
+with pybuildah.Store(root=root, runroot=runroot, driver="overlay") as store:
     bases.busybox(store, "localhost/busybox-amd64:latest", arch="amd64")
     bases.busybox(store, "localhost/busybox-arm64:latest", arch="arm64")
-    bases_list = pybuildah.Manifest.create(sys.argv[2], store=store)
+    bases_list = pybuildah.Manifest.create(bases_name, store=store)
     bases_list.add("localhost/busybox-amd64:latest")
     bases_list.add("localhost/busybox-arm64:latest")
     # s390x: its set-up cannot RUN here, so only the binary, as /bin/busybox and /bin/sh.
@@ -44,7 +45,7 @@ with pybuildah.Store(root=sys.argv[1], driver="overlay") as store:
         b.configure(architecture="s390x", os="linux")
         b.copy(bases.foreign_busybox("s390x"), "/bin/busybox", chmod="0755")
         b.copy(bases.foreign_busybox("s390x"), "/bin/sh", chmod="0755")
-        b.commit(sys.argv[3])
+        b.commit(s390x_name)
 """
 
 
@@ -53,7 +54,8 @@ def platform_bases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with the per-architecture bases and their list, made once in another process."""
     root = tmp_path_factory.mktemp("platform-bases") / "root"
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", MAKE_PLATFORM_BASES, str(root), BASES, S390X], check=True, timeout=600)
+    subprocess.run([sys.executable, "-c", MAKE_PLATFORM_BASES, str(root), str(root.parent / "run"), BASES, S390X],
+                   check=True, timeout=600)
     print(f"\nplatform bases (amd64, arm64, s390x) made in {time.monotonic() - started:.1f}s")
     return root
 
@@ -246,3 +248,35 @@ def test_platform_arguments_are_checked(pstore: pybuildah.Store, context: Path) 
         pybuildah.build(context, platforms="linux/arm64", store=pstore)  # type: ignore[call-overload]
     with pytest.raises(pybuildah.ImageNotFound):
         pybuildah.Manifest("localhost/no-such-list", store=pstore).inspect()
+
+
+def test_cli_build_platforms_manifest_and_manifest_commands(tmp_path: Path, context: Path,
+                                                             plain_registry: Registry) -> None:
+    """`pybuildah build --platform a,b --manifest NAME`, then `pybuildah manifest ...`, each in its own process."""
+    store_dir = tmp_path / "cli-store"
+    root, runroot = str(store_dir / "root"), str(store_dir / "run")
+    store_flags = ["--root", root, "--runroot", runroot, "--storage-driver", "overlay"]
+    subprocess.run([sys.executable, "-c", MAKE_PLATFORM_BASES, root, runroot, BASES, S390X], check=True, timeout=600)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "pybuildah", *store_flags, *args], capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    list_id = cli("build", "--platform", "linux/amd64,linux/arm64", "--manifest", "localhost/cli:1", "-q",
+                  str(context)).strip()
+    listed = json.loads(cli("manifest", "inspect", "localhost/cli:1"))
+    assert sorted(f"{m['platform']['os']}/{m['platform']['architecture']}" for m in listed["manifests"]) \
+        == sorted(MACHINES)
+    arm = next(m["digest"] for m in listed["manifests"] if m["platform"]["architecture"] == "arm64")
+    assert cli("manifest", "annotate", "localhost/cli:1", arm, "--variant", "v8").strip() == list_id
+    dest = plain_registry.ref("platforms/cli:1")
+    digest = cli("manifest", "push", "--tls-verify=false", "localhost/cli:1", f"docker://{dest}").strip()
+    assert digest.startswith("sha256:")
+    remote = json.loads(cli("manifest", "inspect", "--tls-verify=false", f"docker://{dest}"))
+    assert sorted(m["platform"].get("variant", "") for m in remote["manifests"]) == ["", "v8"]
+    assert cli("manifest", "rm", "localhost/cli:1").strip() == list_id
+    done = subprocess.run([sys.executable, "-m", "pybuildah", *store_flags, "manifest", "inspect", "localhost/cli:1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "no manifest list named" in done.stderr

@@ -17,7 +17,7 @@ from .._version import __version__, buildah_version
 from ..errors import BuildahError
 from ..store import Store
 
-COMMANDS = ("build", "images")
+COMMANDS = ("build", "images", "manifest")
 
 
 def parser() -> argparse.ArgumentParser:
