@@ -65,10 +65,14 @@ def push(
     compression: str | None = None,
     compression_level: int | None = None,
     progress: ProgressOption = AUTO,
+    all: bool = True,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> str:
     """Push an image of the store to dest and return the pushed manifest digest.
+
+    image_ref may name a manifest list: the list is pushed with every image
+    in it (only this machine's with all=False), as Manifest.push.
 
     dest is a registry reference (with or without docker://) or any transport:
     oci-archive:, docker-archive:, oci:, dir:.  format is "oci" or "docker"
@@ -80,7 +84,7 @@ def push(
         format=_checks.optional_text(format, "format") or None,
         compression=_checks.optional_text(compression, "compression") or None,
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
-        progress=progress,
+        progress=progress, all=_checks.flag(all, "all"),
     )
 
 

@@ -18,6 +18,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/manifests"
 	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
@@ -91,6 +92,11 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	img, err := images.ResolveLocal(st, o.Image)
 	if err != nil {
 		return nil, err
+	}
+	if images.IsList(st, img) {
+		// A manifest list: push it as buildah manifest push [--all] does.
+		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, RegistryOptions: o.RegistryOptions,
+			List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
 	}
 	source := o.Image
 	if strings.HasPrefix(source, "containers-storage:") {

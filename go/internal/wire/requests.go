@@ -169,6 +169,7 @@ type PushOptions struct {
 	Format      string `json:"format"`
 	Compression string `json:"compression"`
 	Level       *int   `json:"compression_level"`
+	All         *bool  `json:"all"` // for a manifest list: its images too (absent: true)
 	Stream      uint64 `json:"stream"`
 }
 
