@@ -145,6 +145,8 @@ def test_builder_platform_from_a_list(pstore: pybuildah.Store) -> None:
     with pybuildah.Builder(BASES, store=pstore, platform="linux/arm64") as b:
         assert b.config.architecture == "arm64"
         assert b.run(["uname", "-m"]).stdout.strip() == "aarch64"
+    with pybuildah.Builder("scratch", store=pstore, platform="linux/arm64/v8") as b:
+        assert (b.config.os, b.config.architecture) == ("linux", "arm64")
     with pybuildah.Builder(BASES, store=pstore) as b:  # no platform: this machine's entry
         assert b.config.architecture == bases.host_arch()
         assert b.run(["uname", "-m"]).stdout.strip() == os.uname().machine
