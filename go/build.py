@@ -57,6 +57,7 @@ PATCHES = {
         "patches/buildah-copier-kept.patch",  # long-lived copier children ("A long-lived copier per root")
         "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
         "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
+        "patches/buildah-imagebuildah-manifest-store.patch",  # --manifest adds instances from the build's store
     ],
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
 }

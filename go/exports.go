@@ -20,6 +20,7 @@ import (
 	"pybuildah.dev/shim/internal/handle"
 	"pybuildah.dev/shim/internal/images"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/manifests"
 	"pybuildah.dev/shim/internal/reexecinit"
 	"pybuildah.dev/shim/internal/registry"
 	"pybuildah.dev/shim/internal/store"
@@ -148,3 +149,24 @@ func PyBuildahBuild(args *C.char) *C.char { return withStore(args, build.Build) 
 
 //export PyBuildahCancel
 func PyBuildahCancel(args *C.char) *C.char { return call(args, interrupt.CancelCall) }
+
+//export PyBuildahManifestCreate
+func PyBuildahManifestCreate(args *C.char) *C.char { return withStore(args, manifests.Create) }
+
+//export PyBuildahManifestAdd
+func PyBuildahManifestAdd(args *C.char) *C.char { return withStore(args, manifests.Add) }
+
+//export PyBuildahManifestAnnotate
+func PyBuildahManifestAnnotate(args *C.char) *C.char { return withStore(args, manifests.Annotate) }
+
+//export PyBuildahManifestRemove
+func PyBuildahManifestRemove(args *C.char) *C.char { return withStore(args, manifests.Remove) }
+
+//export PyBuildahManifestInspect
+func PyBuildahManifestInspect(args *C.char) *C.char { return withStore(args, manifests.Inspect) }
+
+//export PyBuildahManifestPush
+func PyBuildahManifestPush(args *C.char) *C.char { return withStore(args, manifests.Push) }
+
+//export PyBuildahManifestDelete
+func PyBuildahManifestDelete(args *C.char) *C.char { return withStore(args, manifests.Delete) }

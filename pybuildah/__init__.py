@@ -14,6 +14,7 @@ from .errors import (
     BuildError,
     ContainerNotFound,
     ContextError,
+    EmulationError,
     ForkError,
     ImageInUse,
     ImageNotFound,
@@ -29,6 +30,7 @@ from .errors import (
     UserNamespaceError,
 )
 from .image import Image
+from .manifest import Manifest, ManifestEntry, ManifestList
 from .options import RegistryOptions
 from .progress import ProgressEvent
 from .registry import login, logout, pull, push
@@ -44,6 +46,7 @@ __all__ = [
     "ContainerInfo",
     "ContainerNotFound",
     "ContextError",
+    "EmulationError",
     "ForkError",
     "Image",
     "ImageConfig",
@@ -53,6 +56,9 @@ __all__ = [
     "InvalidArgument",
     "InvalidReference",
     "InvalidType",
+    "Manifest",
+    "ManifestEntry",
+    "ManifestList",
     "ProgressEvent",
     "RegistryError",
     "RegistryOptions",

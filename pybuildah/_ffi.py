@@ -62,6 +62,13 @@ EXPORTS = (
     "SyncEnv",
     "Build",
     "Cancel",
+    "ManifestCreate",
+    "ManifestAdd",
+    "ManifestAnnotate",
+    "ManifestRemove",
+    "ManifestInspect",
+    "ManifestPush",
+    "ManifestDelete",
     "Contract",
     "Version",
 )

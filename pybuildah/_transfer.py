@@ -25,9 +25,10 @@ def registry_call(export: str, registry: RegistryOptions, progress: ProgressOpti
 
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
-         compression: str | None, compression_level: int | None, progress: ProgressOption) -> str:
-    """Push one image of a store and return the pushed manifest digest."""
+         compression: str | None, compression_level: int | None, progress: ProgressOption,
+         all: bool | None = None) -> str:
+    """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest."""
     result = registry_call("Push", registry, progress, store=store_handle, image=image, dest=dest,
                            format=format, compression=compression,
-                           compression_level=compression_level)
+                           compression_level=compression_level, all=all)
     return str(result["digest"])

@@ -14,11 +14,12 @@ import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from . import _checks, _ffi, _notebook
 from .errors import BuildError, InvalidArgument, InvalidType
 from .image import Image
+from .manifest import Manifest
 from .store import Store, resolve
 
 PathLike = str | os.PathLike[str]
@@ -32,6 +33,58 @@ class TextSink(Protocol):
 
 
 LogTarget = Callable[[str], Any] | TextSink | None
+
+
+@overload
+def build(
+    context: PathLike = ".",
+    *,
+    containerfile: PathLike | Sequence[PathLike] | None = None,
+    tag: str | Sequence[str] | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    isolation: str = "chroot",
+    layers: bool = False,
+    no_cache: bool = False,
+    pull: str = "missing",
+    squash: bool = False,
+    format: str = "oci",
+    timestamp: int | datetime | None = None,
+    jobs: int = 1,
+    store: Store | None = None,
+    log: LogTarget = None,
+    platform: str | None = None,
+    platforms: Sequence[str] | None = None,
+    manifest: None = None,
+) -> Image: ...
+
+
+@overload
+def build(
+    context: PathLike = ".",
+    *,
+    containerfile: PathLike | Sequence[PathLike] | None = None,
+    tag: str | Sequence[str] | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    isolation: str = "chroot",
+    layers: bool = False,
+    no_cache: bool = False,
+    pull: str = "missing",
+    squash: bool = False,
+    format: str = "oci",
+    timestamp: int | datetime | None = None,
+    jobs: int = 1,
+    store: Store | None = None,
+    log: LogTarget = None,
+    platform: str | None = None,
+    platforms: Sequence[str] | None = None,
+    manifest: str,
+) -> Manifest: ...
 
 
 def build(
@@ -53,7 +106,10 @@ def build(
     jobs: int = 1,
     store: Store | None = None,
     log: LogTarget = None,
-) -> Image:
+    platform: str | None = None,
+    platforms: Sequence[str] | None = None,
+    manifest: str | None = None,
+) -> Image | Manifest:
     """Build the Containerfile in ``context`` and return the image.
 
     ``containerfile`` defaults to Containerfile, then Dockerfile, in the
@@ -63,6 +119,12 @@ def build(
     build runs.  Failures raise BuildError (with the failing stage, step,
     instruction, exit code and log tail); a missing context or Containerfile
     raises ContextError.
+
+    ``platform="linux/arm64"`` builds for that platform (FROM picks that
+    platform's image, RUN steps run under emulation).  ``platforms=[...]``
+    builds once per platform; with ``manifest="name"`` each image is added
+    to that manifest list (made if missing) and the Manifest is returned,
+    as `buildah build --platform a,b --manifest name`.
     """
     target_store = resolve(store)
     sink = _log_sink(log)
@@ -70,6 +132,8 @@ def build(
         context, containerfile, tag, target, build_args, labels, annotations, isolation,
         layers, no_cache, pull, squash, format, timestamp, jobs,
     )
+    options["platforms"] = _platforms(platform, platforms)
+    options["manifest"] = _checks.optional_text(manifest, "manifest")
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     sink_failures: list[BaseException] = []
 
@@ -94,7 +158,18 @@ def build(
         raise
     if sink_failures:
         raise sink_failures[0]
+    if manifest is not None:
+        return Manifest(manifest, store=target_store)
     return target_store.image(result["id"])
+
+
+def _platforms(platform: str | None, platforms: Sequence[str] | None) -> list[str]:
+    """One platform or several (Go parses them), not both."""
+    if platform is not None and platforms is not None:
+        raise InvalidArgument("give platform= or platforms=, not both")
+    if platform is not None:
+        return [_checks.text(platform, "platform")]
+    return [] if platforms is None else _checks.strings(platforms, "platforms")
 
 
 def _options(

@@ -40,9 +40,16 @@ class Builder(display.RichRepr):
         isolation: str = "chroot",
         pull: str = "missing",
         format: str = "oci",
+        platform: str | None = None,
         registry: RegistryOptions | None = None,
         **access: Unpack[RegistryAccess],
     ) -> None:
+        """Start a working container from image (a name, ID, transport reference or manifest list).
+
+        platform ("linux/arm64") picks that platform's image from a list,
+        pulling it if needed, as `buildah from --platform`; RUN steps of a
+        foreign architecture run under emulation (qemu-user-static).
+        """
         self.store = resolve(store)
         info = _transfer.registry_call(
             "NewBuilder",
@@ -53,6 +60,7 @@ class Builder(display.RichRepr):
             isolation=_checks.text(isolation, "isolation"),
             pull=_checks.text(pull, "pull"),
             format=_checks.text(format, "format"),
+            platform=_checks.optional_text(platform, "platform"),
         )
         self._adopt(info)
 

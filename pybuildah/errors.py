@@ -61,6 +61,10 @@ class RunError(BuildahError):
         self.stderr = stderr
 
 
+class EmulationError(RunError):
+    """A foreign-architecture program cannot run here: no qemu-user-static handler in binfmt_misc."""
+
+
 class BuildError(BuildahError, RichRepr):
     """A Containerfile build failed.
 

@@ -26,6 +26,8 @@ def pull(
     store: Store | None = None,
     all_tags: bool = False,
     policy: str = "always",
+    platform: str | None = None,
+    all_platforms: bool = False,
     progress: ProgressOption = AUTO,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
@@ -36,6 +38,9 @@ def pull(
     any transport: oci-archive:/x.tar, docker-archive:/x.tar, oci:/dir:tag,
     dir:/x.  policy is "always", "missing", "newer" or "never".  With
     all_tags every tag of the repository is pulled and the first is returned.
+    platform ("linux/arm64") pulls that platform's image of a manifest list;
+    all_platforms pulls the list and every image in it (the list is then a
+    pybuildah.Manifest of the same name) and returns this machine's image.
     Registry options (tls_verify, cert_dir, authfile, creds, retries) come as
     keywords or as ``registry=RegistryOptions(...)``.
     """
@@ -43,6 +48,8 @@ def pull(
     pulled = _transfer.registry_call(
         "Pull", registry_options(registry, access), progress, store=target.handle, ref=_checks.text(ref, "ref"),
         all_tags=_checks.flag(all_tags, "all_tags"), policy=_checks.text(policy, "policy"),
+        platform=_checks.optional_text(platform, "platform"),
+        all_platforms=_checks.flag(all_platforms, "all_platforms"),
     )
     if not pulled:
         raise BuildahError(f"pulling {ref}: no image was pulled")
@@ -58,10 +65,14 @@ def push(
     compression: str | None = None,
     compression_level: int | None = None,
     progress: ProgressOption = AUTO,
+    all: bool = True,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> str:
     """Push an image of the store to dest and return the pushed manifest digest.
+
+    image_ref may name a manifest list: the list is pushed with every image
+    in it (only this machine's with all=False), as Manifest.push.
 
     dest is a registry reference (with or without docker://) or any transport:
     oci-archive:, docker-archive:, oci:, dir:.  format is "oci" or "docker"
@@ -73,7 +84,7 @@ def push(
         format=_checks.optional_text(format, "format"),
         compression=_checks.optional_text(compression, "compression"),
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
-        progress=progress,
+        progress=progress, all=_checks.flag(all, "all"),
     )
 
 

@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("--format", default="oci", choices=["oci", "docker"])
     cmd.add_argument("--squash", action="store_true", help="squash the new layers into one")
     cmd.add_argument("--jobs", type=int, default=1, help="how many stages to build in parallel")
+    cmd.add_argument("--platform", action="append", default=[], metavar="OS/ARCH[,...]",
+                     help="build for these platforms (comma-separated or repeated), e.g. linux/amd64,linux/arm64")
+    cmd.add_argument("--manifest", help="add the images to this manifest list (made if missing)")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
     cmd.add_argument("context", nargs="?", default=".", metavar="CONTEXT", help="the build context directory")
     cmd.set_defaults(handler=run)
@@ -52,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    platforms = [p for value in args.platform for p in value.split(",") if p]
     store = open_store(args)
     try:
-        image = build(
+        result = build(
             args.context,
             containerfile=args.file or None,
             tag=args.tag or None,
@@ -69,12 +73,14 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             store=store,
             log=(lambda line: None) if args.quiet else show,
+            platforms=platforms or None,
+            manifest=args.manifest,
         )
+        print(result.id)
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     finally:
         if store is not None:
             store.close()
-    print(image.id)
     return 0

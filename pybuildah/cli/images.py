@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("image", help="reference: [docker://]host/repo:tag, oci-archive:/x.tar, docker-archive:, oci:, dir:")
     p.add_argument("--all-tags", "-a", action="store_true", help="pull every tag of the repository")
     p.add_argument("--policy", default="always", choices=("always", "missing", "newer", "never"))
+    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="pull this platform's image of a manifest list")
+    p.add_argument("--all-platforms", action="store_true", help="pull a manifest list and every image in it")
     _registry_flags(p)
     _output(p)
     p.set_defaults(handler=cmd_pull)
@@ -202,7 +204,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
     printer = _progress(args)
     try:
         image = registry.pull(args.image, store=open_store(args), tls_verify=args.tls_verify, cert_dir=args.cert_dir,
-                              authfile=args.authfile, all_tags=args.all_tags, policy=args.policy, progress=printer)
+                              authfile=args.authfile, all_tags=args.all_tags, policy=args.policy, progress=printer,
+                              platform=args.platform, all_platforms=args.all_platforms)
     finally:
         if printer:
             printer.close()

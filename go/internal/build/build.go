@@ -61,6 +61,9 @@ func prepare(st *store.State, o wire.BuildOptions) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEmulation(o.Platforms, containerfiles); err != nil {
+		return nil, err
+	}
 	return &plan{options: *options, containerfiles: containerfiles, stages: stages}, nil
 }
 
@@ -99,7 +102,7 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 		t := time.Unix(*o.Timestamp, 0).UTC()
 		timestamp = &t
 	}
-	return &define.BuildOptions{
+	options := &define.BuildOptions{
 		PullPolicy:       pull.Buildah(),
 		Isolation:        isolation,
 		Args:             o.BuildArgs,
@@ -125,7 +128,11 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 		Timestamp:               timestamp,
 		Jobs:                    &jobs,
 		Compression:             define.Uncompressed,
-	}, nil
+	}
+	if err := setPlatforms(options, o); err != nil {
+		return nil, err
+	}
+	return options, nil
 }
 
 // checkNames checks tags, build argument, label and annotation names.

@@ -14,6 +14,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/handle"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/wire"
@@ -109,10 +110,15 @@ func newOptions(st *store.State, o wire.NewBuilderOptions) (*buildah.BuilderOpti
 	if o.FromImage == "" {
 		return nil, nil, errkind.New(errkind.InvalidReference, "an image reference (or \"scratch\") is required")
 	}
+	target, err := platform.Parse(o.Platform)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, nil, err
 	}
+	platform.Choose(reg.Sys, target) // pull and pick that platform's image, as buildah from --platform
 	defaults, err := sysctx.ContainersConf()
 	if err != nil {
 		return nil, nil, err

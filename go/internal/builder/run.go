@@ -12,6 +12,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -23,6 +24,9 @@ import (
 func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	argv, err := validate.Command(o.Command, o.Shell)
 	if err != nil {
+		return nil, err
+	}
+	if err := platform.CheckEmulation(s.Builder.Architecture()); err != nil {
 		return nil, err
 	}
 	call, err := interrupt.Begin(o.CallID())

@@ -32,6 +32,7 @@ const (
 	ImageInUse          Kind = "ImageInUse"
 	BuildahError        Kind = "BuildahError"
 	UserNamespaceError  Kind = "UserNamespaceError"
+	EmulationError      Kind = "EmulationError"
 )
 
 // All lists every kind, for PyBuildahContract.
@@ -39,7 +40,7 @@ func All() []Kind {
 	return []Kind{
 		InvalidArgument, InvalidReference, ImageNotFound, ContainerNotFound, SourceNotFound, StoreError,
 		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
-		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError,
+		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError, EmulationError,
 	}
 }
 

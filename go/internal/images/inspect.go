@@ -65,8 +65,18 @@ func inspectReference(sys *types.SystemContext, ref types.ImageReference) (*wire
 	return info, nil
 }
 
+// IsList reports whether a stored image is a manifest list (an index of
+// images, with no config or layers of its own).
+func IsList(st *store.State, img *storage.Image) bool {
+	raw, err := st.Store.ImageBigData(img.ID, storage.ImageDigestBigDataKey)
+	return err == nil && manifest.MIMETypeIsMultiImage(manifest.GuessMIMEType(raw))
+}
+
 // InspectStored inspects an image in the store, with its names and size.
 func InspectStored(st *store.State, img *storage.Image) (*wire.ImageInfo, error) {
+	if IsList(st, img) {
+		return nil, errkind.New(errkind.InvalidArgument, "%s is a manifest list, not an image: use pybuildah.Manifest", firstName(img))
+	}
 	ref, err := is.Transport.NewStoreReference(st.Store, nil, img.ID)
 	if err != nil {
 		return nil, err
@@ -133,6 +143,9 @@ func List(st *store.State, _ wire.StoreRef) ([]*wire.ImageInfo, error) {
 	}
 	out := make([]*wire.ImageInfo, 0, len(images))
 	for i := range images {
+		if IsList(st, &images[i]) {
+			continue // a manifest list: pybuildah.Manifest, not an Image
+		}
 		info, err := InspectStored(st, &images[i])
 		if err != nil {
 			if errors.Is(err, storage.ErrImageUnknown) {
@@ -188,4 +201,11 @@ func externalBuildInfo(ref string, info *wire.ImageInfo) (buildah.BuilderInfo, e
 		out.Config = string(config)
 	}
 	return out, nil
+}
+
+func firstName(img *storage.Image) string {
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return img.ID
 }

@@ -116,3 +116,14 @@ func lookup(st *store.State, name string) (*libimage.Runtime, *libimage.Image, e
 	}
 	return runtime, found, nil
 }
+
+// StoreReference names an image of this store as a containers-storage:
+// reference that says which store (a bare "containers-storage:ID" is looked
+// up in the transport's default store).
+func StoreReference(st *store.State, id string) (string, error) {
+	ref, err := is.Transport.NewStoreReference(st.Store, nil, id)
+	if err != nil {
+		return "", err
+	}
+	return TransportName(ref), nil
+}

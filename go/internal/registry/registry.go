@@ -19,6 +19,8 @@ import (
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/images"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/manifests"
+	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -34,6 +36,13 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	policy, err := enums.ParsePullPolicy(o.Policy, enums.PullAlways)
 	if err != nil {
 		return nil, err
+	}
+	target, err := platform.Parse(o.Platform)
+	if err != nil {
+		return nil, err
+	}
+	if o.AllPlatforms && target.OS != "" {
+		return nil, errkind.New(errkind.InvalidArgument, "give a platform or all platforms, not both")
 	}
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
@@ -51,9 +60,15 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	progress, stop := events.Progress(o.Stream)
 	defer stop()
 	options := &libimage.PullOptions{AllTags: o.AllTags}
+	options.OS, options.Architecture, options.Variant = target.OS, target.Architecture, target.Variant
 	options.Progress = progress
 	options.MaxRetries = reg.Retries
-	pulled, err := runtime.Pull(call.Context(), o.Ref, policy.Libimage(), options)
+	var pulled []*libimage.Image
+	if o.AllPlatforms {
+		pulled, err = pullAll(st, reg, runtime, o.Ref, policy.Libimage(), options)
+	} else {
+		pulled, err = runtime.Pull(call.Context(), o.Ref, policy.Libimage(), options)
+	}
 	stop()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Ref, err), reg.Secrets())
@@ -83,6 +98,11 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	img, err := images.ResolveLocal(st, o.Image)
 	if err != nil {
 		return nil, err
+	}
+	if images.IsList(st, img) {
+		// A manifest list: push it as buildah manifest push [--all] does.
+		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, RegistryOptions: o.RegistryOptions,
+			List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
 	}
 	source := o.Image
 	if strings.HasPrefix(source, "containers-storage:") {

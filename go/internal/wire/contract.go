@@ -29,6 +29,8 @@ func NewContract() Contract {
 		"RemovalReport":   FieldNames(RemovalReport{}),
 		"ProgressEvent":   FieldNames(ProgressEvent{}),
 		"ConfigChange":    ConfigFields(),
+		"ManifestList":    FieldNames(ManifestList{}),
+		"ManifestEntry":   FieldNames(ManifestEntry{}),
 	}}
 }
 

@@ -129,3 +129,33 @@ type Version struct {
 	Go      string `json:"go"`
 	Storage string `json:"storage,omitempty"`
 }
+
+// ManifestList is what ManifestInspect returns: the list's entries and, in
+// Raw, the JSON that `buildah manifest inspect` prints.
+type ManifestList struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	MediaType     string            `json:"media_type"`
+	SchemaVersion int               `json:"schema_version"`
+	Annotations   map[string]string `json:"annotations"`
+	Entries       []ManifestEntry   `json:"entries"`
+	Raw           json.RawMessage   `json:"raw"`
+}
+
+// ManifestEntry is one image of a manifest list.
+type ManifestEntry struct {
+	Digest       string            `json:"digest"`
+	MediaType    string            `json:"media_type"`
+	Size         int64             `json:"size"`
+	OS           string            `json:"os"`
+	Architecture string            `json:"architecture"`
+	Variant      string            `json:"variant"`
+	Annotations  map[string]string `json:"annotations"`
+}
+
+// ManifestChange is what ManifestAdd, ManifestAnnotate and ManifestRemove
+// return: the list's ID and the entry's digest.
+type ManifestChange struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
+}

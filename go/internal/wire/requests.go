@@ -46,6 +46,7 @@ type NewBuilderOptions struct {
 	Isolation string `json:"isolation" wire:"nonempty"`
 	Pull      string `json:"pull" wire:"nonempty"`
 	Format    string `json:"format" wire:"nonempty"`
+	Platform  string `json:"platform"` // os/arch[/variant]; "" is the host's
 }
 
 // OpenBuilderOptions reattach to a working container (OpenBuilder).
@@ -158,10 +159,12 @@ type PullOptions struct {
 	StoreRef
 	CallRef
 	RegistryOptions
-	Ref     string `json:"ref" wire:"required"`
-	AllTags bool   `json:"all_tags"`
-	Policy  string `json:"policy" wire:"nonempty"`
-	Stream  uint64 `json:"stream"`
+	Ref          string `json:"ref" wire:"required"`
+	AllTags      bool   `json:"all_tags"`
+	Policy       string `json:"policy" wire:"nonempty"`
+	Platform     string `json:"platform"`      // os/arch[/variant]; "" is the host's
+	AllPlatforms bool   `json:"all_platforms"` // a manifest list and every image it lists
+	Stream       uint64 `json:"stream"`
 }
 
 // PushOptions copy an image out of the store (Push).
@@ -174,6 +177,7 @@ type PushOptions struct {
 	Format      string `json:"format" wire:"nonempty"`
 	Compression string `json:"compression" wire:"nonempty"`
 	Level       *int   `json:"compression_level"`
+	All         *bool  `json:"all"` // for a manifest list: its images too (absent: true)
 	Stream      uint64 `json:"stream"`
 }
 
@@ -212,9 +216,62 @@ type BuildOptions struct {
 	Timestamp      *int64            `json:"timestamp"`
 	Jobs           *int              `json:"jobs"` // absent: 1
 	Stream         uint64            `json:"stream"`
+	Platforms      []string          `json:"platforms"` // os/arch[/variant] each; none: the host's
+	Manifest       string            `json:"manifest"`  // the manifest list each platform's image is added to
 }
 
 // CancelOptions name a running call (Cancel).
 type CancelOptions struct {
 	CallID uint64 `json:"call_id"`
+}
+
+// ManifestOptions name a manifest list (ManifestCreate, ManifestInspect,
+// ManifestDelete).
+type ManifestOptions struct {
+	StoreRef
+	RegistryOptions        // inspecting a list in a registry
+	List            string `json:"list"`
+}
+
+// ManifestAddOptions add an image to a manifest list (ManifestAdd); the
+// platform fields and annotations override what the image says.
+type ManifestAddOptions struct {
+	StoreRef
+	RegistryOptions
+	List        string            `json:"list"`
+	Image       string            `json:"image"`
+	All         bool              `json:"all"` // every image of a list being added
+	OS          string            `json:"os"`
+	Arch        string            `json:"arch"`
+	Variant     string            `json:"variant"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestAnnotateOptions change one entry of a manifest list, or the list
+// itself without Instance (ManifestAnnotate).
+type ManifestAnnotateOptions struct {
+	StoreRef
+	List        string            `json:"list"`
+	Instance    string            `json:"instance"` // a digest or an image
+	OS          string            `json:"os"`
+	Arch        string            `json:"arch"`
+	Variant     string            `json:"variant"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestRemoveOptions remove an entry from a manifest list (ManifestRemove).
+type ManifestRemoveOptions struct {
+	StoreRef
+	List     string `json:"list"`
+	Instance string `json:"instance"` // a digest or an image
+}
+
+// ManifestPushOptions push a manifest list (ManifestPush).
+type ManifestPushOptions struct {
+	StoreRef
+	RegistryOptions
+	List   string `json:"list"`
+	Dest   string `json:"dest"`
+	All    bool   `json:"all"` // the images too, not only the list (true in Python)
+	Format string `json:"format"`
 }

@@ -1,0 +1,186 @@
+"""Manifest lists (image indexes): one name for an image per platform, as `buildah manifest`.
+
+A Manifest names a list in a store.  ``build(platforms=[...], manifest=...)``
+makes one; ``Manifest.create`` makes an empty one to ``add`` images to.
+Wherever Buildah takes an image, a list's name works too: ``Builder(name)``
+starts from the entry for this machine's platform (or ``platform=``'s).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Unpack
+
+from . import _checks, _ffi, _transfer, display
+from ._records import from_wire
+from .errors import ImageNotFound
+from .options import RegistryAccess, RegistryOptions, registry_options
+from .store import Store, resolve
+
+__all__ = ["Manifest", "ManifestEntry", "ManifestList"]
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One image of a manifest list: its manifest digest and the platform it is for."""
+
+    digest: str
+    media_type: str = ""
+    size: int = 0
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def platform(self) -> str:
+        """The platform as os/arch[/variant], e.g. "linux/arm64"."""
+        return "/".join(part for part in (self.os, self.architecture, self.variant) if part)
+
+
+@dataclass(frozen=True)
+class ManifestList(display.RichRepr):
+    """What Manifest.inspect() returns.  ``raw`` is the JSON `buildah manifest inspect` prints."""
+
+    id: str
+    name: str = ""
+    media_type: str = ""
+    schema_version: int = 2
+    annotations: dict[str, str] = field(default_factory=dict)
+    entries: list[ManifestEntry] = field(default_factory=list)
+    raw: str = ""
+
+    @classmethod
+    def _from_wire(cls, info: dict[str, Any]) -> ManifestList:
+        entries = [from_wire(ManifestEntry, entry) for entry in info.get("entries") or []]
+        raw = json.dumps(info.get("raw"))
+        return from_wire(cls, {**info, "entries": entries, "raw": raw})
+
+    @property
+    def platforms(self) -> list[str]:
+        """The platforms of the entries, in list order."""
+        return [entry.platform for entry in self.entries]
+
+    def json(self) -> Any:
+        """The raw manifest list, parsed."""
+        return json.loads(self.raw)
+
+    def entry(self, platform: str) -> ManifestEntry:
+        """The entry for a platform ("linux/arm64"); raises LookupError (ImageNotFound)."""
+        for entry in self.entries:
+            if entry.platform == platform:
+                return entry
+        raise ImageNotFound(f"manifest list {self.name or self.id} has no entry for {platform}")
+
+
+class Manifest(display.RichRepr):
+    """A manifest list in a store, by name (or ID); a docker:// reference can be inspected only."""
+
+    def __init__(self, name: str, *, store: Store | None = None) -> None:
+        self.name = _checks.text(name, "name")
+        self.store = resolve(store)
+
+    @classmethod
+    def create(cls, name: str, *, store: Store | None = None) -> Manifest:
+        """Make an empty manifest list named name (buildah manifest create); raises InvalidArgument if taken."""
+        self = cls(name, store=store)
+        _ffi.call("ManifestCreate", store=self.store.handle, list=self.name)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<pybuildah.Manifest {self.name!r}>"
+
+    def _call(self, export: str, **options: Any) -> Any:
+        return _ffi.call(export, store=self.store.handle, list=self.name, **options)
+
+    @property
+    def id(self) -> str:
+        """The ID of the list's image in the store."""
+        return str(self._call("ManifestInspect")["id"])
+
+    def inspect(self, *, registry: RegistryOptions | None = None, **access: Unpack[RegistryAccess]) -> ManifestList:
+        """The list's entries and platforms (buildah manifest inspect)."""
+        info = _transfer.registry_call("ManifestInspect", registry_options(registry, access),
+                                       store=self.store.handle, list=self.name)
+        return ManifestList._from_wire(info)
+
+    @property
+    def entries(self) -> list[ManifestEntry]:
+        return self.inspect().entries
+
+    def add(
+        self,
+        image: str,
+        *,
+        all: bool = False,
+        os: str | None = None,
+        arch: str | None = None,
+        variant: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        registry: RegistryOptions | None = None,
+        **access: Unpack[RegistryAccess],
+    ) -> str:
+        """Add an image (local name or ID, or any transport reference) and return its digest.
+
+        The entry's platform is the image's own; os, arch and variant
+        override it.  With all=True and a list to add, every image it lists
+        is added (buildah manifest add --all).
+        """
+        result = _transfer.registry_call(
+            "ManifestAdd", registry_options(registry, access), store=self.store.handle, list=self.name,
+            image=_checks.text(image, "image"), all=_checks.flag(all, "all"),
+            os=_checks.optional_text(os, "os"), arch=_checks.optional_text(arch, "arch"),
+            variant=_checks.optional_text(variant, "variant"),
+            annotations=_checks.string_map(annotations, "annotations"),
+        )
+        return str(result["digest"])
+
+    def annotate(
+        self,
+        instance: str | None = None,
+        *,
+        os: str | None = None,
+        arch: str | None = None,
+        variant: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+    ) -> None:
+        """Set an entry's platform or annotations; without instance, annotate the list itself (--index).
+
+        instance is an entry's digest or a local image that is in the list.
+        """
+        self._call("ManifestAnnotate", instance=_checks.optional_text(instance, "instance"),
+                   os=_checks.optional_text(os, "os"), arch=_checks.optional_text(arch, "arch"),
+                   variant=_checks.optional_text(variant, "variant"),
+                   annotations=_checks.string_map(annotations, "annotations"))
+
+    def remove(self, instance: str) -> None:
+        """Take an entry (a digest, or a local image in the list) out of the list."""
+        self._call("ManifestRemove", instance=_checks.text(instance, "instance"))
+
+    def push(
+        self,
+        dest: str,
+        *,
+        all: bool = True,
+        format: str | None = None,
+        registry: RegistryOptions | None = None,
+        **access: Unpack[RegistryAccess],
+    ) -> str:
+        """Push the list and, with all (the default), every image in it; returns the list's digest.
+
+        dest is a registry reference (with or without docker://) or any
+        transport (oci:, oci-archive:, dir:).  With all=False only the
+        list and this machine's entry are copied (buildah manifest push).
+        """
+        result = _transfer.registry_call(
+            "ManifestPush", registry_options(registry, access), store=self.store.handle, list=self.name,
+            dest=_checks.text(dest, "dest"), all=_checks.flag(all, "all"),
+            format=_checks.optional_text(format, "format"),
+        )
+        return str(result["digest"])
+
+    def delete(self) -> None:
+        """Remove the list from the store; the images it lists stay (buildah manifest rm)."""
+        self._call("ManifestDelete")
