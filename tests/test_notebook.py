@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
@@ -24,7 +23,6 @@ import pybuildah
 from pybuildah import _notebook
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "examples" / "notebook.ipynb"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 # A build with the default log and a commit with the default progress, in a store of its own.
@@ -179,23 +177,3 @@ def test_in_a_kernel_build_logs_reach_the_cell_and_the_image_displays_as_html(
     assert "%|" not in stream_text(build, "stderr")
     assert detect.outputs[0].data["text/plain"] == "True"
     assert "localhost/nb:1" in html_of(listing)
-
-
-def test_the_example_notebook_builds_hello_world_and_the_server_answers(
-        jupyter_path: Path, tmp_path: Path) -> None:
-    nb = nbformat.read(EXAMPLE, as_version=4)
-    os.environ["HELLO_STORE"] = str(tmp_path / "root")
-    try:
-        execute(nb, EXAMPLE.parent, timeout=300)
-    finally:
-        del os.environ["HELLO_STORE"]
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    everything = "".join(html_of(cell) for cell in code)
-    assert "localhost/hello-world:1.0.0" in everything
-    printed = "".join(stream_text(cell) for cell in code)
-    assert "answered: Hello, World!" in printed
-    with pybuildah.Store(root=tmp_path / "root", driver="overlay") as store:
-        image = store.image("localhost/hello-world:1.0.0")
-        assert image.id in everything
-        assert image.config.cmd == ["/usr/local/bin/hello"]
-        assert store.containers() == []

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
@@ -482,3 +483,135 @@ def test_subordinate_ranges_and_the_map_layout(tmp_path: Path) -> None:
     assert ranges == [(200000, 65536), (300000, 10)]  # by name and by number; bad and empty ones skipped
     assert _userns.subordinate_ranges(str(tmp_path / "absent"), "pbtest", 1001) == []
     assert [r.line() for r in _userns.id_map(1001, ranges)] == ["0 1001 1", "1 200000 65536", "65537 300000 10"]
+
+
+EXAMPLE_RUNNER = r'''
+import sys
+import nbformat
+from nbclient import NotebookClient
+notebook, kernel, cwd, executed = sys.argv[1:5]
+nb = nbformat.read(notebook, as_version=4)
+NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": cwd}}).execute()
+nbformat.write(nb, executed)
+'''
+
+STORE_CHECK = r'''
+import sys, pybuildah
+pybuildah.init_reexec()
+with pybuildah.Store(root=sys.argv[1], driver="overlay") as store:
+    image = store.image("localhost/hello-world:1.0.0")
+    print("image", image.id, image.config.cmd, len(store.containers()))
+'''
+
+
+@pytest.fixture(scope="session")
+def rootless_kernel(users: dict[str, User], scripts: Path) -> Iterator[tuple[str, Path]]:
+    """The pybuildah kernelspec, installed the documented way into a prefix the test user can read."""
+    prefix = scripts / "kernel-prefix"
+    done = subprocess.run([sys.executable, "-m", "pybuildah", "kernel", "install", "--prefix", str(prefix),
+                           "--name", "pb-rootless-session"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    subprocess.run(["chmod", "-R", "o+rX", str(prefix)], check=True)
+    yield "pb-rootless-session", prefix / "share" / "jupyter"
+
+
+def test_the_example_notebook_runs_as_an_ordinary_user_under_the_installed_kernel(
+        users: dict[str, User], scripts: Path, rootless_kernel: tuple[str, Path]) -> None:
+    """examples/notebook.ipynb, executed by nbclient as pbtest: HTML reprs, the image, the server's answer."""
+    user = users["pbtest"]
+    kernel, jupyter_path = rootless_kernel
+    work = user.home / f"example-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["runuser", "-u", user.name, "--", "mkdir", "-p", str(work)], check=True)
+    (scripts / "example_runner.py").write_text(EXAMPLE_RUNNER)
+    (scripts / "store_check.py").write_text(STORE_CHECK)
+    executed = work / "executed.ipynb"
+    store_root = work / "store"
+    try:
+        ran = user.run(sys.executable, str(scripts / "example_runner.py"), str(REPO / "examples" / "notebook.ipynb"),
+                       kernel, str(REPO / "examples"), str(executed), timeout=900,
+                       env={"JUPYTER_PATH": str(jupyter_path), "HELLO_STORE": str(store_root)})
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+        nb = nbformat.read(executed, as_version=4)
+        code = [cell for cell in nb.cells if cell.cell_type == "code"]
+        html = "".join(str(out.get("data", {}).get("text/html", "")) for cell in code for out in cell.outputs)
+        printed = "".join(out.get("text", "") for cell in code for out in cell.outputs if out.output_type == "stream")
+        assert "localhost/hello-world:1.0.0" in html
+        assert "answered: Hello, World!" in printed
+        checked = user.run(sys.executable, str(scripts / "store_check.py"), str(store_root), timeout=300)
+        assert checked.returncode == 0, checked.stderr
+        image_id = checked.stdout.split()[1]
+        assert image_id in html  # the repr shown in the notebook is the image in the user's store
+        assert checked.stdout.strip().endswith("['/usr/local/bin/hello'] 0")  # no working container left
+    finally:
+        user.run("rm", "-rf", str(work), timeout=300)
+        user.run(sys.executable, "-m", "pybuildah", "unshare", "--", "rm", "-rf", str(work), timeout=300)
+
+
+INTERRUPTER = r'''
+import sys, time
+from pathlib import Path
+from jupyter_client.manager import start_new_kernel
+
+def sleepers():
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            data = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+            if b"sleep" in data and data.endswith(b"\x0061\x00"):
+                found.append(entry.name)
+        except OSError:
+            pass
+    return found
+
+km, kc = start_new_kernel(kernel_name=sys.argv[1])
+try:
+    setup = ("import pybuildah\nfrom pybuildah import bases\n"
+             f"store = pybuildah.Store(root={sys.argv[2]!r}, driver='overlay')\n"
+             f"base = bases.busybox(store, busybox={sys.argv[3]!r})\n")
+    reply = kc.execute_interactive(setup, timeout=300)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    msg_id = kc.execute("with pybuildah.Builder(base.id, store=store) as b:\n    b.run(['sleep', '61'])")
+    deadline = time.monotonic() + 60
+    while not sleepers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("running", bool(sleepers()))
+    started = time.monotonic()
+    km.interrupt_kernel()
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    took = round(time.monotonic() - started, 2)
+    print("interrupted", reply["content"]["status"], reply["content"].get("ename"), took)
+    time.sleep(0.5)
+    print("sleepers", len(sleepers()))
+    outputs = []
+    reply = kc.execute_interactive("print('containers', len(store.containers()))", timeout=60,
+                                   output_hook=lambda msg: outputs.append(msg["content"].get("text", "")))
+    print("".join(outputs).strip())
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+'''
+
+
+def test_interrupt_kernel_during_run_raises_keyboard_interrupt_and_leaves_nothing(
+        users: dict[str, User], scripts: Path, rootless_kernel: tuple[str, Path]) -> None:
+    """Jupyter's "interrupt kernel" during Builder.run, under the pybuildah kernel as an ordinary user."""
+    user = users["pbtest"]
+    kernel, jupyter_path = rootless_kernel
+    work = user.home / f"interrupt-{uuid.uuid4().hex[:8]}"
+    (scripts / "interrupter.py").write_text(INTERRUPTER)
+    try:
+        ran = user.run(sys.executable, str(scripts / "interrupter.py"), kernel, str(work / "store"), BUSYBOX,
+                       timeout=600, env={"JUPYTER_PATH": str(jupyter_path)})
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+        lines = dict(line.split(" ", 1) for line in ran.stdout.splitlines() if " " in line)
+        assert lines["running"] == "True", ran.stdout + ran.stderr[-2000:]
+        status, ename, seconds = lines["interrupted"].split()
+        assert (status, ename) == ("error", "KeyboardInterrupt")
+        assert float(seconds) < 2.0
+        assert lines["sleepers"] == "0"
+        assert lines["containers"] == "0"
+    finally:
+        user.run(sys.executable, "-m", "pybuildah", "unshare", "--", "rm", "-rf", str(work), timeout=300)
