@@ -15,6 +15,7 @@ import (
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/transports/alltransports"
+	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 
 	"pybuildah.dev/shim/internal/enums"
@@ -45,6 +46,17 @@ func Create(st *store.State, o wire.ManifestOptions) (*wire.ManifestList, error)
 	return describe(list, o.List)
 }
 
+// openList opens the store's image runtime with sys and finds the manifest
+// list there by name or ID.
+func openList(st *store.State, sys *types.SystemContext, name string) (*libimage.Runtime, *libimage.ManifestList, error) {
+	runtime, err := images.Runtime(st, sys)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := lookup(runtime, name)
+	return runtime, list, err
+}
+
 // lookup finds a manifest list in the store by name or ID.
 func lookup(runtime *libimage.Runtime, name string) (*libimage.ManifestList, error) {
 	if name == "" {
@@ -70,11 +82,7 @@ func Add(st *store.State, o wire.ManifestAddOptions) (*wire.ManifestChange, erro
 	if err != nil {
 		return nil, err
 	}
-	runtime, err := images.Runtime(st, reg.Sys)
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	_, list, err := openList(st, reg.Sys, o.List)
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +108,7 @@ func Add(st *store.State, o wire.ManifestAddOptions) (*wire.ManifestChange, erro
 // Annotate sets an entry's platform and annotations, or the list's own
 // annotations without an instance (buildah manifest annotate [--index]).
 func Annotate(st *store.State, o wire.ManifestAnnotateOptions) (*wire.ManifestChange, error) {
-	runtime, err := images.Runtime(st, st.Sys())
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	_, list, err := openList(st, st.Sys(), o.List)
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +141,7 @@ func annotate(list *libimage.ManifestList, instance *digest.Digest, os, arch, va
 
 // Remove takes an entry out of the list (buildah manifest remove).
 func Remove(st *store.State, o wire.ManifestRemoveOptions) (*wire.ManifestChange, error) {
-	runtime, err := images.Runtime(st, st.Sys())
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	_, list, err := openList(st, st.Sys(), o.List)
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +192,7 @@ func Inspect(st *store.State, o wire.ManifestOptions) (*wire.ManifestList, error
 		out, err := inspectExternal(reg, o.List)
 		return out, errkind.Redact(err, reg.Secrets())
 	}
-	runtime, err := images.Runtime(st, reg.Sys)
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	_, list, err := openList(st, reg.Sys, o.List)
 	if err != nil {
 		return nil, err
 	}
@@ -304,11 +300,7 @@ func Push(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error)
 	if err != nil {
 		return nil, err
 	}
-	runtime, err := images.Runtime(st, reg.Sys)
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	_, list, err := openList(st, reg.Sys, o.List)
 	if err != nil {
 		return nil, err
 	}
@@ -328,11 +320,7 @@ func Push(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error)
 // Delete removes the list from the store, not the images it lists
 // (buildah manifest rm).
 func Delete(st *store.State, o wire.ManifestOptions) (*wire.ManifestChange, error) {
-	runtime, err := images.Runtime(st, st.Sys())
-	if err != nil {
-		return nil, err
-	}
-	list, err := lookup(runtime, o.List)
+	runtime, list, err := openList(st, st.Sys(), o.List)
 	if err != nil {
 		return nil, err
 	}
