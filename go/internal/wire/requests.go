@@ -200,6 +200,8 @@ type LogoutOptions struct {
 type BuildOptions struct {
 	StoreRef
 	CallRef
+	RegistryOptions // every pull the build makes (FROM, COPY --from=image)
+
 	Context        string            `json:"context" wire:"required"`
 	Containerfiles []string          `json:"containerfiles" wire:"nonempty"`
 	Tags           []string          `json:"tags" wire:"nonempty"`
@@ -218,6 +220,15 @@ type BuildOptions struct {
 	Stream         uint64            `json:"stream"`
 	Platforms      []string          `json:"platforms"` // os/arch[/variant] each; none: the host's
 	Manifest       string            `json:"manifest"`  // the manifest list each platform's image is added to
+
+	// buildah build's --secret, --build-context, --output,
+	// --source-date-epoch and --rewrite-timestamp.
+	Secrets          []string          `json:"secrets"` // id=X,src=PATH or id=X,env=NAME
+	BuildContexts    map[string]string `json:"build_contexts"`
+	Outputs          []string          `json:"outputs"` // type=local|tar,dest=PATH
+	SourceDateEpoch  *int64            `json:"source_date_epoch"`
+	EpochFromEnv     string            `json:"source_date_epoch_env"` // $SOURCE_DATE_EPOCH as the caller's process has it
+	RewriteTimestamp bool              `json:"rewrite_timestamp"`
 }
 
 // CancelOptions name a running call (Cancel).
