@@ -242,3 +242,32 @@ def test_source_date_epoch_gives_the_same_image_at_different_times(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(pybuildah.InvalidArgument):
         pybuildah.build(ctx)
+
+
+# 9. Registry flags on the command line -------------------------------------------------
+
+
+def test_cli_creds_stdin_and_creds_flag(
+    store: pybuildah.Store, busybox: str, tmp_path: Path, auth_registry: Registry,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "no-such-auth.json"))
+    base = auth_registry.ref("cli-private:1")
+    pybuildah.push(busybox, base, store=store, tls_verify=False, creds=(USERNAME, PASSWORD))
+    ctx = context_with(tmp_path, f"FROM {base}\nLABEL via=cli\n")
+    argv = ["--root", str(tmp_path / "root"), "--storage-driver", "overlay", "build", "-q", "--tls-verify=false"]
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{USERNAME}:{PASSWORD}\n"))
+    status = main([*argv, "--creds-stdin", str(ctx)])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    with pybuildah.Store(root=tmp_path / "root", driver="overlay") as s:
+        assert s.image(out.strip()).labels["via"] == "cli"
+
+    # Without a password and without a terminal to prompt on: refused, nothing pulled.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main([*argv, "--pull", "always", "--creds", USERNAME, str(ctx)]) != 0
+    assert "terminal" in capsys.readouterr().err
+    status = main([*argv, "--pull", "always", "--creds", f"{USERNAME}:wrong-{PASSWORD}", str(ctx)])
+    out, err = capsys.readouterr()
+    assert status != 0 and PASSWORD not in err and PASSWORD not in out
