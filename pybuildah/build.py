@@ -74,6 +74,13 @@ def build(
     output: str | Sequence[str] | None = None,
     source_date_epoch: int | datetime | None = None,
     rewrite_timestamp: bool = False,
+    network: str | None = None,
+    cap_add: Sequence[str] | None = None,
+    cap_drop: Sequence[str] | None = None,
+    volumes: Sequence[str] | None = None,
+    ulimits: Sequence[str] | None = None,
+    add_hosts: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image: ...
@@ -107,6 +114,13 @@ def build(
     output: str | Sequence[str] | None = None,
     source_date_epoch: int | datetime | None = None,
     rewrite_timestamp: bool = False,
+    network: str | None = None,
+    cap_add: Sequence[str] | None = None,
+    cap_drop: Sequence[str] | None = None,
+    volumes: Sequence[str] | None = None,
+    ulimits: Sequence[str] | None = None,
+    add_hosts: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Manifest: ...
@@ -139,6 +153,13 @@ def build(
     output: str | Sequence[str] | None = None,
     source_date_epoch: int | datetime | None = None,
     rewrite_timestamp: bool = False,
+    network: str | None = None,
+    cap_add: Sequence[str] | None = None,
+    cap_drop: Sequence[str] | None = None,
+    volumes: Sequence[str] | None = None,
+    ulimits: Sequence[str] | None = None,
+    add_hosts: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image | Manifest:
@@ -176,6 +197,13 @@ def build(
     buildah reads it) fixes the timestamps in the image's configuration and
     history, and ``rewrite_timestamp=True`` clamps file times in new layers
     to it, for reproducible builds.
+    RUN steps take ``network`` ("private", "host", "none"), ``cap_add``,
+    ``cap_drop``, ``volumes`` ("HOST:CONTAINER[:OPTIONS]"), ``ulimits``
+    ("nofile=1024:2048") and ``add_hosts`` ("name:ip"); ``env`` sets
+    variables in the image, as the buildah build flags of the same names.
+    (With chroot isolation Buildah cannot make a network namespace, so
+    ``network="none"`` skips /etc/hosts and resolv.conf but does not cut the
+    network; use isolation="oci" where runc works.)
     """
     target_store = resolve(store)
     sink = _log_sink(log)
@@ -195,6 +223,15 @@ def build(
         options["outputs"] = [] if output is None else [output] if isinstance(output, str) \
             else _checks.strings(output, "output")
         options.update(reg._wire())
+        options.update(
+            network=_checks.optional_text(network, "network"),
+            cap_add=[] if cap_add is None else _checks.strings(cap_add, "cap_add"),
+            cap_drop=[] if cap_drop is None else _checks.strings(cap_drop, "cap_drop"),
+            volumes=[] if volumes is None else _checks.strings(volumes, "volumes"),
+            ulimits=[] if ulimits is None else _checks.strings(ulimits, "ulimits"),
+            add_hosts=[] if add_hosts is None else _checks.strings(add_hosts, "add_hosts"),
+            env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
+        )
         return _run(target_store, sink, log is None, options, reg, manifest)
 
 

@@ -271,3 +271,39 @@ def test_cli_creds_stdin_and_creds_flag(
     status = main([*argv, "--pull", "always", "--creds", f"{USERNAME}:wrong-{PASSWORD}", str(ctx)])
     out, err = capsys.readouterr()
     assert status != 0 and PASSWORD not in err and PASSWORD not in out
+
+
+# 8. RUN options for build steps --------------------------------------------------------
+
+
+def test_run_options_for_build_steps(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "in.txt").write_text("from the host\n")
+    ctx = context_with(tmp_path, f"FROM {busybox}\n"
+                                 "RUN grep CapEff /proc/self/status > /caps\n"
+                                 "RUN cat /mnt/shared/in.txt > /from-volume\n"
+                                 "RUN ulimit -n > /nofile\n"
+                                 "RUN (grep build-host.example /etc/hosts || echo no-hosts-file) > /hosts\n")
+    plain = pybuildah.build(ctx, store=store, log=lambda line: None, volumes=[f"{shared}:/mnt/shared:ro"],
+                            add_hosts=["build-host.example:10.1.2.3"])
+    image = pybuildah.build(ctx, store=store, log=lambda line: None, network="none", cap_drop=["CAP_CHOWN"],
+                            volumes=[f"{shared}:/mnt/shared:ro"], ulimits=["nofile=512:512"],
+                            add_hosts=["build-host.example:10.1.2.3"], env={"STAGE": "parity"})
+
+    def caps(of: pybuildah.Image) -> int:
+        return int(read_file(store, of.id, "/caps").decode().split()[1], 16)
+
+    chown = 1 << 0
+    assert caps(plain) & chown and not caps(image) & chown
+    assert read_file(store, image.id, "/from-volume") == b"from the host\n"
+    assert read_file(store, image.id, "/nofile") == b"512\n"
+    assert read_file(store, image.id, "/nofile") != read_file(store, plain.id, "/nofile")
+    assert read_file(store, plain.id, "/hosts").split() == [b"10.1.2.3", b"build-host.example"]
+    assert read_file(store, image.id, "/hosts") == b"no-hosts-file\n"  # network="none": buildah writes none
+    assert image.config.env.get("STAGE") == "parity" and "STAGE" not in plain.config.env
+    assert not (shared / "caps").exists()  # the volume was read-only and nothing leaked into it
+    for bad in ({"network": str(tmp_path / "no-such-netns")}, {"ulimits": ["nofile=lots"]}, {"add_hosts": ["nohost"]},
+                {"volumes": ["relative:/x"]}, {"env": {"": "x"}}):
+        with pytest.raises(pybuildah.InvalidArgument):
+            pybuildah.build(ctx, store=store, **bad)  # type: ignore[arg-type]

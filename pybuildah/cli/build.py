@@ -42,6 +42,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="timestamps for the image's configuration and history (default: $SOURCE_DATE_EPOCH)")
     cmd.add_argument("--rewrite-timestamp", action="store_true",
                      help="clamp file times in new layers to --source-date-epoch")
+    cmd.add_argument("--network", help="RUN steps' network: private, host, none, or a namespace path")
+    cmd.add_argument("--cap-add", action="append", default=[], metavar="CAP", help="add a capability to RUN steps")
+    cmd.add_argument("--cap-drop", action="append", default=[], metavar="CAP", help="drop a capability from RUN steps")
+    cmd.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:CONTAINER[:OPTS]",
+                     help="bind mount for RUN steps (repeatable)")
+    cmd.add_argument("--ulimit", action="append", default=[], metavar="TYPE=SOFT[:HARD]", help="a limit for RUN steps")
+    cmd.add_argument("--add-host", action="append", default=[], metavar="NAME:IP",
+                     help="an /etc/hosts entry for RUN steps")
+    cmd.add_argument("--env", action="append", default=[], metavar="K=V",
+                     help="set a variable in the image (repeatable)")
     cmd.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
@@ -143,6 +153,13 @@ def run(args: argparse.Namespace) -> int:
             cert_dir=args.cert_dir,
             authfile=args.authfile,
             creds=creds,
+            network=args.network,
+            cap_add=args.cap_add,
+            cap_drop=args.cap_drop,
+            volumes=args.volume,
+            ulimits=args.ulimit,
+            add_hosts=args.add_host,
+            env=_pairs(args.env, "--env", from_env=True),
         )
         print(result.id)
     except BuildError as exc:

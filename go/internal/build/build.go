@@ -137,6 +137,9 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 	if err := setParity(options, o, reg); err != nil {
 		return nil, err
 	}
+	if err := setRunOptions(options, o); err != nil {
+		return nil, err
+	}
 	if err := setPlatforms(options, o); err != nil {
 		return nil, err
 	}

@@ -92,3 +92,31 @@ func TestFailureKeepsRegistryKinds(t *testing.T) {
 		t.Errorf("registryPassword = %v", got)
 	}
 }
+
+func TestSetRunOptions(t *testing.T) {
+	options := &define.BuildOptions{CommonBuildOpts: &define.CommonBuildOptions{Ulimit: []string{"nofile=10:10"}}}
+	err := setRunOptions(options, wire.BuildOptions{
+		Network: "none", CapDrop: []string{"CAP_CHOWN"}, Ulimits: []string{"nofile=5:5"},
+		AddHosts: []string{"a:10.0.0.1", "b:host-gateway", "c:[::1]"}, Env: []string{"A=1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if options.ConfigureNetwork != define.NetworkDisabled || options.CommonBuildOpts.Ulimit[1] != "nofile=5:5" ||
+		len(options.CommonBuildOpts.AddHost) != 3 || options.Envs[0] != "A=1" || options.DropCapabilities[0] != "CAP_CHOWN" {
+		t.Errorf("options not carried over: %+v %+v", options, options.CommonBuildOpts)
+	}
+	for name, o := range map[string]wire.BuildOptions{
+		"netns path": {Network: "/no/such/netns"},
+		"ulimit":     {Ulimits: []string{"nofile=many"}},
+		"host":       {AddHosts: []string{"noaddress"}},
+		"host ip":    {AddHosts: []string{"a:999.1.1.1"}},
+		"volume":     {Volumes: []string{"relative:/x"}},
+		"env":        {Env: []string{"NOVALUE"}},
+	} {
+		options := &define.BuildOptions{CommonBuildOpts: &define.CommonBuildOptions{}}
+		if err := setRunOptions(options, o); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("%s: want InvalidArgument, got %v", name, err)
+		}
+	}
+}

@@ -229,6 +229,16 @@ type BuildOptions struct {
 	SourceDateEpoch  *int64            `json:"source_date_epoch"`
 	EpochFromEnv     string            `json:"source_date_epoch_env"` // $SOURCE_DATE_EPOCH as the caller's process has it
 	RewriteTimestamp bool              `json:"rewrite_timestamp"`
+
+	// RUN steps: buildah build's --network, --cap-add, --cap-drop,
+	// --volume, --ulimit, --add-host; and --env for the image.
+	Network  string   `json:"network"`
+	CapAdd   []string `json:"cap_add"`
+	CapDrop  []string `json:"cap_drop"`
+	Volumes  []string `json:"volumes"`   // HOST:CONTAINER[:OPTIONS]
+	Ulimits  []string `json:"ulimits"`   // TYPE=SOFT[:HARD]
+	AddHosts []string `json:"add_hosts"` // NAME:IP
+	Env      []string `json:"env"`       // NAME=VALUE
 }
 
 // CancelOptions name a running call (Cancel).
