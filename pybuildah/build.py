@@ -81,6 +81,8 @@ def build(
     ulimits: Sequence[str] | None = None,
     add_hosts: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    cache_from: str | Sequence[str] | None = None,
+    cache_to: str | Sequence[str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image: ...
@@ -121,6 +123,8 @@ def build(
     ulimits: Sequence[str] | None = None,
     add_hosts: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    cache_from: str | Sequence[str] | None = None,
+    cache_to: str | Sequence[str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Manifest: ...
@@ -160,6 +164,8 @@ def build(
     ulimits: Sequence[str] | None = None,
     add_hosts: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    cache_from: str | Sequence[str] | None = None,
+    cache_to: str | Sequence[str] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image | Manifest:
@@ -204,6 +210,8 @@ def build(
     (With chroot isolation Buildah cannot make a network namespace, so
     ``network="none"`` skips /etc/hosts and resolv.conf but does not cut the
     network; use isolation="oci" where runc works.)
+    ``cache_from``/``cache_to`` name registry repositories that serve and
+    receive the layer cache (with ``layers=True``), as --cache-from/--cache-to.
     """
     target_store = resolve(store)
     sink = _log_sink(log)
@@ -231,6 +239,8 @@ def build(
             ulimits=[] if ulimits is None else _checks.strings(ulimits, "ulimits"),
             add_hosts=[] if add_hosts is None else _checks.strings(add_hosts, "add_hosts"),
             env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
+            cache_from=_names(cache_from, "cache_from"),
+            cache_to=_names(cache_to, "cache_to"),
         )
         return _run(target_store, sink, log is None, options, reg, manifest)
 
@@ -323,6 +333,10 @@ def _build_contexts(contexts: Mapping[str, PathLike] | None) -> dict[str, str]:
         assert value is not None
         out[name] = value if "://" in value else os.path.abspath(value)
     return out
+
+
+def _names(value: str | Sequence[str] | None, what: str) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else _checks.strings(value, what)
 
 
 def _mapping(value: Any, what: str) -> Mapping[Any, Any]:

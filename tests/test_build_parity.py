@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from conftest import BUSYBOX
-from registry import PASSWORD, USERNAME, Registry, auth_registry
+from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry
 
 import pybuildah
 from pybuildah.cli import main
 
-__all__ = ["auth_registry"]
+__all__ = ["auth_registry", "plain_registry"]
 
 
 def context_with(tmp_path: Path, containerfile: str, **files: str) -> Path:
@@ -236,12 +236,13 @@ def test_source_date_epoch_gives_the_same_image_at_different_times(
                                     source_date_epoch=None if via_env else epoch)
             assert image.created is not None and int(image.created.timestamp()) == epoch
             digests.append((image.id, image.digest))
+            with pytest.raises(pybuildah.InvalidArgument):
+                pybuildah.build(ctx, store=s, source_date_epoch=-1)
+            if via_env:
+                monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+                with pytest.raises(pybuildah.InvalidArgument):
+                    pybuildah.build(ctx, store=s)
     assert digests[0] == digests[1]
-    with pytest.raises(pybuildah.InvalidArgument):
-        pybuildah.build(ctx, source_date_epoch=-1)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    with pytest.raises(pybuildah.InvalidArgument):
-        pybuildah.build(ctx)
 
 
 # 9. Registry flags on the command line -------------------------------------------------
@@ -307,3 +308,30 @@ def test_run_options_for_build_steps(store: pybuildah.Store, busybox: str, tmp_p
                 {"volumes": ["relative:/x"]}, {"env": {"": "x"}}):
         with pytest.raises(pybuildah.InvalidArgument):
             pybuildah.build(ctx, store=store, **bad)  # type: ignore[arg-type]
+
+
+# 10. Remote layer cache ----------------------------------------------------------------
+
+
+def test_cache_to_a_registry_and_from_it_in_a_fresh_store(
+    tmp_path: Path, base_store_root: Path, plain_registry: Registry
+) -> None:
+    marker = token.token_hex(8)
+    ctx = context_with(tmp_path, f"FROM localhost/busybox:latest\nRUN echo {marker} > /marker && echo RAN-{marker}\n"
+                                 "COPY hello.txt /hello.txt\n", **{"hello.txt": "hello\n"})
+    cache = plain_registry.ref("build-cache")
+    results = []
+    for index, options in enumerate([{"cache_to": cache}, {"cache_from": [cache]}]):
+        log: list[str] = []
+        with pybuildah.Store(root=tmp_path / f"root{index}", driver="overlay",
+                             additional_image_stores=[base_store_root]) as s:
+            image = pybuildah.build(ctx, store=s, layers=True, tls_verify=False, log=log.append,
+                                    **options)  # type: ignore[arg-type]
+            results.append((image.layers, log))
+            if index == 1:
+                with pytest.raises(pybuildah.InvalidReference):
+                    pybuildah.build(ctx, store=s, layers=True, cache_from="Not A Repo")
+    (first_layers, first_log), (second_layers, second_log) = results
+    assert f"RAN-{marker}" in first_log
+    assert f"RAN-{marker}" not in second_log and any("Using cache" in line for line in second_log)
+    assert first_layers == second_layers

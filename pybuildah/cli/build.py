@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="an /etc/hosts entry for RUN steps")
     cmd.add_argument("--env", action="append", default=[], metavar="K=V",
                      help="set a variable in the image (repeatable)")
+    cmd.add_argument("--cache-from", action="append", default=[], metavar="REPOSITORY",
+                     help="a registry repository to take cached layers from (with --layers)")
+    cmd.add_argument("--cache-to", action="append", default=[], metavar="REPOSITORY",
+                     help="a registry repository to push cached layers to (with --layers)")
     cmd.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
@@ -160,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
             ulimits=args.ulimit,
             add_hosts=args.add_host,
             env=_pairs(args.env, "--env", from_env=True),
+            cache_from=args.cache_from,
+            cache_to=args.cache_to,
         )
         print(result.id)
     except BuildError as exc:

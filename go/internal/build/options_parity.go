@@ -8,6 +8,7 @@ import (
 
 	"go.podman.io/buildah/define"
 	"go.podman.io/buildah/pkg/parse"
+	"go.podman.io/image/v5/docker/reference"
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/sysctx"
@@ -49,10 +50,29 @@ func setParity(options *define.BuildOptions, o wire.BuildOptions, reg *sysctx.Re
 	}
 	options.SourceDateEpoch = epoch
 	options.RewriteTimestamp = o.RewriteTimestamp
+	if options.CacheFrom, err = cacheRepositories("cache_from", o.CacheFrom); err != nil {
+		return err
+	}
+	if options.CacheTo, err = cacheRepositories("cache_to", o.CacheTo); err != nil {
+		return err
+	}
 	if o.RewriteTimestamp && epoch == nil {
 		return errkind.New(errkind.InvalidArgument, "rewrite_timestamp needs source_date_epoch (or %s)", sourceDateEpochVariable)
 	}
 	return nil
+}
+
+// cacheRepositories parses --cache-from/--cache-to repositories with the
+// CLI's parser.
+func cacheRepositories(what string, repositories []string) ([]reference.Named, error) {
+	if len(repositories) == 0 {
+		return nil, nil
+	}
+	named, err := parse.RepoNamesToNamedReferences(repositories)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.InvalidReference, fmt.Errorf("%s: %w", what, err))
+	}
+	return named, nil
 }
 
 // buildContexts parses name -> directory, URL or docker-image://ref, as

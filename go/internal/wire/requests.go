@@ -239,6 +239,9 @@ type BuildOptions struct {
 	Ulimits  []string `json:"ulimits"`   // TYPE=SOFT[:HARD]
 	AddHosts []string `json:"add_hosts"` // NAME:IP
 	Env      []string `json:"env"`       // NAME=VALUE
+
+	CacheFrom []string `json:"cache_from"` // repositories (--cache-from, --cache-to)
+	CacheTo   []string `json:"cache_to"`
 }
 
 // CancelOptions name a running call (Cancel).
