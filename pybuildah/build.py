@@ -83,6 +83,7 @@ def build(
     env: Mapping[str, str] | None = None,
     cache_from: str | Sequence[str] | None = None,
     cache_to: str | Sequence[str] | None = None,
+    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image: ...
@@ -125,6 +126,7 @@ def build(
     env: Mapping[str, str] | None = None,
     cache_from: str | Sequence[str] | None = None,
     cache_to: str | Sequence[str] | None = None,
+    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Manifest: ...
@@ -166,6 +168,7 @@ def build(
     env: Mapping[str, str] | None = None,
     cache_from: str | Sequence[str] | None = None,
     cache_to: str | Sequence[str] | None = None,
+    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image | Manifest:
@@ -212,6 +215,8 @@ def build(
     network; use isolation="oci" where runc works.)
     ``cache_from``/``cache_to`` name registry repositories that serve and
     receive the layer cache (with ``layers=True``), as --cache-from/--cache-to.
+    ``ssh=["default"]`` forwards $SSH_AUTH_SOCK's agent to
+    ``RUN --mount=type=ssh``; ``ssh={"id": socket_or_key_paths}`` names others.
     """
     target_store = resolve(store)
     sink = _log_sink(log)
@@ -241,6 +246,7 @@ def build(
             env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
             cache_from=_names(cache_from, "cache_from"),
             cache_to=_names(cache_to, "cache_to"),
+            ssh=_ssh(ssh),
         )
         return _run(target_store, sink, log is None, options, reg, manifest)
 
@@ -333,6 +339,18 @@ def _build_contexts(contexts: Mapping[str, PathLike] | None) -> dict[str, str]:
         assert value is not None
         out[name] = value if "://" in value else os.path.abspath(value)
     return out
+
+
+def _ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None) -> list[str]:
+    """--ssh values, ID=SOCKET_OR_KEYS; an ID alone is $SSH_AUTH_SOCK of os.environ (Go's copy may be stale)."""
+    if ssh is None:
+        return []
+    sources = {name: [] for name in _checks.strings(ssh, "ssh")} if not isinstance(ssh, Mapping) else {
+        _checks.text(name, "ssh id"): [] if value is None else _checks.paths(value, f"ssh {name!r}")
+        for name, value in ssh.items()}
+    agent = os.environ.get("SSH_AUTH_SOCK", "")
+    return [f"{name}={','.join(os.path.abspath(p) for p in paths)}" if paths
+            else f"{name}={agent}" if agent else name for name, paths in sources.items()]
 
 
 def _names(value: str | Sequence[str] | None, what: str) -> list[str]:

@@ -9,6 +9,7 @@ import io
 import os
 import secrets as token
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import time
@@ -335,3 +336,51 @@ def test_cache_to_a_registry_and_from_it_in_a_fresh_store(
     assert f"RAN-{marker}" in first_log
     assert f"RAN-{marker}" not in second_log and any("Using cache" in line for line in second_log)
     assert first_layers == second_layers
+
+
+# 7. SSH agent forwarding ---------------------------------------------------------------
+
+
+@pytest.fixture
+def ssh_agent(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real ssh-agent holding a fresh test key: (socket path, the key's fingerprint)."""
+    sock, key = str(tmp_path / "agent.sock"), tmp_path / "id_test"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parity-test", "-f", str(key)], check=True)
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        env = dict(os.environ, SSH_AUTH_SOCK=sock)
+        subprocess.run(["ssh-add", "-q", str(key)], check=True, env=env, timeout=30)
+        fingerprint = subprocess.run(["ssh-keygen", "-lf", f"{key}.pub"], check=True, capture_output=True,
+                                     text=True).stdout.split()[1]
+        yield sock, fingerprint
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+
+
+def test_ssh_agent_reaches_run_mount_ssh(
+    store: pybuildah.Store, busybox: str, tmp_path: Path, ssh_agent: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sock, fingerprint = ssh_agent
+    ctx = context_with(tmp_path, f"FROM {busybox}\nCOPY sshroot/ /\n"
+                                 "RUN --mount=type=ssh,id=default ssh-add -l > /keys\n")
+    # The host's ssh-add and the libraries it needs, at the same paths.
+    needed = ["/usr/bin/ssh-add", *(part for line in subprocess.run(
+        ["ldd", "/usr/bin/ssh-add"], check=True, capture_output=True, text=True).stdout.splitlines()
+        for part in line.split() if part.startswith("/"))]
+    for path in needed:
+        target = ctx / "sshroot" / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    monkeypatch.setenv("SSH_AUTH_SOCK", sock)
+    image = pybuildah.build(ctx, store=store, log=lambda line: None, ssh=["default"])
+    assert fingerprint in read_file(store, image.id, "/keys").decode()
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    other = pybuildah.build(ctx, store=store, log=lambda line: None, no_cache=True, ssh={"default": sock})
+    assert fingerprint in read_file(store, other.id, "/keys").decode()
+    with pytest.raises(pybuildah.InvalidArgument):
+        pybuildah.build(ctx, store=store, ssh={"default": tmp_path / "no-such-socket"})

@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="a registry repository to take cached layers from (with --layers)")
     cmd.add_argument("--cache-to", action="append", default=[], metavar="REPOSITORY",
                      help="a registry repository to push cached layers to (with --layers)")
+    cmd.add_argument("--ssh", action="append", default=[], metavar="ID[=SOCKET|KEY[,KEY...]]",
+                     help="an SSH agent or keys for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)")
     cmd.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
@@ -119,6 +121,15 @@ def _secret_sources(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _ssh_sources(values: list[str]) -> dict[str, list[str]]:
+    """--ssh ID[=SOCKET|KEY[,KEY...]]; an ID alone forwards $SSH_AUTH_SOCK."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        name, _, paths = value.partition("=")
+        out[name] = [p for p in paths.split(",") if p]
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -166,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
             env=_pairs(args.env, "--env", from_env=True),
             cache_from=args.cache_from,
             cache_to=args.cache_to,
+            ssh=_ssh_sources(args.ssh),
         )
         print(result.id)
     except BuildError as exc:

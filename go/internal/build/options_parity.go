@@ -33,6 +33,10 @@ func setParity(options *define.BuildOptions, o wire.BuildOptions, reg *sysctx.Re
 		return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("secrets: %w", err))
 	}
 	options.CommonBuildOpts.Secrets = o.Secrets
+	if _, err := parse.SSH(o.SSH); err != nil {
+		return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("ssh: %w", err))
+	}
+	options.CommonBuildOpts.SSHSources = o.SSH
 	contexts, err := buildContexts(o.BuildContexts)
 	if err != nil {
 		return err

@@ -69,6 +69,7 @@ func TestSetParityChecksWithBuildahsParsers(t *testing.T) {
 		"output type":        {Outputs: []string{"type=zip,dest=x"}},
 		"rewrite alone":      {RewriteTimestamp: true},
 		"cache repository":   {CacheFrom: []string{"Not A Repo"}},
+		"ssh key":            {SSH: []string{"default=" + dir + "/no-such-key"}},
 	} {
 		if _, err := parity(t, o); errkind.Describe(err).Kind != errkind.InvalidArgument && errkind.Describe(err).Kind != errkind.InvalidReference {
 			t.Errorf("%s: want InvalidArgument, got %v", name, err)

@@ -242,6 +242,7 @@ type BuildOptions struct {
 
 	CacheFrom []string `json:"cache_from"` // repositories (--cache-from, --cache-to)
 	CacheTo   []string `json:"cache_to"`
+	SSH       []string `json:"ssh"` // ID[=SOCKET|KEY[,KEY...]] (--ssh)
 }
 
 // CancelOptions name a running call (Cancel).
