@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import io
 import os
 import sys
 
 from ..build import build
 from ..errors import BuildError, InvalidArgument
 from . import open_store
+from .images import _boolean
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                 description="Build an image from a Containerfile with Buildah's own front end.")
     cmd.add_argument("-t", "--tag", action="append", default=[], metavar="TAG", help="name the image (repeatable)")
     cmd.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
-                     help="the Containerfile (default: Containerfile, then Dockerfile, in CONTEXT)")
+                     help="the Containerfile, - for stdin (default: Containerfile, then Dockerfile, in CONTEXT)")
     cmd.add_argument("--target", help="build up to this stage")
     cmd.add_argument("--build-arg", action="append", default=[], metavar="K=V", help="a build argument (repeatable)")
     cmd.add_argument("--label", action="append", default=[], metavar="K=V", help="a label for the image (repeatable)")
@@ -29,6 +32,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("--platform", action="append", default=[], metavar="OS/ARCH[,...]",
                      help="build for these platforms (comma-separated or repeated), e.g. linux/amd64,linux/arm64")
     cmd.add_argument("--manifest", help="add the images to this manifest list (made if missing)")
+    cmd.add_argument("--secret", action="append", default=[], metavar="id=ID,src=PATH|env=NAME",
+                     help="a secret for RUN --mount=type=secret (repeatable)")
+    cmd.add_argument("--build-context", action="append", default=[], metavar="NAME=DIR|URL|docker-image://REF",
+                     help="an extra build context for COPY --from=NAME (repeatable)")
+    cmd.add_argument("-o", "--output", action="append", default=[], metavar="type=local|tar,dest=PATH",
+                     help="also write the final stage's files there (repeatable)")
+    cmd.add_argument("--source-date-epoch", type=int, metavar="SECONDS",
+                     help="timestamps for the image's configuration and history (default: $SOURCE_DATE_EPOCH)")
+    cmd.add_argument("--rewrite-timestamp", action="store_true",
+                     help="clamp file times in new layers to --source-date-epoch")
+    cmd.add_argument("--network", help="RUN steps' network: private, host, none, or a namespace path")
+    cmd.add_argument("--cap-add", action="append", default=[], metavar="CAP", help="add a capability to RUN steps")
+    cmd.add_argument("--cap-drop", action="append", default=[], metavar="CAP", help="drop a capability from RUN steps")
+    cmd.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:CONTAINER[:OPTS]",
+                     help="bind mount for RUN steps (repeatable)")
+    cmd.add_argument("--ulimit", action="append", default=[], metavar="TYPE=SOFT[:HARD]", help="a limit for RUN steps")
+    cmd.add_argument("--add-host", action="append", default=[], metavar="NAME:IP",
+                     help="an /etc/hosts entry for RUN steps")
+    cmd.add_argument("--env", action="append", default=[], metavar="K=V",
+                     help="set a variable in the image (repeatable)")
+    cmd.add_argument("--cache-from", action="append", default=[], metavar="REPOSITORY",
+                     help="a registry repository to take cached layers from (with --layers)")
+    cmd.add_argument("--cache-to", action="append", default=[], metavar="REPOSITORY",
+                     help="a registry repository to push cached layers to (with --layers)")
+    cmd.add_argument("--ssh", action="append", default=[], metavar="ID[=SOCKET|KEY[,KEY...]]",
+                     help="an SSH agent or keys for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)")
+    cmd.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
+                     help="verify registries' certificates (default true)")
+    cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
+    cmd.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
+    cmd.add_argument("--creds", metavar="USER[:PASSWORD]",
+                     help="registry credentials; a password here is visible to other users of this machine "
+                          "(ps, /proc): prefer --creds-stdin or --authfile (without the password, it is prompted for)")
+    cmd.add_argument("--creds-stdin", action="store_true", help="read USER:PASSWORD from the first line of stdin")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
     cmd.add_argument("context", nargs="?", default=".", metavar="CONTEXT", help="the build context directory")
     cmd.set_defaults(handler=run)
@@ -51,16 +88,63 @@ def _pairs(values: list[str], what: str, *, from_env: bool = False) -> dict[str,
     return out
 
 
+def _creds(args: argparse.Namespace) -> str | None:
+    """--creds as buildah reads it (USER[:PASSWORD], a missing part is prompted for), or --creds-stdin."""
+    if args.creds_stdin:
+        if args.creds is not None:
+            raise InvalidArgument("give --creds or --creds-stdin, not both")
+        if "-" in args.file:
+            raise InvalidArgument("--creds-stdin and -f - both read stdin")
+        return sys.stdin.readline().rstrip("\r\n")
+    if args.creds is None:
+        return None
+    user, _, password = args.creds.partition(":")
+    if not user or not password:
+        if not sys.stdin.isatty():
+            raise InvalidArgument("--creds lacks a user name or password and there is no terminal to prompt on")
+        user = user or input("Username: ")
+        password = password or getpass.getpass("Password: ")
+    return f"{user}:{password}"
+
+
+def _secret_sources(values: list[str]) -> dict[str, str]:
+    """--secret id=ID[,src=PATH|,env=NAME] (as buildah: src defaults to a file named ID)."""
+    out: dict[str, str] = {}
+    for value in values:
+        fields = _pairs(value.split(","), "--secret")
+        if "id" not in fields or not set(fields) <= {"id", "src", "env", "type"}:
+            raise InvalidArgument(f"--secret {value!r}: expected id=ID[,src=PATH|,env=NAME]")
+        if "env" in fields or fields.get("type") == "env":
+            out[fields["id"]] = "env:" + fields.get("env", fields.get("src", fields["id"]))
+        else:
+            out[fields["id"]] = fields.get("src", fields["id"])
+    return out
+
+
+def _ssh_sources(values: list[str]) -> dict[str, list[str]]:
+    """--ssh ID[=SOCKET|KEY[,KEY...]]; an ID alone forwards $SSH_AUTH_SOCK."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        name, _, paths = value.partition("=")
+        out[name] = [p for p in paths.split(",") if p]
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     platforms = [p for value in args.platform for p in value.split(",") if p]
+    creds = _creds(args)
+    files: list[str | io.StringIO] = [io.StringIO(sys.stdin.read()) if f == "-" else f for f in args.file]
+    if len(files) > 1 and any(isinstance(f, io.StringIO) for f in files):
+        raise InvalidArgument("-f - cannot be combined with other Containerfiles")
     store = open_store(args)
     try:
         result = build(
             args.context,
-            containerfile=args.file or None,
+            containerfile=(files[0] if len(files) == 1 and isinstance(files[0], io.StringIO)
+                           else [str(f) for f in files] or None),
             tag=args.tag or None,
             target=args.target,
             build_args=_pairs(args.build_arg, "--build-arg", from_env=True),
@@ -75,6 +159,25 @@ def run(args: argparse.Namespace) -> int:
             log=(lambda line: None) if args.quiet else show,
             platforms=platforms or None,
             manifest=args.manifest,
+            secrets=_secret_sources(args.secret),
+            build_contexts=_pairs(args.build_context, "--build-context"),
+            output=args.output or None,
+            source_date_epoch=args.source_date_epoch,
+            rewrite_timestamp=args.rewrite_timestamp,
+            tls_verify=args.tls_verify,
+            cert_dir=args.cert_dir,
+            authfile=args.authfile,
+            creds=creds,
+            network=args.network,
+            cap_add=args.cap_add,
+            cap_drop=args.cap_drop,
+            volumes=args.volume,
+            ulimits=args.ulimit,
+            add_hosts=args.add_host,
+            env=_pairs(args.env, "--env", from_env=True),
+            cache_from=args.cache_from,
+            cache_to=args.cache_to,
+            ssh=_ssh_sources(args.ssh),
         )
         print(result.id)
     except BuildError as exc:

@@ -29,6 +29,7 @@ type plan struct {
 	options        define.BuildOptions
 	containerfiles []string
 	stages         []string // stage names in build order, for error attribution
+	redact         []string // what no error message may contain (a registry password)
 }
 
 // Build builds the Containerfiles in a context directory and returns the
@@ -64,7 +65,7 @@ func prepare(st *store.State, o wire.BuildOptions) (*plan, error) {
 	if err := checkEmulation(o.Platforms, containerfiles); err != nil {
 		return nil, err
 	}
-	return &plan{options: *options, containerfiles: containerfiles, stages: stages}, nil
+	return &plan{options: *options, containerfiles: containerfiles, stages: stages, redact: registryPassword(o)}, nil
 }
 
 // buildOptions turns the wire options into Buildah's, with the same
@@ -96,7 +97,11 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 	if err != nil {
 		return nil, err
 	}
-	sys := st.Sys()
+	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	if err != nil {
+		return nil, err
+	}
+	sys := reg.Sys
 	var timestamp *time.Time
 	if o.Timestamp != nil {
 		t := time.Unix(*o.Timestamp, 0).UTC()
@@ -128,6 +133,12 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 		Timestamp:               timestamp,
 		Jobs:                    &jobs,
 		Compression:             define.Uncompressed,
+	}
+	if err := setParity(options, o, reg); err != nil {
+		return nil, err
+	}
+	if err := setRunOptions(options, o); err != nil {
+		return nil, err
 	}
 	if err := setPlatforms(options, o); err != nil {
 		return nil, err
@@ -191,7 +202,7 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 		return nil, cancelled(err == nil)
 	}
 	if err != nil {
-		return nil, attribute(err, log.stepLines(), p.stages)
+		return nil, errkind.Redact(failure(err, log.stepLines(), p.stages), p.redact)
 	}
 	return &wire.BuildResult{ID: id}, nil
 }

@@ -200,6 +200,8 @@ type LogoutOptions struct {
 type BuildOptions struct {
 	StoreRef
 	CallRef
+	RegistryOptions // every pull the build makes (FROM, COPY --from=image)
+
 	Context        string            `json:"context" wire:"required"`
 	Containerfiles []string          `json:"containerfiles" wire:"nonempty"`
 	Tags           []string          `json:"tags" wire:"nonempty"`
@@ -218,6 +220,29 @@ type BuildOptions struct {
 	Stream         uint64            `json:"stream"`
 	Platforms      []string          `json:"platforms"` // os/arch[/variant] each; none: the host's
 	Manifest       string            `json:"manifest"`  // the manifest list each platform's image is added to
+
+	// buildah build's --secret, --build-context, --output,
+	// --source-date-epoch and --rewrite-timestamp.
+	Secrets          []string          `json:"secrets"` // id=X,src=PATH or id=X,env=NAME
+	BuildContexts    map[string]string `json:"build_contexts"`
+	Outputs          []string          `json:"outputs"` // type=local|tar,dest=PATH
+	SourceDateEpoch  *int64            `json:"source_date_epoch"`
+	EpochFromEnv     string            `json:"source_date_epoch_env"` // $SOURCE_DATE_EPOCH as the caller's process has it
+	RewriteTimestamp bool              `json:"rewrite_timestamp"`
+
+	// RUN steps: buildah build's --network, --cap-add, --cap-drop,
+	// --volume, --ulimit, --add-host; and --env for the image.
+	Network  string   `json:"network"`
+	CapAdd   []string `json:"cap_add"`
+	CapDrop  []string `json:"cap_drop"`
+	Volumes  []string `json:"volumes"`   // HOST:CONTAINER[:OPTIONS]
+	Ulimits  []string `json:"ulimits"`   // TYPE=SOFT[:HARD]
+	AddHosts []string `json:"add_hosts"` // NAME:IP
+	Env      []string `json:"env"`       // NAME=VALUE
+
+	CacheFrom []string `json:"cache_from"` // repositories (--cache-from, --cache-to)
+	CacheTo   []string `json:"cache_to"`
+	SSH       []string `json:"ssh"` // ID[=SOCKET|KEY[,KEY...]] (--ssh)
 }
 
 // CancelOptions name a running call (Cancel).

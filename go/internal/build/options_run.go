@@ -1,0 +1,82 @@
+package build
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	units "github.com/docker/go-units"
+	"github.com/spf13/pflag"
+	"go.podman.io/buildah/define"
+	"go.podman.io/buildah/pkg/parse"
+
+	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/validate"
+	"pybuildah.dev/shim/internal/wire"
+)
+
+// setRunOptions applies the options of buildah build that shape RUN steps
+// (--network, --cap-add, --cap-drop, --volume, --ulimit, --add-host) and
+// --env, each checked as the buildah CLI checks it.
+func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
+	namespaces, policy, err := network(o.Network)
+	if err != nil {
+		return err
+	}
+	if o.Network != "" {
+		options.NamespaceOptions, options.ConfigureNetwork = namespaces, policy
+	}
+	options.AddCapabilities, options.DropCapabilities = o.CapAdd, o.CapDrop
+	if err := parse.Volumes(o.Volumes); err != nil {
+		return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("volumes: %w", err))
+	}
+	options.CommonBuildOpts.Volumes = o.Volumes
+	for _, limit := range o.Ulimits {
+		if _, err := units.ParseUlimit(limit); err != nil {
+			return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("ulimits: %w", err))
+		}
+	}
+	// Later entries of a kind win, so the caller's come after the defaults.
+	options.CommonBuildOpts.Ulimit = append(append([]string(nil), options.CommonBuildOpts.Ulimit...), o.Ulimits...)
+	for _, host := range o.AddHosts {
+		if err := checkExtraHost(host); err != nil {
+			return err
+		}
+	}
+	options.CommonBuildOpts.AddHost = o.AddHosts
+	if err := validate.Assignments("env", o.Env); err != nil {
+		return err
+	}
+	options.Envs = o.Env
+	return nil
+}
+
+// network is --network read by Buildah's own namespace parser: "" (the
+// default), "private", "host", "none", or a namespace path.
+func network(value string) (define.NamespaceOptions, define.NetworkConfigurationPolicy, error) {
+	if value == "" {
+		return nil, define.NetworkDefault, nil
+	}
+	flags := pflag.NewFlagSet("build", pflag.ContinueOnError)
+	flags.String("network", "", "")
+	if err := flags.Set("network", value); err != nil {
+		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, err)
+	}
+	namespaces, policy, err := parse.NamespaceOptionsFromFlagSet(flags, flags.Lookup)
+	if err != nil {
+		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("network: %w", err))
+	}
+	return namespaces, policy, nil
+}
+
+// checkExtraHost is --add-host's check: NAME:IP, or NAME:host-gateway.
+func checkExtraHost(value string) error {
+	name, address, ok := strings.Cut(value, ":")
+	if !ok || name == "" {
+		return errkind.New(errkind.InvalidArgument, "add_hosts: %q is not NAME:IP", value)
+	}
+	if address != "host-gateway" && net.ParseIP(strings.Trim(address, "[]")) == nil {
+		return errkind.New(errkind.InvalidArgument, "add_hosts: invalid IP address %q for %s", address, name)
+	}
+	return nil
+}
