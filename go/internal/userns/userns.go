@@ -59,7 +59,7 @@ func CheckChownSpec(spec string, uids, gids []Range) error {
 	user, group, _ := strings.Cut(spec, ":")
 	for _, c := range []struct {
 		kind, value, file string
-		ranges          []Range
+		ranges            []Range
 	}{{"UID", user, "uid_map", uids}, {"GID", group, "gid_map", gids}} {
 		id, err := strconv.ParseUint(c.value, 10, 32)
 		if err != nil || Mapped(c.ranges, id) {
