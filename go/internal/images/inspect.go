@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+
+	"github.com/sirupsen/logrus"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/buildah"
@@ -150,6 +153,12 @@ func List(st *store.State, _ wire.StoreRef) ([]*wire.ImageInfo, error) {
 		if err != nil {
 			if errors.Is(err, storage.ErrImageUnknown) {
 				continue // removed while we listed
+			}
+			if errors.Is(err, os.ErrNotExist) {
+				// A record without its manifest: a commit whose process died before it
+				// wrote it.  It is not an image yet; list the others.
+				logrus.Warnf("skipping incomplete image %s: %v", images[i].ID, err)
+				continue
 			}
 			return nil, err
 		}
