@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_build import processes_running  # one /proc scan for the whole suite
 
 import pybuildah
 
@@ -499,18 +500,3 @@ def test_a_thousand_builder_cycles_leak_nothing(tmp_path: Path, base_store_root:
     assert got["after_threads"] <= got["before_threads"] + 2, got
     assert got["after_mounts"] <= got["before_mounts"], got
     assert got["after_containers"] == got["before_containers"] == 0, got
-
-
-def processes_running(needle: str) -> list[int]:
-    """PIDs whose command line contains needle."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if needle in cmdline:
-                found.append(int(entry.name))
-    return found
-
