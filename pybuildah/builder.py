@@ -99,9 +99,13 @@ class Builder(display.RichRepr):
 
     # Content ---------------------------------------------------------------
 
-    def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None) -> None:
-        """Copy src into dest; local tar archives are extracted and URLs fetched (ADD)."""
-        self._add(src, dest, extract=True, chown=chown, chmod=chmod)
+    def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None,
+            exclude: Sequence[str] | None = None) -> None:
+        """Copy src into dest; local tar archives are extracted and URLs fetched (ADD).
+
+        exclude takes .containerignore-style patterns matched against full host paths, as in copy().
+        """
+        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude)
 
     def copy(
         self,
@@ -111,9 +115,15 @@ class Builder(display.RichRepr):
         chown: str | None = None,
         chmod: str | int | None = None,
         from_: Builder | str | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> None:
-        """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image."""
-        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_)
+        """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image.
+
+        exclude takes .containerignore-style patterns of source paths to leave
+        out; as with buildah copy --exclude, they match the full host path
+        (so "**/*.tmp", not "*.tmp").
+        """
+        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude)
 
     def _add(
         self,
@@ -124,8 +134,10 @@ class Builder(display.RichRepr):
         chown: str | None,
         chmod: str | int | None,
         from_: Builder | str | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> None:
         sources = _checks.paths(src, "src")
+        excludes = _checks.strings(exclude, "exclude") if exclude is not None else []
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
             options["from_builder"] = from_.handle
@@ -145,6 +157,7 @@ class Builder(display.RichRepr):
             extract=extract,
             chown=_checks.optional_text(chown, "chown"),
             chmod=_checks.optional_text(chmod, "chmod"),
+            excludes=excludes,
             **options,
         )
 
@@ -300,8 +313,13 @@ class Builder(display.RichRepr):
         or a transport reference: oci-archive:/x.tar, oci:/dir:tag,
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         progress receives a ProgressEvent when each blob starts and ends.
+        timestamp (seconds since the epoch) sets the image's created time and
+        its new history entry's, for reproducible images; without it, the
+        SOURCE_DATE_EPOCH environment variable does the same, as with
+        buildah commit.
         """
         options = registry_options(registry, access)
+        timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
         result = _transfer.registry_call(
             "Commit",
@@ -312,7 +330,8 @@ class Builder(display.RichRepr):
             format=_checks.optional_text(format, "format"),
             squash=_checks.flag(squash, "squash"),
             compression=_checks.optional_text(compression, "compression"),
-            timestamp=_checks.optional_integer(timestamp, "timestamp"),
+            timestamp=timestamp,
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
         )
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)

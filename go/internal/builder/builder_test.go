@@ -58,3 +58,15 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("message: %v", err)
 	}
 }
+
+func TestParseSourceDateEpoch(t *testing.T) {
+	got, err := ParseSourceDateEpoch("1700000000")
+	if err != nil || got.Unix() != 1700000000 || got.Location().String() != "UTC" {
+		t.Errorf("ParseSourceDateEpoch(1700000000) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"soon", "1.5", " 1", "99999999999999999999"} {
+		if _, err := ParseSourceDateEpoch(bad); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("ParseSourceDateEpoch(%q) = %v", bad, err)
+		}
+	}
+}

@@ -117,7 +117,10 @@ type CommitOptions struct {
 	Squash      bool   `json:"squash"`
 	Compression string `json:"compression" wire:"nonempty"`
 	Timestamp   *int64 `json:"timestamp"`
-	Stream      uint64 `json:"stream"`
+	// SourceDateEpoch is $SOURCE_DATE_EPOCH as Python saw it (buildah
+	// commit reads the same variable); Timestamp, if given, wins.
+	SourceDateEpoch string `json:"source_date_epoch" wire:"nonempty"`
+	Stream          uint64 `json:"stream"`
 }
 
 // ImageRefOptions name one image, local or behind a transport.
