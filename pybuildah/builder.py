@@ -240,6 +240,9 @@ class Builder(display.RichRepr):
         user: str | None = None,
         check: bool = True,
         log: LogCallback | None = None,
+        hostname: str | None = None,
+        cap_add: Sequence[str] | None = None,
+        cap_drop: Sequence[str] | None = None,
     ) -> RunResult:
         """Run a command in the working container (chroot isolation by default).
 
@@ -249,8 +252,15 @@ class Builder(display.RichRepr):
         stdout_bytes and stderr_bytes are the raw output.  Ctrl-C (in the
         main thread) kills the command and raises KeyboardInterrupt; the
         working container stays usable.
+        hostname, cap_add and cap_drop (names such as "CAP_NET_RAW", or "all")
+        mean what buildah run's --hostname, --cap-add and --cap-drop do.
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
+        caps: dict[str, Any] = {
+            "cap_add": _checks.strings(cap_add, "cap_add") if cap_add is not None else [],
+            "cap_drop": _checks.strings(cap_drop, "cap_drop") if cap_drop is not None else [],
+            "hostname": _checks.optional_text(hostname, "hostname"),
+        }
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]
@@ -270,6 +280,7 @@ class Builder(display.RichRepr):
                 workdir=_checks.optional_text(workdir, "workdir"),
                 user=_checks.optional_text(user, "user"),
                 stream=stream,
+                **caps,
                 **form,
             )
         result = RunResult._from_wire(raw)

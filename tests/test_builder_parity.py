@@ -110,3 +110,47 @@ def test_copy_exclude_type_is_checked_before_anything_changes(
             b.copy(tmp_path / "f", "/f", exclude="*.tmp")  # type: ignore[arg-type]
         assert b.run(["/bin/sh", "-c", "test -e /f || echo absent"]).stdout == "absent\n"
 
+
+
+def _cap_eff(b: pybuildah.Builder, **options: object) -> int:
+    out = b.run(["/bin/sh", "-c", "grep CapEff /proc/self/status"], **options)  # type: ignore[arg-type]
+    return int(out.stdout.split()[1], 16)
+
+
+CAP_NET_RAW = 13
+CAP_CHOWN = 0
+
+
+def test_run_cap_add_and_cap_drop_change_the_effective_set(store: pybuildah.Store, busybox: str) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        default = _cap_eff(b)
+        assert default & (1 << CAP_CHOWN)
+        assert not default & (1 << CAP_NET_RAW)
+        added = _cap_eff(b, cap_add=["CAP_NET_RAW"])
+        assert added == default | (1 << CAP_NET_RAW)
+        dropped = _cap_eff(b, cap_drop=["CAP_CHOWN"])
+        assert dropped == default & ~(1 << CAP_CHOWN)
+        assert b.run(["/bin/sh", "-c", "chown 1:1 /tmp"], cap_drop=["CAP_CHOWN"], check=False).exit_code != 0
+        assert _cap_eff(b, cap_drop=["all"]) == 0
+
+
+def test_run_hostname(store: pybuildah.Store, busybox: str) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        assert b.run(["hostname"], hostname="parity-host").stdout == "parity-host\n"
+        assert b.run(["cat", "/etc/hostname"], hostname="parity-host").stdout == "parity-host\n"
+
+
+def test_run_capability_options_are_type_checked(store: pybuildah.Store, busybox: str) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        with pytest.raises(pybuildah.InvalidType):
+            b.run(["true"], cap_add="CAP_NET_RAW")  # type: ignore[arg-type]
+        with pytest.raises(pybuildah.InvalidType):
+            b.run(["true"], hostname=7)  # type: ignore[arg-type]
+
+
+def test_run_unknown_capability_is_a_value_error_and_runs_nothing(store: pybuildah.Store, busybox: str) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        with pytest.raises(pybuildah.InvalidArgument, match="CAP_BOGUS") as caught:
+            b.run(["/bin/sh", "-c", "touch /ran"], cap_add=["CAP_BOGUS"])
+        assert isinstance(caught.value, ValueError)
+        assert b.run(["/bin/sh", "-c", "test -e /ran || echo absent"], cap_add=["net_raw"]).stdout == "absent\n"

@@ -26,6 +26,14 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	capAdd, err := validate.Capabilities("cap_add", o.CapAdd)
+	if err != nil {
+		return nil, err
+	}
+	capDrop, err := validate.Capabilities("cap_drop", o.CapDrop)
+	if err != nil {
+		return nil, err
+	}
 	if err := platform.CheckEmulation(s.Builder.Architecture()); err != nil {
 		return nil, err
 	}
@@ -39,15 +47,18 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
 	keepCopier(s)
 	err = s.Builder.Run(argv, buildah.RunOptions{
-		Isolation:  s.Builder.Isolation,
-		Env:        o.Env,
-		WorkingDir: o.WorkDir,
-		User:       o.User,
-		Stdin:      call.Stdin(),
-		Stdout:     &events.Tee{Buf: &stdout, Lines: outLines},
-		Stderr:     &events.Tee{Buf: &stderr, Lines: errLines},
-		Terminal:   buildah.WithoutTerminal,
-		Quiet:      true,
+		Isolation:        s.Builder.Isolation,
+		Env:              o.Env,
+		WorkingDir:       o.WorkDir,
+		User:             o.User,
+		Stdin:            call.Stdin(),
+		Stdout:           &events.Tee{Buf: &stdout, Lines: outLines},
+		Stderr:           &events.Tee{Buf: &stderr, Lines: errLines},
+		Terminal:         buildah.WithoutTerminal,
+		Quiet:            true,
+		Hostname:         o.Hostname,
+		AddCapabilities:  capAdd,
+		DropCapabilities: capDrop,
 	})
 	outLines.Flush()
 	errLines.Flush()

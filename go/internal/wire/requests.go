@@ -105,6 +105,10 @@ type RunOptions struct {
 	WorkDir string   `json:"workdir" wire:"nonempty"`
 	User    string   `json:"user" wire:"nonempty"`
 	Stream  uint64   `json:"stream"`
+	// As buildah run --hostname, --cap-add and --cap-drop.
+	Hostname string   `json:"hostname" wire:"nonempty"`
+	CapAdd   []string `json:"cap_add"`
+	CapDrop  []string `json:"cap_drop"`
 }
 
 // CommitOptions write a working container as an image (Commit).
