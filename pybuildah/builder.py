@@ -243,6 +243,7 @@ class Builder(display.RichRepr):
         hostname: str | None = None,
         cap_add: Sequence[str] | None = None,
         cap_drop: Sequence[str] | None = None,
+        volumes: Sequence[str] | None = None,
     ) -> RunResult:
         """Run a command in the working container (chroot isolation by default).
 
@@ -253,13 +254,15 @@ class Builder(display.RichRepr):
         main thread) kills the command and raises KeyboardInterrupt; the
         working container stays usable.
         hostname, cap_add and cap_drop (names such as "CAP_NET_RAW", or "all")
-        mean what buildah run's --hostname, --cap-add and --cap-drop do.
+        mean what buildah run's --hostname, --cap-add and --cap-drop do;
+        volumes bind-mounts host paths like buildah run -v: "HOST:CONTAINER[:ro|rw]".
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         caps: dict[str, Any] = {
             "cap_add": _checks.strings(cap_add, "cap_add") if cap_add is not None else [],
             "cap_drop": _checks.strings(cap_drop, "cap_drop") if cap_drop is not None else [],
             "hostname": _checks.optional_text(hostname, "hostname"),
+            "volumes": _checks.strings(volumes, "volumes") if volumes is not None else [],
         }
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}

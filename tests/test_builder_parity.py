@@ -154,3 +154,25 @@ def test_run_unknown_capability_is_a_value_error_and_runs_nothing(store: pybuild
             b.run(["/bin/sh", "-c", "touch /ran"], cap_add=["CAP_BOGUS"])
         assert isinstance(caught.value, ValueError)
         assert b.run(["/bin/sh", "-c", "test -e /ran || echo absent"], cap_add=["net_raw"]).stdout == "absent\n"
+
+
+def test_run_volumes_bind_host_paths_read_write_and_read_only(
+    store: pybuildah.Store, busybox: str, tmp_path: Path
+) -> None:
+    rw, ro = tmp_path / "rw", tmp_path / "ro"
+    rw.mkdir()
+    ro.mkdir()
+    (ro / "in.txt").write_text("from host\n")
+    with pybuildah.Builder(busybox, store=store) as b:
+        out = b.run(["/bin/sh", "-c", "cat /ro/in.txt; echo written > /rw/out.txt; echo x > /ro/no.txt"],
+                    volumes=[f"{rw}:/rw", f"{ro}:/ro:ro"], check=False)
+        assert out.stdout == "from host\n"
+        assert out.exit_code != 0 and "Read-only" in out.stderr
+        assert (rw / "out.txt").read_text() == "written\n"
+        assert not (ro / "no.txt").exists()
+        # Nothing of the mounts stays in the container.
+        assert b.run(["/bin/sh", "-c", "test -e /rw/out.txt || echo gone"]).stdout == "gone\n"
+        with pytest.raises(pybuildah.SourceNotFound):
+            b.run(["true"], volumes=[f"{tmp_path}/missing:/m"])
+        with pytest.raises(pybuildah.InvalidArgument):
+            b.run(["true"], volumes=["relative:/m"])

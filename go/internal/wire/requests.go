@@ -109,6 +109,7 @@ type RunOptions struct {
 	Hostname string   `json:"hostname" wire:"nonempty"`
 	CapAdd   []string `json:"cap_add"`
 	CapDrop  []string `json:"cap_drop"`
+	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
 }
 
 // CommitOptions write a working container as an image (Commit).
