@@ -176,3 +176,17 @@ def test_run_volumes_bind_host_paths_read_write_and_read_only(
             b.run(["true"], volumes=[f"{tmp_path}/missing:/m"])
         with pytest.raises(pybuildah.InvalidArgument):
             b.run(["true"], volumes=["relative:/m"])
+
+
+def test_store_exists(store: pybuildah.Store, busybox: str) -> None:
+    image = store.image(busybox)
+    assert store.exists(busybox) and store.exists(image.id) and store.exists(image.id[:12])
+    assert not store.exists("localhost/never-made:1")
+    image.tag("localhost/soon-gone:1")
+    assert store.exists("localhost/soon-gone:1")
+    image.untag("localhost/soon-gone:1")
+    assert not store.exists("localhost/soon-gone:1")
+    with pytest.raises(pybuildah.InvalidReference):
+        store.exists("UPPER/case:bad")
+    with pytest.raises(pybuildah.InvalidType):
+        store.exists(7)  # type: ignore[arg-type]
