@@ -116,14 +116,17 @@ class Builder(display.RichRepr):
         chmod: str | int | None = None,
         from_: Builder | str | None = None,
         exclude: Sequence[str] | None = None,
+        parents: bool = False,
     ) -> None:
         """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image.
 
         exclude takes .containerignore-style patterns of source paths to leave
         out; as with buildah copy --exclude, they match the full host path
-        (so "**/*.tmp", not "*.tmp").
+        (so "**/*.tmp", not "*.tmp").  parents keeps each source's directories
+        below a "/./" in its path, as COPY --parents does.
         """
-        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude)
+        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude,
+                  parents=parents)
 
     def _add(
         self,
@@ -135,9 +138,11 @@ class Builder(display.RichRepr):
         chmod: str | int | None,
         from_: Builder | str | None = None,
         exclude: Sequence[str] | None = None,
+        parents: bool = False,
     ) -> None:
         sources = _checks.paths(src, "src")
         excludes = _checks.strings(exclude, "exclude") if exclude is not None else []
+        parents = _checks.flag(parents, "parents")
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
             options["from_builder"] = from_.handle
@@ -146,7 +151,7 @@ class Builder(display.RichRepr):
         elif from_ is not None:
             raise InvalidType(f"from_ must be a Builder or an image reference, not {type(from_).__name__}")
         else:
-            sources = [s if _is_url(s) else _checks.absolute(s, "src") for s in sources]
+            sources = [s if _is_url(s) else _local_source(s, parents) for s in sources]
         if isinstance(chmod, int) and not isinstance(chmod, bool):
             chmod = f"{chmod:o}"
         _ffi.call(
@@ -158,6 +163,7 @@ class Builder(display.RichRepr):
             chown=_checks.optional_text(chown, "chown"),
             chmod=_checks.optional_text(chmod, "chmod"),
             excludes=excludes,
+            parents=parents,
             **options,
         )
 
@@ -393,6 +399,13 @@ def _text_or_int(value: Any, what: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _checks.text(value, what)
+
+
+def _local_source(src: str, parents: bool) -> str:
+    """src made absolute; with parents, not normalised, so that a "/./" pivot stays."""
+    if parents and src and not os.path.isabs(src):
+        return os.path.join(os.getcwd(), src)
+    return src if parents and src else _checks.absolute(src, "src")
 
 
 def _is_url(source: str) -> bool:

@@ -190,3 +190,15 @@ def test_store_exists(store: pybuildah.Store, busybox: str) -> None:
         store.exists("UPPER/case:bad")
     with pytest.raises(pybuildah.InvalidType):
         store.exists(7)  # type: ignore[arg-type]
+
+
+def test_copy_parents_keeps_the_directories_below_the_pivot(
+    store: pybuildah.Store, busybox: str, tmp_path: Path
+) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f.txt").write_text("f")
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.copy(f"{tmp_path}/./a/b/f.txt", "/with/", parents=True)
+        b.copy(f"{tmp_path}/./a/b/f.txt", "/without/")
+        listed = b.run(["/bin/sh", "-c", "find /with /without -type f | sort"]).stdout.split()
+    assert listed == ["/with/a/b/f.txt", "/without/f.txt"]

@@ -66,6 +66,7 @@ type AddOptions struct {
 	FromBuilder uint64   `json:"from_builder"`
 	FromImage   string   `json:"from_image" wire:"nonempty"`
 	Excludes    []string `json:"excludes" wire:"nonempty"`
+	Parents     bool     `json:"parents"` // as COPY --parents
 }
 
 // SourceBuilderHandle is the working container copied from, if any.
