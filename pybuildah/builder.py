@@ -99,9 +99,13 @@ class Builder(display.RichRepr):
 
     # Content ---------------------------------------------------------------
 
-    def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None) -> None:
-        """Copy src into dest; local tar archives are extracted and URLs fetched (ADD)."""
-        self._add(src, dest, extract=True, chown=chown, chmod=chmod)
+    def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None,
+            exclude: Sequence[str] | None = None) -> None:
+        """Copy src into dest; local tar archives are extracted and URLs fetched (ADD).
+
+        exclude takes .containerignore-style patterns matched against full host paths, as in copy().
+        """
+        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude)
 
     def copy(
         self,
@@ -111,9 +115,18 @@ class Builder(display.RichRepr):
         chown: str | None = None,
         chmod: str | int | None = None,
         from_: Builder | str | None = None,
+        exclude: Sequence[str] | None = None,
+        parents: bool = False,
     ) -> None:
-        """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image."""
-        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_)
+        """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image.
+
+        exclude takes .containerignore-style patterns of source paths to leave
+        out; as with buildah copy --exclude, they match the full host path
+        (so "**/*.tmp", not "*.tmp").  parents keeps each source's directories
+        below a "/./" in its path, as COPY --parents does.
+        """
+        self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude,
+                  parents=parents)
 
     def _add(
         self,
@@ -124,8 +137,12 @@ class Builder(display.RichRepr):
         chown: str | None,
         chmod: str | int | None,
         from_: Builder | str | None = None,
+        exclude: Sequence[str] | None = None,
+        parents: bool = False,
     ) -> None:
         sources = _checks.paths(src, "src")
+        excludes = _checks.strings(exclude, "exclude") if exclude is not None else []
+        parents = _checks.flag(parents, "parents")
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
             options["from_builder"] = from_.handle
@@ -134,7 +151,7 @@ class Builder(display.RichRepr):
         elif from_ is not None:
             raise InvalidType(f"from_ must be a Builder or an image reference, not {type(from_).__name__}")
         else:
-            sources = [s if _is_url(s) else _checks.absolute(s, "src") for s in sources]
+            sources = [s if _is_url(s) else _local_source(s, parents) for s in sources]
         if isinstance(chmod, int) and not isinstance(chmod, bool):
             chmod = f"{chmod:o}"
         _ffi.call(
@@ -145,6 +162,8 @@ class Builder(display.RichRepr):
             extract=extract,
             chown=_checks.optional_text(chown, "chown"),
             chmod=_checks.optional_text(chmod, "chmod"),
+            excludes=excludes,
+            parents=parents,
             **options,
         )
 
@@ -227,6 +246,10 @@ class Builder(display.RichRepr):
         user: str | None = None,
         check: bool = True,
         log: LogCallback | None = None,
+        hostname: str | None = None,
+        cap_add: Sequence[str] | None = None,
+        cap_drop: Sequence[str] | None = None,
+        volumes: Sequence[str] | None = None,
     ) -> RunResult:
         """Run a command in the working container (chroot isolation by default).
 
@@ -236,8 +259,17 @@ class Builder(display.RichRepr):
         stdout_bytes and stderr_bytes are the raw output.  Ctrl-C (in the
         main thread) kills the command and raises KeyboardInterrupt; the
         working container stays usable.
+        hostname, cap_add and cap_drop (names such as "CAP_NET_RAW", or "all")
+        mean what buildah run's --hostname, --cap-add and --cap-drop do;
+        volumes bind-mounts host paths like buildah run -v: "HOST:CONTAINER[:ro|rw]".
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
+        caps: dict[str, Any] = {
+            "cap_add": _checks.strings(cap_add, "cap_add") if cap_add is not None else [],
+            "cap_drop": _checks.strings(cap_drop, "cap_drop") if cap_drop is not None else [],
+            "hostname": _checks.optional_text(hostname, "hostname"),
+            "volumes": _checks.strings(volumes, "volumes") if volumes is not None else [],
+        }
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]
@@ -257,6 +289,7 @@ class Builder(display.RichRepr):
                 workdir=_checks.optional_text(workdir, "workdir"),
                 user=_checks.optional_text(user, "user"),
                 stream=stream,
+                **caps,
                 **form,
             )
         result = RunResult._from_wire(raw)
@@ -300,8 +333,13 @@ class Builder(display.RichRepr):
         or a transport reference: oci-archive:/x.tar, oci:/dir:tag,
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         progress receives a ProgressEvent when each blob starts and ends.
+        timestamp (seconds since the epoch) sets the image's created time and
+        its new history entry's, for reproducible images; without it, the
+        SOURCE_DATE_EPOCH environment variable does the same, as with
+        buildah commit.
         """
         options = registry_options(registry, access)
+        timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
         result = _transfer.registry_call(
             "Commit",
@@ -312,7 +350,8 @@ class Builder(display.RichRepr):
             format=_checks.optional_text(format, "format"),
             squash=_checks.flag(squash, "squash"),
             compression=_checks.optional_text(compression, "compression"),
-            timestamp=_checks.optional_integer(timestamp, "timestamp"),
+            timestamp=timestamp,
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
         )
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
@@ -360,6 +399,13 @@ def _text_or_int(value: Any, what: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _checks.text(value, what)
+
+
+def _local_source(src: str, parents: bool) -> str:
+    """src made absolute; with parents, not normalised, so that a "/./" pivot stays."""
+    if parents and src and not os.path.isabs(src):
+        return os.path.join(os.getcwd(), src)
+    return src if parents and src else _checks.absolute(src, "src")
 
 
 def _is_url(source: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Unpack
 from . import _checks, _ffi, _transfer
 from ._records import ContainerInfo, RemovalReport, from_wire
 from ._storecore import StoreHandle
-from .errors import BuildahError, InvalidType
+from .errors import BuildahError, ImageNotFound, InvalidType
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import ProgressCallback, handler
@@ -48,6 +48,17 @@ class Store(StoreHandle):
         options = registry_options(registry, access)
         info = _transfer.registry_call("InspectImage", options, store=self.handle, ref=ref)
         return Image(self, info, reference=ref, registry=options)
+
+    def exists(self, ref: str) -> bool:
+        """Whether the store holds an image with this ID or name (like buildah inspect, without raising).
+
+        A malformed reference still raises InvalidReference.
+        """
+        try:
+            self.image(_checks.text(ref, "ref"))
+        except ImageNotFound:
+            return False
+        return True
 
     def images(self) -> list[Image]:
         """All images in the store."""

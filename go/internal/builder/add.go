@@ -32,7 +32,7 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 	if err := userns.CheckChown(o.Chown); err != nil {
 		return nil, err
 	}
-	options := buildah.AddAndCopyOptions{Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes}
+	options := buildah.AddAndCopyOptions{Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes, Parents: o.Parents}
 	root, done, err := sourceRoot(s, o, &options)
 	if err != nil {
 		return nil, err

@@ -58,3 +58,31 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("message: %v", err)
 	}
 }
+
+func TestParseSourceDateEpoch(t *testing.T) {
+	got, err := ParseSourceDateEpoch("1700000000")
+	if err != nil || got.Unix() != 1700000000 || got.Location().String() != "UTC" {
+		t.Errorf("ParseSourceDateEpoch(1700000000) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"soon", "1.5", " 1", "99999999999999999999"} {
+		if _, err := ParseSourceDateEpoch(bad); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("ParseSourceDateEpoch(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestBindMounts(t *testing.T) {
+	dir := t.TempDir()
+	got, err := BindMounts([]string{dir + ":/data", dir + ":/ro:ro"})
+	if err != nil || len(got) != 2 || got[0].Options[1] != "rw" || got[1].Options[1] != "ro" || got[1].Destination != "/ro" {
+		t.Fatalf("BindMounts = %+v, %v", got, err)
+	}
+	for _, bad := range []string{dir, dir + ":rel", "rel:/x", dir + ":/x:rx", dir + ":/x:ro:z"} {
+		if _, err := BindMounts([]string{bad}); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("BindMounts(%q) = %v", bad, err)
+		}
+	}
+	if _, err := BindMounts([]string{dir + "/missing:/x"}); errkind.Describe(err).Kind != errkind.SourceNotFound {
+		t.Errorf("missing source: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"strconv"
 	"time"
 
 	"go.podman.io/buildah"
@@ -82,6 +83,22 @@ func commitOptions(s *State, o wire.CommitOptions) (*buildah.CommitOptions, *sys
 	if o.Timestamp != nil {
 		t := time.Unix(*o.Timestamp, 0).UTC()
 		options.HistoryTimestamp = &t
+	} else if o.SourceDateEpoch != "" {
+		t, err := ParseSourceDateEpoch(o.SourceDateEpoch)
+		if err != nil {
+			return nil, nil, err
+		}
+		options.SourceDateEpoch = &t
 	}
 	return options, reg, nil
+}
+
+// ParseSourceDateEpoch reads SOURCE_DATE_EPOCH (whole seconds since the
+// epoch) the way buildah commit does.
+func ParseSourceDateEpoch(value string) (time.Time, error) {
+	seconds, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return time.Time{}, errkind.New(errkind.InvalidArgument, "parsing SOURCE_DATE_EPOCH %q: %v", value, err)
+	}
+	return time.Unix(seconds, 0).UTC(), nil
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/buildah"
 	"golang.org/x/sys/unix"
 
@@ -26,6 +30,18 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	capAdd, err := validate.Capabilities("cap_add", o.CapAdd)
+	if err != nil {
+		return nil, err
+	}
+	capDrop, err := validate.Capabilities("cap_drop", o.CapDrop)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := BindMounts(o.Volumes)
+	if err != nil {
+		return nil, err
+	}
 	if err := platform.CheckEmulation(s.Builder.Architecture()); err != nil {
 		return nil, err
 	}
@@ -39,15 +55,19 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
 	keepCopier(s)
 	err = s.Builder.Run(argv, buildah.RunOptions{
-		Isolation:  s.Builder.Isolation,
-		Env:        o.Env,
-		WorkingDir: o.WorkDir,
-		User:       o.User,
-		Stdin:      call.Stdin(),
-		Stdout:     &events.Tee{Buf: &stdout, Lines: outLines},
-		Stderr:     &events.Tee{Buf: &stderr, Lines: errLines},
-		Terminal:   buildah.WithoutTerminal,
-		Quiet:      true,
+		Isolation:        s.Builder.Isolation,
+		Env:              o.Env,
+		WorkingDir:       o.WorkDir,
+		User:             o.User,
+		Stdin:            call.Stdin(),
+		Stdout:           &events.Tee{Buf: &stdout, Lines: outLines},
+		Stderr:           &events.Tee{Buf: &stderr, Lines: errLines},
+		Terminal:         buildah.WithoutTerminal,
+		Quiet:            true,
+		Hostname:         o.Hostname,
+		Mounts:           mounts,
+		AddCapabilities:  capAdd,
+		DropCapabilities: capDrop,
 	})
 	outLines.Flush()
 	errLines.Flush()
@@ -115,4 +135,30 @@ func signalNamed(name string) unix.Signal {
 		}
 	}
 	return 0
+}
+
+// BindMounts turns buildah run -v specs, HOST:CONTAINER[:ro|rw], into bind
+// mounts (read-write unless ro).  Both paths must be absolute and the host
+// path must exist.
+func BindMounts(volumes []string) ([]specs.Mount, error) {
+	var out []specs.Mount
+	for _, v := range volumes {
+		parts := strings.Split(v, ":")
+		mode := "rw"
+		switch {
+		case len(parts) == 3 && (parts[2] == "ro" || parts[2] == "rw"):
+			mode = parts[2]
+		case len(parts) != 2:
+			return nil, errkind.New(errkind.InvalidArgument, "volume %q: want HOST:CONTAINER[:ro|rw]", v)
+		}
+		src, dst := parts[0], parts[1]
+		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) {
+			return nil, errkind.New(errkind.InvalidArgument, "volume %q: both paths must be absolute", v)
+		}
+		if _, err := os.Stat(src); err != nil {
+			return nil, errkind.Wrap(errkind.SourceNotFound, fmt.Errorf("volume %q: %w", v, err))
+		}
+		out = append(out, specs.Mount{Type: "bind", Source: src, Destination: dst, Options: []string{"rbind", mode}})
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.podman.io/common/pkg/capabilities"
 	"golang.org/x/sys/unix"
 
 	"pybuildah.dev/shim/internal/enums"
@@ -162,4 +163,18 @@ func Signal(sig string) error {
 		}
 	}
 	return invalid("invalid stop signal %q: expected a signal name such as SIGTERM or a number from 1 to 64", sig)
+}
+
+// Capabilities accepts capability names as buildah run --cap-add and
+// --cap-drop do ("CAP_NET_RAW", "net_raw", "all") and returns them in
+// their canonical form.
+func Capabilities(what string, caps []string) ([]string, error) {
+	if len(caps) == 0 {
+		return nil, nil
+	}
+	out, err := capabilities.NormalizeCapabilities(caps)
+	if err != nil {
+		return nil, invalid("%s: %v", what, err)
+	}
+	return out, nil
 }

@@ -142,3 +142,14 @@ func TestSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestCapabilities(t *testing.T) {
+	got, err := Capabilities("cap_add", []string{"net_raw", "CAP_CHOWN", "all"})
+	if err != nil || strings.Join(got, ",") != "ALL,CAP_CHOWN,CAP_NET_RAW" {
+		t.Errorf("Capabilities = %v, %v", got, err)
+	}
+	if _, err := Capabilities("cap_drop", []string{"CAP_BOGUS"}); errkind.Describe(err).Kind != errkind.InvalidArgument ||
+		!strings.Contains(err.Error(), "cap_drop") {
+		t.Errorf("Capabilities(CAP_BOGUS) = %v", err)
+	}
+}

@@ -66,6 +66,7 @@ type AddOptions struct {
 	FromBuilder uint64   `json:"from_builder"`
 	FromImage   string   `json:"from_image" wire:"nonempty"`
 	Excludes    []string `json:"excludes" wire:"nonempty"`
+	Parents     bool     `json:"parents"` // as COPY --parents
 }
 
 // SourceBuilderHandle is the working container copied from, if any.
@@ -105,6 +106,11 @@ type RunOptions struct {
 	WorkDir string   `json:"workdir" wire:"nonempty"`
 	User    string   `json:"user" wire:"nonempty"`
 	Stream  uint64   `json:"stream"`
+	// As buildah run --hostname, --cap-add and --cap-drop.
+	Hostname string   `json:"hostname" wire:"nonempty"`
+	CapAdd   []string `json:"cap_add"`
+	CapDrop  []string `json:"cap_drop"`
+	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
 }
 
 // CommitOptions write a working container as an image (Commit).
@@ -117,7 +123,10 @@ type CommitOptions struct {
 	Squash      bool   `json:"squash"`
 	Compression string `json:"compression" wire:"nonempty"`
 	Timestamp   *int64 `json:"timestamp"`
-	Stream      uint64 `json:"stream"`
+	// SourceDateEpoch is $SOURCE_DATE_EPOCH as Python saw it (buildah
+	// commit reads the same variable); Timestamp, if given, wins.
+	SourceDateEpoch string `json:"source_date_epoch" wire:"nonempty"`
+	Stream          uint64 `json:"stream"`
 }
 
 // ImageRefOptions name one image, local or behind a transport.
