@@ -100,12 +100,14 @@ class Builder(display.RichRepr):
     # Content ---------------------------------------------------------------
 
     def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None,
-            exclude: Sequence[str] | None = None) -> None:
+            exclude: Sequence[str] | None = None, checksum: str | None = None) -> None:
         """Copy src into dest; local tar archives are extracted and URLs fetched (ADD).
 
         exclude takes .containerignore-style patterns matched against full host paths, as in copy().
+        checksum ("sha256:...") must match the content of URL sources, as with
+        buildah add --checksum; otherwise ChecksumMismatch is raised.
         """
-        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude)
+        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude, checksum=checksum)
 
     def copy(
         self,
@@ -117,16 +119,17 @@ class Builder(display.RichRepr):
         from_: Builder | str | None = None,
         exclude: Sequence[str] | None = None,
         parents: bool = False,
+        checksum: str | None = None,
     ) -> None:
         """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image.
 
         exclude takes .containerignore-style patterns of source paths to leave
         out; as with buildah copy --exclude, they match the full host path
         (so "**/*.tmp", not "*.tmp").  parents keeps each source's directories
-        below a "/./" in its path, as COPY --parents does.
+        below a "/./" in its path, as COPY --parents does.  checksum is as in add().
         """
         self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude,
-                  parents=parents)
+                  parents=parents, checksum=checksum)
 
     def _add(
         self,
@@ -139,6 +142,7 @@ class Builder(display.RichRepr):
         from_: Builder | str | None = None,
         exclude: Sequence[str] | None = None,
         parents: bool = False,
+        checksum: str | None = None,
     ) -> None:
         sources = _checks.paths(src, "src")
         excludes = _checks.strings(exclude, "exclude") if exclude is not None else []
@@ -164,6 +168,7 @@ class Builder(display.RichRepr):
             chmod=_checks.optional_text(chmod, "chmod"),
             excludes=excludes,
             parents=parents,
+            checksum=_checks.optional_text(checksum, "checksum"),
             **options,
         )
 

@@ -65,6 +65,10 @@ class EmulationError(RunError):
     """A foreign-architecture program cannot run here: no qemu-user-static handler in binfmt_misc."""
 
 
+class ChecksumMismatch(BuildahError, ValueError):
+    """A URL source's content does not match the checksum given for it."""
+
+
 class BuildError(BuildahError, RichRepr):
     """A Containerfile build failed.
 

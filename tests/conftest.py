@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
@@ -87,3 +88,12 @@ def busybox_exports(tmp_path_factory: pytest.TempPathFactory, base_store_root: P
     subprocess.run([sys.executable, "-c", EXPORT_BASES, str(out / "scratch-store"), str(base_store_root),
                     str(paths["oci-archive"]), str(paths["oci"])], check=True)
     return paths
+
+
+@pytest.fixture(scope="session")
+def pinned_buildah() -> Path:
+    """Buildah's own CLI at the pinned version (bench/peers.py builds it once into ~/.cache)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    peers = importlib.import_module("peers")
+    cli: Path = peers.build_pinned_cli()
+    return cli

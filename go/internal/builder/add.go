@@ -32,7 +32,12 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 	if err := userns.CheckChown(o.Chown); err != nil {
 		return nil, err
 	}
-	options := buildah.AddAndCopyOptions{Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes, Parents: o.Parents}
+	if err := validate.Checksum(o.Checksum, wire.Strings(o.Sources), isURL); err != nil {
+		return nil, err
+	}
+	options := buildah.AddAndCopyOptions{
+		Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes, Parents: o.Parents, Checksum: o.Checksum,
+	}
 	root, done, err := sourceRoot(s, o, &options)
 	if err != nil {
 		return nil, err
@@ -122,6 +127,8 @@ func classifyAddError(err error) error {
 		return errkind.Wrap(errkind.InvalidArgument, err)
 	case errkind.CopierSourceMissing(err):
 		return errkind.Wrap(errkind.SourceNotFound, err)
+	case errkind.ChecksumMismatchText(err):
+		return errkind.Wrap(errkind.ChecksumMismatch, err)
 	}
 	return err
 }

@@ -48,6 +48,12 @@ func CopierSourceMissing(err error) bool {
 	return strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "no items matching glob")
 }
 
+// ChecksumMismatchText: Buildah's getURL reports a URL source whose
+// content does not match --checksum with a plain fmt.Errorf.
+func ChecksumMismatchText(err error) bool {
+	return strings.Contains(err.Error(), "unexpected response digest for ")
+}
+
 // TagUnknown: libimage's "tag not known" sentinel (errTagUnknown) is unexported.
 func TagUnknown(err error) bool { return strings.Contains(err.Error(), "tag not known") }
 

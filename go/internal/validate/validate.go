@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/pkg/capabilities"
 	"golang.org/x/sys/unix"
 
@@ -177,4 +178,22 @@ func Capabilities(what string, caps []string) ([]string, error) {
 		return nil, invalid("%s: %v", what, err)
 	}
 	return out, nil
+}
+
+// Checksum accepts a digest such as "sha256:<64 hex digits>" for the URL
+// sources of COPY/ADD, as buildah add --checksum does ("" means unset); it
+// makes no sense for any other source.
+func Checksum(checksum string, sources []string, isURL func(string) bool) error {
+	if checksum == "" {
+		return nil
+	}
+	if _, err := digest.Parse(checksum); err != nil {
+		return invalid("invalid checksum %q: %v", checksum, err)
+	}
+	for _, src := range sources {
+		if !isURL(src) {
+			return invalid("checksum applies only to URL sources, not %q", src)
+		}
+	}
+	return nil
 }

@@ -153,3 +153,21 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("Capabilities(CAP_BOGUS) = %v", err)
 	}
 }
+
+func TestChecksum(t *testing.T) {
+	isURL := func(s string) bool { return strings.HasPrefix(s, "http") }
+	good := "sha256:" + strings.Repeat("ab", 32)
+	if err := Checksum(good, []string{"http://x/a"}, isURL); err != nil {
+		t.Errorf("Checksum(good) = %v", err)
+	}
+	if err := Checksum("", []string{"/local"}, isURL); err != nil {
+		t.Errorf("Checksum(unset) = %v", err)
+	}
+	for _, c := range []struct{ sum, src string }{
+		{"sha256:abc", "http://x/a"}, {"md5:" + strings.Repeat("ab", 16), "http://x/a"}, {good, "/local/file"},
+	} {
+		if err := Checksum(c.sum, []string{c.src}, isURL); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("Checksum(%q, %q) = %v", c.sum, c.src, err)
+		}
+	}
+}

@@ -66,7 +66,8 @@ type AddOptions struct {
 	FromBuilder uint64   `json:"from_builder"`
 	FromImage   string   `json:"from_image" wire:"nonempty"`
 	Excludes    []string `json:"excludes" wire:"nonempty"`
-	Parents     bool     `json:"parents"` // as COPY --parents
+	Parents     bool     `json:"parents"`                  // as COPY --parents
+	Checksum    string   `json:"checksum" wire:"nonempty"` // digest of URL sources, as --checksum
 }
 
 // SourceBuilderHandle is the working container copied from, if any.
