@@ -290,3 +290,20 @@ def test_url_checksum_agrees_with_buildah_add(
         assert bad.returncode != 0 and "unexpected response digest" in bad.stderr
     finally:
         subprocess.run([*cli, "rm", container], capture_output=True)
+
+
+def test_containerfile_add_checksum_goes_through_the_same_check(
+    store: pybuildah.Store, busybox: str, served: tuple[str, bytes], tmp_path: Path
+) -> None:
+    url, payload = served
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    for name, checksum in [("good", _sha256(payload)), ("bad", _sha256(b"other"))]:
+        (ctx / f"{name}.Containerfile").write_text(f"FROM {busybox}\nADD --checksum={checksum} {url} /payload.bin\n")
+    image = pybuildah.build(ctx, containerfile=str(ctx / "good.Containerfile"), tag="verified", store=store)
+    with pybuildah.Builder(image.id, store=store) as b, b.mount() as root:
+        assert (root / "payload.bin").read_bytes() == payload
+    with pytest.raises(pybuildah.BuildError, match="unexpected response digest") as caught:
+        pybuildah.build(ctx, containerfile=str(ctx / "bad.Containerfile"), tag="refused", store=store)
+    assert caught.value.instruction.startswith("ADD --checksum=")
+    assert not store.exists("refused")
