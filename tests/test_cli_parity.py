@@ -1,0 +1,197 @@
+"""pybuildah against Buildah's own CLI at the pinned version, given the same inputs.
+
+With fixed timestamps an image is a pure function of its inputs, so the strongest check
+is the image ID: the CLI and pybuildah, each in its own store from the same base
+archive, must write the very same image.  Where there is no image (an ``--output``
+tree, a RUN's view of its own process), the files and the output are compared.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pybuildah
+
+EPOCH = 1_700_000_000
+BASE = "localhost/busybox:latest"
+
+
+@dataclass
+class PinnedCLI:
+    """Buildah's CLI on a store of its own (chroot isolation, as pybuildah's default)."""
+
+    path: Path
+    root: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str, stdin: str | None = None) -> str:
+        command = [str(self.path), "--root", str(self.root / "root"), "--runroot", str(self.root / "run"),
+                   "--storage-driver", "overlay", *args]
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True, env=self.env, timeout=300)
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+        return done.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory, pinned_buildah: Path,
+        busybox_exports: dict[str, Path]) -> Iterator[PinnedCLI]:
+    peers = importlib.import_module("peers")  # bench/peers.py, on sys.path through pinned_buildah
+    tool = PinnedCLI(pinned_buildah, tmp_path_factory.mktemp("cli-store"), peers.peer_env(str(pinned_buildah)))
+    image_id = tool("pull", "-q", f"oci-archive:{busybox_exports['oci-archive']}")
+    tool("tag", image_id, BASE)
+    yield tool
+    tool("rm", "--all")
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory: pytest.TempPathFactory, busybox_exports: dict[str, Path]) -> Iterator[pybuildah.Store]:
+    with pybuildah.Store(root=tmp_path_factory.mktemp("our-store") / "root", driver="overlay") as store:
+        pybuildah.pull(f"oci-archive:{busybox_exports['oci-archive']}", store=store).tag(BASE)
+        yield store
+
+
+def _context(tmp_path: Path) -> Path:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "app.txt").write_text("the app\n")
+    (ctx / "run.sh").write_text("#!/bin/sh\necho run\n")
+    (ctx / "run.sh").chmod(0o755)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "extra.txt").write_text("from another context\n")
+    (tmp_path / "token").write_text("s3cr3t-token\n")
+    return ctx
+
+
+# Containerfile, then the same build's extra options as build() keywords and as CLI flags.
+VARIANTS: dict[str, tuple[str, dict[str, object], list[str]]] = {
+    "steps": (
+        f"FROM {BASE}\nRUN echo hi > /hi && mkdir -p /d && echo x > /d/x\nCOPY app.txt run.sh /app/\n"
+        "ENV MODE=prod\nEXPOSE 8080\nUSER 1001\nCMD [\"/app/run.sh\"]\n",
+        {"labels": {"version": "1.0.0"}}, ["--label", "version=1.0.0"],
+    ),
+    "secret": (
+        f"FROM {BASE}\nRUN --mount=type=secret,id=tok,required sha256sum /run/secrets/tok > /tokhash\n",
+        {"secrets": {"tok": "{tmp}/token"}}, ["--secret", "id=tok,src={tmp}/token"],
+    ),
+    "build-context": (
+        f"FROM {BASE}\nCOPY --from=extra extra.txt /extra.txt\n",
+        {"build_contexts": {"extra": "{tmp}/extra"}}, ["--build-context", "extra={tmp}/extra"],
+    ),
+    "build-args-and-target": (
+        f"FROM {BASE} AS first\nARG GREETING=hello\nRUN echo $GREETING > /greeting\n"
+        f"FROM {BASE} AS second\nCOPY --from=first /greeting /copied\nFROM second\nRUN false\n",
+        {"build_args": {"GREETING": "bonjour"}, "target": "second"},
+        ["--build-arg", "GREETING=bonjour", "--target", "second"],
+    ),
+}
+
+
+def _filled(value: object, tmp: Path) -> object:
+    if isinstance(value, str):
+        return value.replace("{tmp}", str(tmp))
+    if isinstance(value, dict):
+        return {k: _filled(v, tmp) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_build_writes_the_same_image_as_buildah_build(
+    variant: str, cli: PinnedCLI, ours: pybuildah.Store, tmp_path: Path
+) -> None:
+    containerfile, keywords, flags = VARIANTS[variant]
+    ctx = _context(tmp_path)
+    (ctx / "Containerfile").write_text(containerfile)
+    tag = f"localhost/parity-{variant}:1"
+    theirs = cli("build", "-q", "--isolation", "chroot", "--source-date-epoch", str(EPOCH), "--rewrite-timestamp",
+                 "-t", tag, *[str(_filled(f, tmp_path)) for f in flags], str(ctx)).splitlines()[-1]
+    options: dict[str, Any] = {k: _filled(v, tmp_path) for k, v in keywords.items()}
+    image = pybuildah.build(ctx, tag=tag, store=ours, source_date_epoch=EPOCH, rewrite_timestamp=True,
+                            log=lambda line: None, **options)
+    assert image.id == theirs, f"{variant}: pybuildah wrote {image.id}, buildah build {theirs}"
+    assert "s3cr3t" not in str(image.history)
+
+
+def test_containerfile_text_matches_buildah_build_from_stdin(cli: PinnedCLI, ours: pybuildah.Store,
+                                                             tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    text = f"FROM {BASE}\nCOPY app.txt /\nRUN cat /app.txt > /copy\n"
+    theirs = cli("build", "-q", "--isolation", "chroot", "--source-date-epoch", str(EPOCH), "--rewrite-timestamp",
+                 "-f", "-", str(ctx), stdin=text).splitlines()[-1]
+    image = pybuildah.build(ctx, containerfile=io.StringIO(text), store=ours, source_date_epoch=EPOCH,
+                            rewrite_timestamp=True, log=lambda line: None)
+    assert image.id == theirs
+
+
+def _tree(root: Path) -> dict[str, tuple[int, bytes | str]]:
+    """Every path below root: its mode and its content (or a symlink's target)."""
+    out: dict[str, tuple[int, bytes | str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                out[str(path.relative_to(root))] = (info.st_mode, os.readlink(path))
+            elif stat.S_ISREG(info.st_mode):
+                out[str(path.relative_to(root))] = (info.st_mode, path.read_bytes())
+            else:
+                out[str(path.relative_to(root))] = (info.st_mode, b"")
+    return out
+
+
+def test_output_local_writes_the_same_tree_as_buildah_build(cli: PinnedCLI, ours: pybuildah.Store,
+                                                            tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    (ctx / "Containerfile").write_text(f"FROM {BASE} AS b\nRUN mkdir /out && echo built > /out/artifact\n"
+                                       "FROM scratch\nCOPY --from=b /out /\nCOPY run.sh /bin/\n")
+    cli("build", "-q", "--isolation", "chroot", "--output", f"type=local,dest={tmp_path / 'theirs'}", str(ctx))
+    pybuildah.build(ctx, store=ours, output=f"type=local,dest={tmp_path / 'ours'}", log=lambda line: None)
+    theirs = _tree(tmp_path / "theirs")
+    assert theirs and _tree(tmp_path / "ours") == theirs
+
+
+def test_step_by_step_commit_writes_the_same_image_as_the_cli_steps(cli: PinnedCLI, ours: pybuildah.Store,
+                                                                     tmp_path: Path) -> None:
+    # The book's step-by-step flow, once with buildah's commands and once with a Builder.
+    ctx = _context(tmp_path)
+    script = "grep ^Cap /proc/self/status; hostname; cat /data/extra.txt; echo $GREETING"
+    container = cli("from", "-q", BASE)
+    cli("copy", "--chown", "1001:1001", container, str(ctx / "run.sh"), "/app/run.sh")
+    their_run = cli("run", "--isolation", "chroot", "--cap-add", "CAP_NET_RAW", "--cap-drop", "CAP_CHOWN",
+                    "--hostname", "app", "-v", f"{tmp_path / 'extra'}:/data:ro", "--env", "GREETING=hi",
+                    container, "--", "/bin/sh", "-c", script)
+    cli("config", "--cmd", '["/app/run.sh"]', "--port", "8080/tcp", "--user", "1001:1001", "--env", "MODE=prod",
+        "--label", "version=1.0.0", "--workingdir", "/app", container)
+    theirs = cli("commit", "-q", "--timestamp", str(EPOCH), container, "localhost/steps-cli:1.0.0")
+    cli("rm", container)
+    with pybuildah.Builder(BASE, store=ours) as b:
+        b.copy(str(ctx / "run.sh"), "/app/run.sh", chown="1001:1001")
+        our_run = b.run(["/bin/sh", "-c", script], cap_add=["CAP_NET_RAW"], cap_drop=["CAP_CHOWN"], hostname="app",
+                        volumes=[f"{tmp_path / 'extra'}:/data:ro"], env={"GREETING": "hi"})
+        b.set_cmd(["/app/run.sh"])
+        b.set_port("8080/tcp")
+        b.set_user("1001:1001")
+        b.set_env("MODE", "prod")
+        b.set_label("version", "1.0.0")
+        b.set_workdir("/app")
+        image = b.commit("localhost/steps-ours:1.0.0", timestamp=EPOCH)
+    assert our_run.stdout.strip() == their_run
+    assert "CapEff" in their_run and "app\nfrom another context\nhi" in their_run
+    assert image.id == theirs
+
+
+def test_pinned_cli_is_the_pinned_module(cli: PinnedCLI) -> None:
+    # The comparison means something only if both sides are the same Buildah.
+    assert cli("--version").split()[2] == pybuildah.buildah_version()
+    assert sys.platform == "linux"
