@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import os
 import stat
 import subprocess
@@ -20,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from registry import Registry, plain_registry
 
 import pybuildah
+
+__all__ = ["plain_registry"]
 
 EPOCH = 1_700_000_000
 BASE = "localhost/busybox:latest"
@@ -189,6 +193,32 @@ def test_step_by_step_commit_writes_the_same_image_as_the_cli_steps(cli: PinnedC
     assert our_run.stdout.strip() == their_run
     assert "CapEff" in their_run and "app\nfrom another context\nhi" in their_run
     assert image.id == theirs
+
+
+@pytest.mark.parametrize("writer", ["cli", "pybuildah"])
+def test_remote_cache_is_shared_with_buildah_build(
+    writer: str, cli: PinnedCLI, ours: pybuildah.Store, tmp_path: Path, plain_registry: Registry
+) -> None:
+    # One tool fills the registry cache, the other (in a store without those layers) uses it.
+    marker = os.urandom(6).hex()
+    ctx = _context(tmp_path)
+    (ctx / "Containerfile").write_text(f"FROM {BASE}\nRUN echo {marker} > /marker && echo RAN-{marker}\n"
+                                       "COPY app.txt /app.txt\n")
+    cache = plain_registry.ref(f"cache-{writer}")
+    flags = ["--isolation", "chroot", "--layers", "--tls-verify=false"]
+    log: list[str] = []
+    if writer == "cli":
+        cli("build", *flags, "--cache-to", cache, "-t", f"cached-{marker}", str(ctx))
+        image = pybuildah.build(ctx, store=ours, layers=True, tls_verify=False, cache_from=cache, log=log.append)
+        assert f"RAN-{marker}" not in log and any("Using cache" in line for line in log)
+    else:
+        image = pybuildah.build(ctx, store=ours, layers=True, tls_verify=False, cache_to=cache, log=log.append)
+        assert f"RAN-{marker}" in log
+        output = cli("build", *flags, "--cache-from", cache, "-t", f"cached-{marker}", str(ctx))
+        assert f"RAN-{marker}" not in output.splitlines() and "Cache pulled from remote" in output
+    theirs = json.loads(cli("inspect", "--format", "{{json .OCIv1.RootFS.DiffIDs}}", f"cached-{marker}"))
+    base_layers = ours.image(BASE).layers
+    assert image.layers == theirs and theirs[:-2] == base_layers  # the base's, then the RUN's and the COPY's
 
 
 def test_pinned_cli_is_the_pinned_module(cli: PinnedCLI) -> None:
