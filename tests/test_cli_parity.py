@@ -183,12 +183,8 @@ def test_step_by_step_commit_writes_the_same_image_as_the_cli_steps(cli: PinnedC
         b.copy(str(ctx / "run.sh"), "/app/run.sh", chown="1001:1001")
         our_run = b.run(["/bin/sh", "-c", script], cap_add=["CAP_NET_RAW"], cap_drop=["CAP_CHOWN"], hostname="app",
                         volumes=[f"{tmp_path / 'extra'}:/data:ro"], env={"GREETING": "hi"})
-        b.set_cmd(["/app/run.sh"])
-        b.set_port("8080/tcp")
-        b.set_user("1001:1001")
-        b.set_env("MODE", "prod")
-        b.set_label("version", "1.0.0")
-        b.set_workdir("/app")
+        b.configure(cmd=["/app/run.sh"], ports=["8080/tcp"], user="1001:1001", env={"MODE": "prod"},
+                    labels={"version": "1.0.0"}, workdir="/app")  # one call for buildah config's flags
         image = b.commit("localhost/steps-ours:1.0.0", timestamp=EPOCH)
     assert our_run.stdout.strip() == their_run
     assert "CapEff" in their_run and "app\nfrom another context\nhi" in their_run
