@@ -1,4 +1,4 @@
-"""Housekeeping: filtered images and containers, and prune.
+"""Housekeeping: filtered images and containers, prune, and the containers/rm/prune commands.
 
 Each option means what the buildah flag it mirrors means, so the results are
 compared with the buildah CLI (the pinned v1.45 build when present, else
@@ -8,6 +8,7 @@ Debian's) run on the same store after ours is closed.
 from __future__ import annotations
 
 import gc
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -67,6 +68,11 @@ def buildah(root: Path, *args: str) -> list[str]:
 def image_ids(root: Path, *args: str) -> set[str]:
     """`buildah images -q --no-trunc` on the store: the image IDs, without their sha256: prefix."""
     return {line.removeprefix("sha256:") for line in buildah(root, "images", "-q", "--no-trunc", *args)}
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pybuildah", "--root", str(root), "--storage-driver", "vfs", *args],
+                          capture_output=True, text=True, timeout=120)
 
 
 IMAGE_FILTERS = [
@@ -182,3 +188,55 @@ def test_prune_with_a_builder_open_in_this_process(populated: Populated, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "gone: " in result.stdout and "work-scratch" in result.stdout
     assert buildah(populated.root, "containers", "-a", "-q") == []
+
+
+def test_cli_containers_rm_prune_and_images_filter(populated: Populated) -> None:
+    root = populated.root
+    table = cli(root, "containers")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split() == ["CONTAINER", "ID", "IMAGE", "ID", "IMAGE", "NAME", "CONTAINER",
+                                                   "NAME"]
+    assert {line.split()[-1] for line in table.stdout.splitlines()[1:]} == set(populated.containers)
+    quiet = cli(root, "containers", "-q", "--filter", "name=work-app")
+    assert quiet.stdout.split() == [populated.containers["work-app"]]
+    dangling = cli(root, "images", "--filter", "dangling=true", "--format", "json")
+    assert [image["id"] for image in json.loads(dangling.stdout)] == [populated.dangling]
+
+    removed = cli(root, "rm", "work-scratch")
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.split() == [populated.containers["work-scratch"]]
+    assert buildah(root, "containers", "-q") == [populated.containers["work-app"]]
+    pruned = cli(root, "prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.split() == [populated.containers["work-app"], populated.dangling]
+    assert image_ids(root) == set(populated.tagged.values())
+    assert cli(root, "rm", "--all").stdout == ""  # nothing left to remove
+
+
+def test_cli_rm_all(populated: Populated) -> None:
+    removed = cli(populated.root, "rm", "--all", "--format", "json")
+    assert removed.returncode == 0, removed.stderr
+    assert sorted(json.loads(removed.stdout)["containers"]) == sorted(populated.containers.values())
+    assert buildah(populated.root, "containers", "-a", "-q") == []
+
+
+def test_cli_bad_invocations_fail_in_one_line(populated: Populated) -> None:
+    bad = [
+        ["containers", "--filter", "colour=red"],
+        ["containers", "--filter", "name"],
+        ["containers", "extra"],
+        ["rm"],
+        ["rm", "--all", "work-app"],
+        ["rm", "work-app", "no-such-container"],
+        ["images", "--filter", "colour=red"],
+        ["images", "--filter", "dangling=maybe"],
+        ["prune", "extra"],
+    ]
+    failures = []
+    for args in bad:
+        result = cli(populated.root, *args)
+        lines = result.stderr.strip().splitlines()
+        if result.returncode == 0 or len(lines) != 1 or not lines[0].startswith("Error: "):
+            failures.append((args, result.returncode, result.stderr[-500:]))
+    assert not failures, failures
+    assert len(buildah(populated.root, "containers", "-q")) == 2  # the failed rm removed nothing
