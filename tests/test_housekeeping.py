@@ -166,6 +166,15 @@ def test_prune_removes_containers_then_dangling_images(populated: Populated) -> 
     assert image_ids(populated.root) == set(populated.tagged.values())
 
 
+def test_prune_keeps_the_read_only_base_images(store: pybuildah.Store, busybox: str) -> None:
+    builder = pybuildah.Builder(busybox, store=store, name="from-base")
+    base = store.image(busybox).id
+    report = store.prune()
+    assert report.containers == [builder.id] and report.images == []
+    assert [image.id for image in store.images(filters=["readonly=true"])] == [base]
+    builder.delete()  # already gone: a no-op
+
+
 PRUNE_WITH_OPEN_BUILDER = """
 import sys, pybuildah
 root, payload = sys.argv[1:]
