@@ -114,6 +114,9 @@ func PyBuildahInspectImage(args *C.char) *C.char { return withStore(args, images
 //export PyBuildahListImages
 func PyBuildahListImages(args *C.char) *C.char { return withStore(args, images.List) }
 
+//export PyBuildahPrune
+func PyBuildahPrune(args *C.char) *C.char { return withStore(args, builder.Prune) }
+
 //export PyBuildahInspectBuildInfo
 func PyBuildahInspectBuildInfo(args *C.char) *C.char { return withStore(args, images.BuildInfo) }
 

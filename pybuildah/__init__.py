@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _userns
-from ._records import ContainerConfig, ContainerInfo, ImageConfig, RemovalReport, RunResult
+from ._records import ContainerConfig, ContainerInfo, ImageConfig, PruneReport, RemovalReport, RunResult
 from ._version import __version__, buildah_version
 from .build import build
 from .builder import Builder
@@ -35,7 +35,7 @@ from .manifest import Manifest, ManifestEntry, ManifestList
 from .options import RegistryOptions
 from .progress import ProgressEvent
 from .registry import login, logout, pull, push
-from .store import Store, containers, default_store, images, load, remove_image, resolve, tag
+from .store import Store, containers, default_store, images, load, prune, remove_image, resolve, tag
 
 __all__ = [
     "AuthenticationError",
@@ -62,6 +62,7 @@ __all__ = [
     "ManifestEntry",
     "ManifestList",
     "ProgressEvent",
+    "PruneReport",
     "RegistryError",
     "RegistryOptions",
     "RemovalReport",
@@ -82,6 +83,7 @@ __all__ = [
     "load",
     "login",
     "logout",
+    "prune",
     "pull",
     "push",
     "remove_image",

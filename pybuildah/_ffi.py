@@ -58,6 +58,7 @@ EXPORTS = (
     "RemoveImage",
     "SaveImage",
     "LoadImage",
+    "Prune",
     "InspectBuildInfo",
     "SyncEnv",
     "Build",

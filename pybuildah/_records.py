@@ -99,6 +99,14 @@ class RemovalReport:
 
 
 @dataclass(frozen=True)
+class PruneReport:
+    """What Store.prune() removed: the working containers' IDs and the dangling images' IDs."""
+
+    containers: list[str]
+    images: list[str]
+
+
+@dataclass(frozen=True)
 class ImageConfig:
     """The runtime configuration recorded in an image (from the OCI config)."""
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Unpack
 
 from . import _checks, _ffi, _transfer
-from ._records import ContainerInfo, RemovalReport, from_wire
+from ._records import ContainerInfo, PruneReport, RemovalReport, from_wire
 from ._storecore import StoreHandle
 from .errors import BuildahError, ImageNotFound, InvalidType
 from .image import Image
@@ -60,13 +60,36 @@ class Store(StoreHandle):
             return False
         return True
 
-    def images(self) -> list[Image]:
-        """All images in the store."""
-        return [Image(self, info) for info in _ffi.call("ListImages", store=self.handle) or []]
+    def images(self, filters: Sequence[str] = ()) -> list[Image]:
+        """The images in the store: all, or those that pass every filter.
 
-    def containers(self) -> list[ContainerInfo]:
-        """The working containers in the store."""
-        return [from_wire(ContainerInfo, info) for info in _ffi.call("ListContainers", store=self.handle) or []]
+        filters are ``buildah images --filter``'s, each "key=value" or
+        "key!=value": dangling, reference (a pattern such as
+        "localhost/app*"), label ("k" or "k=v"), before, since (an image),
+        until (a time or a duration), id, digest, intermediate, readonly,
+        containers, manifest.  An unknown key raises InvalidArgument.
+        """
+        wanted = _checks.strings(filters, "filters")
+        return [Image(self, info) for info in _ffi.call("ListImages", store=self.handle, filters=wanted) or []]
+
+    def containers(self, filters: Sequence[str] = ()) -> list[ContainerInfo]:
+        """The working containers in the store: all, or those that pass every filter.
+
+        filters are ``buildah containers --filter``'s: "id=PREFIX",
+        "name=PART" and "ancestor=IMAGE" (an image ID prefix, or a name with
+        an optional tag).  An unknown key raises InvalidArgument.
+        """
+        wanted = _checks.strings(filters, "filters")
+        return [from_wire(ContainerInfo, info)
+                for info in _ffi.call("ListContainers", store=self.handle, filters=wanted) or []]
+
+    def prune(self) -> PruneReport:
+        """Remove every working container, then every dangling image (``buildah rm --all`` and ``buildah rmi --prune``).
+
+        Named images stay.  Builders still open on a removed container raise
+        ContainerNotFound from then on.
+        """
+        return from_wire(PruneReport, _ffi.call("Prune", store=self.handle))
 
     def load(self, path: PathLike, *, progress: ProgressCallback | None = None) -> Image:
         """Load an oci-archive or docker-archive file (or an oci / dir layout) and return its image."""
@@ -116,14 +139,19 @@ def resolve(store: Store | None) -> Store:
     return store
 
 
-def images(store: Store | None = None) -> list[Image]:
-    """The images in store (default: the default store)."""
-    return resolve(store).images()
+def images(store: Store | None = None, *, filters: Sequence[str] = ()) -> list[Image]:
+    """The images in store (default: the default store), filtered as Store.images."""
+    return resolve(store).images(filters)
 
 
-def containers(store: Store | None = None) -> list[ContainerInfo]:
-    """The working containers in store (default: the default store)."""
-    return resolve(store).containers()
+def containers(store: Store | None = None, *, filters: Sequence[str] = ()) -> list[ContainerInfo]:
+    """The working containers in store (default: the default store), filtered as Store.containers."""
+    return resolve(store).containers(filters)
+
+
+def prune(store: Store | None = None) -> PruneReport:
+    """Remove the working containers and dangling images of store (see Store.prune)."""
+    return resolve(store).prune()
 
 
 def load(path: PathLike, *, store: Store | None = None, progress: ProgressCallback | None = None) -> Image:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pybuildah
 from pybuildah import _ffi, errors
-from pybuildah._records import ContainerConfig, ContainerInfo, RemovalReport, RunResult
+from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
 from pybuildah.manifest import ManifestEntry, ManifestList
 from pybuildah.options import RegistryAccess, RegistryOptions
 from pybuildah.progress import ProgressEvent
@@ -43,7 +43,8 @@ def test_every_go_error_kind_has_its_exception_class() -> None:
 def test_wire_records_match_the_python_dataclasses() -> None:
     records = _contract()["records"]
     assert isinstance(records, dict)
-    for cls in (ContainerConfig, ContainerInfo, RunResult, RemovalReport, ProgressEvent, ManifestList, ManifestEntry):
+    for cls in (ContainerConfig, ContainerInfo, RunResult, RemovalReport, PruneReport, ProgressEvent, ManifestList,
+                ManifestEntry):
         assert set(records[cls.__name__]) == {f.name for f in fields(cls)}, cls.__name__
 
 

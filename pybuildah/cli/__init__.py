@@ -19,7 +19,7 @@ from .._version import __version__, buildah_version
 from ..errors import BuildahError
 from ..store import Store
 
-COMMANDS = ("build", "images", "manifest", "unshare", "kernel")
+COMMANDS = ("build", "images", "containers", "manifest", "unshare", "kernel")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -25,6 +25,8 @@ from . import open_store
 def register(subparsers: Any) -> None:
     """Add the image and registry subcommands."""
     p = subparsers.add_parser("images", help="list images in local storage")
+    p.add_argument("--filter", "-f", action="append", default=[], metavar="KEY=VALUE",
+                   help="as buildah images --filter: dangling=true, reference=PATTERN, label=K[=V], before=IMAGE, ...")
     _output(p)
     p.set_defaults(handler=cmd_images)
 
@@ -184,7 +186,7 @@ def _progress(args: argparse.Namespace) -> ProgressPrinter | None:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    images = sorted(stores.resolve(open_store(args)).images(),
+    images = sorted(stores.resolve(open_store(args)).images(filters=args.filter),
                     key=lambda i: i.created or datetime.min.replace(tzinfo=UTC), reverse=True)
     if args.format == "json":
         _json([_summary(image) for image in images])

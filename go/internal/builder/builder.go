@@ -162,19 +162,6 @@ func Open(st *store.State, o wire.OpenBuilderOptions) (wire.ContainerInfo, error
 	return adopt(b, st), nil
 }
 
-// List describes every working container in the store.
-func List(st *store.State, _ wire.StoreRef) ([]wire.ContainerInfo, error) {
-	builders, err := buildah.OpenAllBuilders(st.Store)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]wire.ContainerInfo, 0, len(builders))
-	for _, b := range builders {
-		out = append(out, describe(b))
-	}
-	return out, nil
-}
-
 // Mount mounts the container's root filesystem and returns its path.
 func Mount(s *State, _ wire.BuilderRef) (string, error) {
 	path, err := s.Builder.Mount(s.Builder.MountLabel)

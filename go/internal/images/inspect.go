@@ -138,14 +138,22 @@ func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
 	return InspectStored(st, img)
 }
 
-// List describes every image in the store.
-func List(st *store.State, _ wire.StoreRef) ([]*wire.ImageInfo, error) {
+// List describes every image in the store, or those that pass the filters
+// (`buildah images --filter`'s).
+func List(st *store.State, o wire.ListOptions) ([]*wire.ImageInfo, error) {
+	keep, err := filtered(st, o.Filters)
+	if err != nil {
+		return nil, err
+	}
 	images, err := st.Store.Images()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*wire.ImageInfo, 0, len(images))
 	for i := range images {
+		if keep != nil && !keep[images[i].ID] {
+			continue
+		}
 		if IsList(st, &images[i]) {
 			continue // a manifest list: pybuildah.Manifest, not an Image
 		}

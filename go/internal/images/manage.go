@@ -151,3 +151,21 @@ func Load(st *store.State, o wire.LoadOptions) ([]*wire.ImageInfo, error) {
 	}
 	return out, nil
 }
+
+// Prune removes the dangling images (no name, no child image), as `buildah
+// rmi --prune` does, and returns their IDs.
+func Prune(st *store.State) ([]string, error) {
+	runtime, err := Runtime(st, st.Sys())
+	if err != nil {
+		return nil, err
+	}
+	reports, errs := runtime.RemoveImages(context.Background(), nil,
+		&libimage.RemoveImagesOptions{Filters: []string{"readonly=false", "dangling=true"}})
+	removed := []string{}
+	for _, r := range reports {
+		if r.Removed {
+			removed = append(removed, r.ID)
+		}
+	}
+	return removed, errors.Join(errs...)
+}

@@ -27,6 +27,7 @@ func NewContract() Contract {
 		"RunResult":       FieldNames(RunResult{}),
 		"ImageInfo":       FieldNames(ImageInfo{}),
 		"RemovalReport":   FieldNames(RemovalReport{}),
+		"PruneReport":     FieldNames(PruneReport{}),
 		"ProgressEvent":   FieldNames(ProgressEvent{}),
 		"ConfigChange":    ConfigFields(),
 		"ManifestList":    FieldNames(ManifestList{}),

@@ -159,3 +159,10 @@ type ManifestChange struct {
 	ID     string `json:"id"`
 	Digest string `json:"digest"`
 }
+
+// PruneReport is what Prune returns: the IDs of the working containers and
+// of the dangling images it removed.
+type PruneReport struct {
+	Containers []string `json:"containers"`
+	Images     []string `json:"images"`
+}

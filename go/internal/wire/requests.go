@@ -310,3 +310,11 @@ type ManifestPushOptions struct {
 	All    bool   `json:"all"` // the images too, not only the list (true in Python)
 	Format string `json:"format"`
 }
+
+// ListOptions list images or working containers (ListImages,
+// ListContainers): filters as `buildah images --filter` and `buildah
+// containers --filter` take them, "key=value" each.
+type ListOptions struct {
+	StoreRef
+	Filters []string `json:"filters" wire:"nonempty"`
+}
