@@ -1,8 +1,8 @@
 """Housekeeping: filtered images and containers, prune, and the containers/rm/prune commands.
 
 Each option means what the buildah flag it mirrors means, so the results are
-compared with the buildah CLI (the pinned v1.45 build when present, else
-Debian's) run on the same store after ours is closed.
+compared with Buildah's CLI at the pinned version (the ``pinned_buildah`` fixture)
+run on the same store after ours is closed.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ import pytest
 
 import pybuildah
 
-PINNED_CLI = Path.home() / ".cache" / "pybuildah-bench" / "buildah-v1.45.0"
-CLI = str(PINNED_CLI) if PINNED_CLI.exists() else "/usr/bin/buildah"
-
 
 @dataclass
 class Populated:
@@ -28,9 +25,10 @@ class Populated:
     tagged: dict[str, str]  # name -> image ID
     dangling: str  # the image that lost localhost/app:1 to a newer commit
     containers: dict[str, str]  # name -> container ID
+    cli: Path  # Buildah's CLI at the pinned version, to compare with
 
 
-def populate(root: Path, source: Path) -> Populated:
+def populate(root: Path, source: Path, cli: Path) -> Populated:
     """Two named images, one dangling one (that a container still uses), two working containers."""
     source.write_text("payload\n")
     with pybuildah.Store(root=root, driver="vfs") as store:
@@ -49,25 +47,26 @@ def populate(root: Path, source: Path) -> Populated:
         containers = {"work-app": work_app.id, "work-scratch": work_scratch.id}
         del work_app, work_scratch  # their handles keep the store open: let them go with it
         gc.collect()
-    return Populated(root, {"localhost/app:1": app, "localhost/tool:1": tool}, dangling, containers)
+    return Populated(root, {"localhost/app:1": app, "localhost/tool:1": tool}, dangling, containers, cli)
 
 
 @pytest.fixture
-def populated(tmp_path: Path) -> Populated:
-    return populate(tmp_path / "root", tmp_path / "payload")
+def populated(tmp_path: Path, pinned_buildah: Path) -> Populated:
+    return populate(tmp_path / "root", tmp_path / "payload", pinned_buildah)
 
 
-def buildah(root: Path, *args: str) -> list[str]:
+def buildah(store: Populated, *args: str) -> list[str]:
     """The buildah CLI on the store (closed on our side), its output's lines."""
-    result = subprocess.run([CLI, "--root", str(root), "--runroot", str(root / "runroot"), "--storage-driver", "vfs",
-                             *args], capture_output=True, text=True, timeout=120)
+    root = store.root
+    result = subprocess.run([store.cli, "--root", str(root), "--runroot", str(root / "runroot"),
+                             "--storage-driver", "vfs", *args], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return [line.strip() for line in result.stdout.splitlines() if line.strip()]
 
 
-def image_ids(root: Path, *args: str) -> set[str]:
+def image_ids(store: Populated, *args: str) -> set[str]:
     """`buildah images -q --no-trunc` on the store: the image IDs, without their sha256: prefix."""
-    return {line.removeprefix("sha256:") for line in buildah(root, "images", "-q", "--no-trunc", *args)}
+    return {line.removeprefix("sha256:") for line in buildah(store, "images", "-q", "--no-trunc", *args)}
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -99,7 +98,7 @@ def test_image_filters_select_what_buildah_images_selects(populated: Populated) 
     assert ours[("label=role=tool",)] == {populated.tagged["localhost/tool:1"]}
     for filters in IMAGE_FILTERS:
         args = [arg for f in filters for arg in ("--filter", f)]
-        assert ours[tuple(filters)] == image_ids(populated.root, *args), filters
+        assert ours[tuple(filters)] == image_ids(populated, *args), filters
 
 
 def test_bad_filters_raise_typed_errors(populated: Populated) -> None:
@@ -146,7 +145,7 @@ def test_container_filters_select_what_buildah_containers_selects(populated: Pop
     assert ours[("ancestor=scratch",)] == {populated.containers["work-scratch"]}
     assert ours[("name=nothing",)] == set()
     for filters in filters_list:
-        got = set(buildah(populated.root, "containers", "-q", "--filter", ",".join(filters)))
+        got = set(buildah(populated, "containers", "-q", "--filter", ",".join(filters)))
         assert ours[tuple(filters)] == got, filters
 
 
@@ -162,8 +161,8 @@ def test_prune_removes_containers_then_dangling_images(populated: Populated) -> 
             populated.tagged["localhost/tool:1"]: ["localhost/tool:1"]}
         again = pybuildah.prune(store)
         assert again.containers == [] and again.images == []
-    assert buildah(populated.root, "containers", "-a", "-q") == []
-    assert image_ids(populated.root) == set(populated.tagged.values())
+    assert buildah(populated, "containers", "-a", "-q") == []
+    assert image_ids(populated) == set(populated.tagged.values())
 
 
 def test_prune_keeps_the_read_only_base_images(store: pybuildah.Store, busybox: str) -> None:
@@ -196,7 +195,7 @@ def test_prune_with_a_builder_open_in_this_process(populated: Populated, tmp_pat
                              str(tmp_path / "payload")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "gone: " in result.stdout and "work-scratch" in result.stdout
-    assert buildah(populated.root, "containers", "-a", "-q") == []
+    assert buildah(populated, "containers", "-a", "-q") == []
 
 
 def test_cli_containers_rm_prune_and_images_filter(populated: Populated) -> None:
@@ -214,11 +213,11 @@ def test_cli_containers_rm_prune_and_images_filter(populated: Populated) -> None
     removed = cli(root, "rm", "work-scratch")
     assert removed.returncode == 0, removed.stderr
     assert removed.stdout.split() == [populated.containers["work-scratch"]]
-    assert buildah(root, "containers", "-q") == [populated.containers["work-app"]]
+    assert buildah(populated, "containers", "-q") == [populated.containers["work-app"]]
     pruned = cli(root, "prune")
     assert pruned.returncode == 0, pruned.stderr
     assert pruned.stdout.split() == [populated.containers["work-app"], populated.dangling]
-    assert image_ids(root) == set(populated.tagged.values())
+    assert image_ids(populated) == set(populated.tagged.values())
     assert cli(root, "rm", "--all").stdout == ""  # nothing left to remove
 
 
@@ -226,7 +225,7 @@ def test_cli_rm_all(populated: Populated) -> None:
     removed = cli(populated.root, "rm", "--all", "--format", "json")
     assert removed.returncode == 0, removed.stderr
     assert sorted(json.loads(removed.stdout)["containers"]) == sorted(populated.containers.values())
-    assert buildah(populated.root, "containers", "-a", "-q") == []
+    assert buildah(populated, "containers", "-a", "-q") == []
 
 
 def test_cli_bad_invocations_fail_in_one_line(populated: Populated) -> None:
@@ -248,4 +247,4 @@ def test_cli_bad_invocations_fail_in_one_line(populated: Populated) -> None:
         if result.returncode == 0 or len(lines) != 1 or not lines[0].startswith("Error: "):
             failures.append((args, result.returncode, result.stderr[-500:]))
     assert not failures, failures
-    assert len(buildah(populated.root, "containers", "-q")) == 2  # the failed rm removed nothing
+    assert len(buildah(populated, "containers", "-q")) == 2  # the failed rm removed nothing

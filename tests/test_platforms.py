@@ -26,8 +26,6 @@ __all__ = ["plain_registry"]
 
 BASES = "localhost/busybox-multi:latest"  # a manifest list: linux/amd64 and linux/arm64
 S390X = "localhost/busybox-s390x:latest"  # no emulator registered for it
-PINNED_CLI = Path.home() / ".cache" / "pybuildah-bench" / "buildah-v1.45.0"
-CLI = str(PINNED_CLI) if PINNED_CLI.exists() else "/usr/bin/buildah"
 MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 
 MAKE_PLATFORM_BASES = """
@@ -152,15 +150,16 @@ def test_builder_platform_from_a_list(pstore: pybuildah.Store) -> None:
         assert b.run(["uname", "-m"]).stdout.strip() == os.uname().machine
 
 
-def cli_inspect(store_dir: Path, name: str) -> dict[str, object]:
+def cli_inspect(cli: Path, store_dir: Path, name: str) -> dict[str, object]:
     """`buildah manifest inspect` of a list, by Buildah's CLI in its own process."""
-    out = subprocess.run([CLI, "--root", str(store_dir / "root"), "--runroot", str(store_dir / "run"),
+    out = subprocess.run([cli, "--root", str(store_dir / "root"), "--runroot", str(store_dir / "run"),
                           "--storage-driver", "overlay", "manifest", "inspect", name],
                          check=True, capture_output=True, text=True, timeout=120)
     return dict(json.loads(out.stdout))
 
 
-def test_manifest_step_by_step_agrees_with_buildah_cli(tmp_path: Path, platform_bases: Path) -> None:
+def test_manifest_step_by_step_agrees_with_buildah_cli(tmp_path: Path, platform_bases: Path,
+                                                       pinned_buildah: Path) -> None:
     store_dir = tmp_path / "store"
     with open_store(store_dir, platform_bases) as store:
         digests = {}
@@ -183,7 +182,7 @@ def test_manifest_step_by_step_agrees_with_buildah_cli(tmp_path: Path, platform_
         assert listed.annotations == {"org.example.list": "steps"}
         assert listed.json() == json.loads(listed.raw)
 
-    cli = cli_inspect(store_dir, "localhost/steps:1")
+    cli = cli_inspect(pinned_buildah, store_dir, "localhost/steps:1")
     assert cli == listed.json()  # the same record buildah manifest inspect prints
     entries = [(m["digest"], m["platform"]["os"], m["platform"]["architecture"], m["platform"].get("variant", ""),
                 m.get("annotations", {})) for m in cli["manifests"]]  # type: ignore[attr-defined]
