@@ -90,21 +90,32 @@ def make_user(name: str, subids: bool) -> User:
     return User(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir), runtime_dir)
 
 
-def let_others_reach(path: Path) -> None:
-    """Give 'others' search permission on every directory above path (and read on path's tree if missing)."""
+def let_others_reach(path: Path) -> dict[Path, int]:
+    """Give 'others' search permission on every directory above path; returns the modes it changed."""
+    changed = {}
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
         if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            changed[parent] = stat.S_IMODE(mode)
             parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    return changed
 
 
 @pytest.fixture(scope="session")
-def users() -> dict[str, User]:
-    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them."""
+def users() -> Iterator[dict[str, User]]:
+    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them.
+
+    The directories opened for them (/root, say) get their modes back afterwards.
+    """
     assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
+    changed: dict[Path, int] = {}
     for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
-        let_others_reach(path)
-    return {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+        changed |= let_others_reach(path)
+    try:
+        yield {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+    finally:
+        for directory, mode in changed.items():
+            directory.chmod(mode)
 
 
 @pytest.fixture(scope="session")
