@@ -58,6 +58,7 @@ PATCHES = {
         "patches/buildah-chroot-light.patch",  # chroot/ and bind/ without buildah/util ("RUN from the light helper")
         "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
         "patches/buildah-imagebuildah-manifest-store.patch",  # --manifest adds instances from the build's store
+        "patches/buildah-chroot-netns.patch",  # network="none" gets its own network namespace under chroot
     ],
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
 }
