@@ -65,6 +65,10 @@ class EmulationError(RunError):
     """A foreign-architecture program cannot run here: no qemu-user-static handler in binfmt_misc."""
 
 
+class RunTimeout(RunError, TimeoutError):
+    """A command run with ``timeout=`` was still running when it expired; it was killed."""
+
+
 class BuildError(BuildahError, RichRepr):
     """A Containerfile build failed.
 

@@ -33,6 +33,7 @@ const (
 	BuildahError        Kind = "BuildahError"
 	UserNamespaceError  Kind = "UserNamespaceError"
 	EmulationError      Kind = "EmulationError"
+	RunTimeout          Kind = "RunTimeout"
 )
 
 // All lists every kind, for PyBuildahContract.
@@ -41,6 +42,7 @@ func All() []Kind {
 		InvalidArgument, InvalidReference, ImageNotFound, ContainerNotFound, SourceNotFound, StoreError,
 		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
 		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError, EmulationError,
+		RunTimeout,
 	}
 }
 

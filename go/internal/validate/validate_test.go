@@ -2,9 +2,11 @@ package validate
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"pybuildah.dev/shim/internal/errkind"
 )
@@ -151,5 +153,20 @@ func TestCapabilities(t *testing.T) {
 	if _, err := Capabilities("cap_drop", []string{"CAP_BOGUS"}); errkind.Describe(err).Kind != errkind.InvalidArgument ||
 		!strings.Contains(err.Error(), "cap_drop") {
 		t.Errorf("Capabilities(CAP_BOGUS) = %v", err)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	if d, err := Timeout(nil); d != 0 || err != nil {
+		t.Errorf("Timeout(nil) = %v, %v", d, err)
+	}
+	half := 0.5
+	if d, err := Timeout(&half); d != 500*time.Millisecond || err != nil {
+		t.Errorf("Timeout(0.5) = %v, %v", d, err)
+	}
+	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := Timeout(&bad); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("Timeout(%v) = %v", bad, err)
+		}
 	}
 }
