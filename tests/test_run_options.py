@@ -91,10 +91,13 @@ def test_run_timeout_kills_the_whole_tree_and_keeps_the_container(store: pybuild
         before = _children(os.getpid())
         started = time.monotonic()
         with pytest.raises(pybuildah.RunTimeout, match="timed out") as caught:
-            b.run(["/bin/sh", "-c", f"sleep {marker} & sleep {marker}; echo never"], timeout=1.5)
+            b.run(["/bin/sh", "-c", f"echo started; echo to-err >&2; sleep {marker} & sleep {marker}; echo never"],
+                  timeout=1.5)
         elapsed = time.monotonic() - started
         assert isinstance(caught.value, TimeoutError)
         assert isinstance(caught.value, pybuildah.RunError)
+        # Like subprocess.TimeoutExpired, it carries what the command wrote in time.
+        assert (caught.value.stdout, caught.value.stderr, caught.value.exit_code) == ("started\n", "to-err\n", -9)
         assert 1.5 <= elapsed < 30
         # Nothing is left: not the command, its background child, nor the runtime.
         assert processes_running(f"sleep {marker}") == []
@@ -165,6 +168,8 @@ def test_run_network_none_cuts_the_network_and_host_keeps_it(
         default = b.run(_connect(listener), check=False)
         assert default.stdout == "hello from the host\n"  # chroot isolation's default is the host's network
         assert b.run(_connect(listener), network="host").stdout == "hello from the host\n"
+        # As in Buildah, chroot isolation cannot make a private network and uses the host's.
+        assert b.run(_connect(listener), network="private").stdout == "hello from the host\n"
         cut = b.run(_connect(listener), network="none", check=False)
         assert cut.exit_code != 0 and "hello" not in cut.stdout
         # Only loopback, and up: the command can still talk to itself.

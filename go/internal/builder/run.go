@@ -96,7 +96,13 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	outLines.Flush()
 	errLines.Flush()
 	if call.TimedOut() {
-		return nil, errkind.New(errkind.RunTimeout, "running %q: timed out after %v; the command was killed", argv, timeout)
+		killed := -int(unix.SIGKILL)
+		return nil, &errkind.Error{
+			Kind:     errkind.RunTimeout,
+			Err:      fmt.Errorf("running %q: timed out after %v; the command was killed", argv, timeout),
+			ExitCode: &killed,
+			Details:  wire.RunResult{ExitCode: killed, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, // what it wrote in time
+		}
 	}
 	if call.Stopped() {
 		return nil, errkind.New(errkind.BuildahError, "running %q: cancelled", argv)
