@@ -95,7 +95,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	})
 	outLines.Flush()
 	errLines.Flush()
-	if call.TimedOut() {
+	if err != nil && call.TimedOut() { // a command that finished as the timer fired succeeded
 		killed := -int(unix.SIGKILL)
 		return nil, &errkind.Error{
 			Kind:     errkind.RunTimeout,
