@@ -59,6 +59,7 @@ PATCHES = {
         "patches/buildah-imagebuildah-kept-copier.patch",  # Containerfile stages keep their copier child
         "patches/buildah-imagebuildah-manifest-store.patch",  # --manifest adds instances from the build's store
         "patches/buildah-add-verify-checksum-first.patch",  # a URL failing --checksum never reaches the container
+        "patches/buildah-chroot-netns.patch",  # network="none" gets its own network namespace under chroot
     ],
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
 }

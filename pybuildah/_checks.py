@@ -12,6 +12,7 @@ string where a value is required, so the two cannot be confused.
 from __future__ import annotations
 
 import base64
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,6 +74,27 @@ def integer(value: Any, what: str) -> int:
 
 def optional_integer(value: Any, what: str) -> int | None:
     return None if value is None else integer(value, what)
+
+
+def seconds(value: Any, what: str) -> float | str:
+    """A number of seconds for the wire (bool is refused).
+
+    JSON has no NaN or infinity, so those travel as text and Go, which
+    checks the value, refuses them with its own message.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InvalidType(f"{what} must be a number of seconds, not {_kind(value)}")
+    number = float(value)
+    return number if math.isfinite(number) else str(number)
+
+
+def data(value: Any, what: str) -> str:
+    """bytes (or str, encoded as UTF-8), base64-encoded for the wire."""
+    if isinstance(value, str):
+        value = value.encode()
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise InvalidType(f"{what} must be bytes or str, not {_kind(value)}")
+    return base64.b64encode(value).decode("ascii")
 
 
 def flag(value: Any, what: str) -> bool:

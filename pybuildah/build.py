@@ -210,9 +210,8 @@ def build(
     ``cap_drop``, ``volumes`` ("HOST:CONTAINER[:OPTIONS]"), ``ulimits``
     ("nofile=1024:2048") and ``add_hosts`` ("name:ip"); ``env`` sets
     variables in the image, as the buildah build flags of the same names.
-    (With chroot isolation Buildah cannot make a network namespace, so
-    ``network="none"`` skips /etc/hosts and resolv.conf but does not cut the
-    network; use isolation="oci" where runc works.)
+    ``network="none"`` gives RUN steps a network namespace with only
+    loopback, also under chroot isolation.
     ``cache_from``/``cache_to`` name registry repositories that serve and
     receive the layer cache (with ``layers=True``), as --cache-from/--cache-to.
     ``ssh=["default"]`` forwards $SSH_AUTH_SOCK's agent to

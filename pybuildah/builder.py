@@ -255,6 +255,10 @@ class Builder(display.RichRepr):
         cap_add: Sequence[str] | None = None,
         cap_drop: Sequence[str] | None = None,
         volumes: Sequence[str] | None = None,
+        mounts: Sequence[str] | None = None,
+        network: str | None = None,
+        input: bytes | str | None = None,
+        timeout: float | None = None,
     ) -> RunResult:
         """Run a command in the working container (chroot isolation by default).
 
@@ -267,6 +271,13 @@ class Builder(display.RichRepr):
         hostname, cap_add and cap_drop (names such as "CAP_NET_RAW", or "all")
         mean what buildah run's --hostname, --cap-add and --cap-drop do;
         volumes bind-mounts host paths like buildah run -v: "HOST:CONTAINER[:ro|rw]".
+        mounts are buildah run --mount specs ("type=bind,src=/host,dst=/in[,rw]",
+        read-only unless rw; "type=tmpfs,dst=/scratch").  network is buildah run
+        --network: "none" gives the command a network namespace of its own with
+        only loopback, "host" (chroot isolation's default) the host's.
+        input (bytes, or str encoded as UTF-8) is the command's stdin, else it
+        reads an empty stdin.  timeout (seconds) kills the command and everything
+        it started when it expires and raises RunTimeout, also a TimeoutError.
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         caps: dict[str, Any] = {
@@ -274,6 +285,10 @@ class Builder(display.RichRepr):
             "cap_drop": _checks.strings(cap_drop, "cap_drop") if cap_drop is not None else [],
             "hostname": _checks.optional_text(hostname, "hostname"),
             "volumes": _checks.strings(volumes, "volumes") if volumes is not None else [],
+            "mounts": _checks.strings(mounts, "mounts") if mounts is not None else [],
+            "network": _checks.optional_text(network, "network"),
+            "input": _checks.data(input, "input") if input is not None else None,
+            "timeout": _checks.seconds(timeout, "timeout") if timeout is not None else None,
         }
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, cast
 
 from .display import RichRepr
@@ -67,6 +68,13 @@ class EmulationError(RunError):
 
 class ChecksumMismatch(BuildahError, ValueError):
     """A URL source's content does not match the checksum given for it."""
+
+
+class RunTimeout(RunError, TimeoutError):
+    """A command run with ``timeout=`` was still running when it expired and was killed (exit_code -9).
+
+    stdout and stderr hold what it wrote before that.
+    """
 
 
 class BuildError(BuildahError, RichRepr):
@@ -136,6 +144,11 @@ class ImageInUse(BuildahError):
     """The image cannot be removed: containers use it, or it has several names and was named by ID."""
 
 
+def _decoded(data: Any) -> str:
+    """Output bytes from the wire (base64, or null for none) as text, like RunResult's."""
+    return base64.b64decode(data or "").decode(errors="replace")
+
+
 def from_wire(error: dict[str, Any]) -> BuildahError:
     """Build the exception that an error envelope from Go describes."""
     cls = globals().get(str(error.get("kind")), BuildahError)
@@ -144,6 +157,14 @@ def from_wire(error: dict[str, Any]) -> BuildahError:
     message = str(error.get("message", "unknown error"))
     if cls is RunError:
         return RunError(message, exit_code=int(error.get("exit_code", -1)))
+    if cls is RunTimeout:  # with what the command wrote before it was killed
+        output = dict(error.get("details") or {})
+        return RunTimeout(
+            message,
+            exit_code=int(error.get("exit_code", -1)),
+            stdout=_decoded(output.get("stdout_bytes")),
+            stderr=_decoded(output.get("stderr_bytes")),
+        )
     if issubclass(cls, BuildError):
         build_cls = cast(type[BuildError], cls)
         details = dict(error.get("details") or {})

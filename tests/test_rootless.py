@@ -16,11 +16,13 @@ import pwd
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -626,3 +628,71 @@ def test_interrupt_kernel_during_run_raises_keyboard_interrupt_and_leaves_nothin
         assert lines["containers"] == "0"
     finally:
         user.run(sys.executable, "-m", "pybuildah", "unshare", "--", "rm", "-rf", str(work), timeout=300)
+
+
+RUN_OPTIONS = r'''
+import json, os, sys, tempfile
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+port, busybox = sys.argv[1], sys.argv[2]
+out = {}
+with tempfile.TemporaryDirectory(dir=os.environ["HOME"]) as tmp, \
+        pybuildah.Store(root=os.path.join(tmp, "root"), driver="vfs") as store:
+    base = bases.busybox(store, "localhost/pbrootless-run:1", busybox=busybox)
+    with pybuildah.Builder(base.id, store=store) as b:
+        connect = f"nc 127.0.0.1 {port} </dev/null"
+        out["host"] = b.run(connect, network="host", check=False).stdout
+        cut = b.run(connect, network="none", check=False)
+        out["none"] = [cut.exit_code, cut.stdout]
+        out["links"] = b.run(["ip", "-o", "link", "show"], network="none").stdout.splitlines()
+        out["input"] = b.run(["wc", "-c"], input=b"x" * 3_000_000).stdout.strip()
+        try:
+            b.run(["sleep", "271828"], timeout=1)
+        except pybuildah.RunTimeout as exc:
+            out["timeout"] = isinstance(exc, TimeoutError)
+        out["after"] = b.run(["echo", "ok"]).stdout
+print("RESULT " + json.dumps(out), flush=True)
+'''
+
+
+def test_run_options_rootless(users: dict[str, User], scripts: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.sendall(b"host\n")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        (scripts / "run_options.py").write_text(RUN_OPTIONS)
+        out = _result(users["pbtest"].run(sys.executable, str(scripts / "run_options.py"),
+                                          str(server.getsockname()[1]), BUSYBOX))
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert out["host"] == "host\n"
+    none = out["none"]
+    assert isinstance(none, list) and none[0] != 0 and none[1] == ""
+    links = out["links"]
+    assert isinstance(links, list) and len(links) == 1 and ",UP" in links[0]
+    assert out["input"] == "3000000"
+    assert out["timeout"] is True
+    assert out["after"] == "ok\n"
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline(p).startswith("sleep 271828")]
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

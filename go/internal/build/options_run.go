@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	units "github.com/docker/go-units"
-	"github.com/spf13/pflag"
 	"go.podman.io/buildah/define"
 	"go.podman.io/buildah/pkg/parse"
 
+	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
@@ -19,7 +19,7 @@ import (
 // (--network, --cap-add, --cap-drop, --volume, --ulimit, --add-host) and
 // --env, each checked as the buildah CLI checks it.
 func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
-	namespaces, policy, err := network(o.Network)
+	namespaces, policy, err := enums.Network(o.Network)
 	if err != nil {
 		return err
 	}
@@ -49,24 +49,6 @@ func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
 	}
 	options.Envs = o.Env
 	return nil
-}
-
-// network is --network read by Buildah's own namespace parser: "" (the
-// default), "private", "host", "none", or a namespace path.
-func network(value string) (define.NamespaceOptions, define.NetworkConfigurationPolicy, error) {
-	if value == "" {
-		return nil, define.NetworkDefault, nil
-	}
-	flags := pflag.NewFlagSet("build", pflag.ContinueOnError)
-	flags.String("network", "", "")
-	if err := flags.Set("network", value); err != nil {
-		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, err)
-	}
-	namespaces, policy, err := parse.NamespaceOptionsFromFlagSet(flags, flags.Lookup)
-	if err != nil {
-		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("network: %w", err))
-	}
-	return namespaces, policy, nil
 }
 
 // checkExtraHost is --add-host's check: NAME:IP, or NAME:host-gateway.

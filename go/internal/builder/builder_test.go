@@ -86,3 +86,20 @@ func TestBindMounts(t *testing.T) {
 		t.Errorf("missing source: %v", err)
 	}
 }
+
+func TestCheckRunMounts(t *testing.T) {
+	dir := t.TempDir()
+	good := []string{"type=bind,src=" + dir + ",dst=/d", "src=" + dir + ",dst=/d,rw", "type=tmpfs,dst=/t",
+		"type=bind,from=some-image,src=rel,dst=/i", "type=cache,dst=/c"}
+	if err := CheckRunMounts(good); err != nil {
+		t.Errorf("CheckRunMounts(%q) = %v", good, err)
+	}
+	for _, bad := range []string{"type=bind,dst=/d", "type=bind,src=rel,dst=/d", "src=,dst=/d"} {
+		if err := CheckRunMounts([]string{bad}); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("CheckRunMounts(%q) = %v", bad, err)
+		}
+	}
+	if err := CheckRunMounts([]string{"type=bind,src=" + dir + "/missing,dst=/d"}); errkind.Describe(err).Kind != errkind.SourceNotFound {
+		t.Errorf("missing source: %v", err)
+	}
+}

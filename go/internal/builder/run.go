@@ -8,11 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/buildah"
+	"go.podman.io/buildah/pkg/parse"
 	"golang.org/x/sys/unix"
 
+	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/interrupt"
@@ -42,14 +45,30 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckRunMounts(o.Mounts); err != nil {
+		return nil, err
+	}
+	namespaces, networkPolicy, err := enums.Network(o.Network)
+	if err != nil {
+		return nil, err
+	}
+	var timeout time.Duration
+	if o.Timeout != nil {
+		if timeout, err = validate.Timeout((*float64)(o.Timeout)); err != nil {
+			return nil, err
+		}
+	}
 	if err := platform.CheckEmulation(s.Builder.Architecture()); err != nil {
 		return nil, err
 	}
-	call, err := interrupt.Begin(o.CallID())
+	call, err := interrupt.BeginWithInput(o.CallID(), o.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer call.End()
+	if timeout > 0 {
+		call.SetTimeout(timeout)
+	}
 	var stdout, stderr bytes.Buffer
 	outLines := &events.LineWriter{Stream: o.Stream, Kind: "stdout"}
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
@@ -68,9 +87,23 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 		Mounts:           mounts,
 		AddCapabilities:  capAdd,
 		DropCapabilities: capDrop,
+		NamespaceOptions: namespaces,
+		ConfigureNetwork: networkPolicy,
+		RunMounts:        o.Mounts,
+		ContextDir:       "/", // --mount sources are host paths, as buildah run's without --contextdir
+		SystemContext:    s.Store.Sys(),
 	})
 	outLines.Flush()
 	errLines.Flush()
+	if err != nil && call.TimedOut() { // a command that finished as the timer fired succeeded
+		killed := -int(unix.SIGKILL)
+		return nil, &errkind.Error{
+			Kind:     errkind.RunTimeout,
+			Err:      fmt.Errorf("running %q: timed out after %v; the command was killed", argv, timeout),
+			ExitCode: &killed,
+			Details:  wire.RunResult{ExitCode: killed, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, // what it wrote in time
+		}
+	}
 	if call.Stopped() {
 		return nil, errkind.New(errkind.BuildahError, "running %q: cancelled", argv)
 	}
@@ -84,6 +117,10 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 		}
 		return &wire.RunResult{ExitCode: code, Stdout: stdout.Bytes(), Stderr: trimmed}, nil
 	case err != nil && errkind.UnknownUser(err):
+		return nil, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("running %q: %w", argv, err))
+	case err != nil && len(o.Mounts) > 0 && errors.Is(err, os.ErrNotExist):
+		return nil, errkind.Wrap(errkind.SourceNotFound, fmt.Errorf("running %q: %w", argv, err))
+	case err != nil && len(o.Mounts) > 0 && errkind.BadRunMount(err):
 		return nil, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("running %q: %w", argv, err))
 	case err != nil:
 		return nil, s.explain(fmt.Errorf("running %q: %w", argv, err))
@@ -161,4 +198,40 @@ func BindMounts(volumes []string) ([]specs.Mount, error) {
 		out = append(out, specs.Mount{Type: "bind", Source: src, Destination: dst, Options: []string{"rbind", mode}})
 	}
 	return out, nil
+}
+
+// CheckRunMounts applies to buildah run --mount specs the rule that the
+// buildah command applies when no --contextdir is given: a bind mount
+// (the default type) that is not from= an image names an absolute host
+// path that exists.  Run passes "/" as the context directory, which
+// Buildah's RunMounts need, so without this check a missing src would
+// bind the host's root.  Everything else is left to Buildah's parser.
+func CheckRunMounts(mounts []string) error {
+	for _, spec := range mounts {
+		kind, src, from := "bind", "", false
+		for _, field := range strings.Split(spec, ",") {
+			key, value, _ := strings.Cut(field, "=")
+			switch key {
+			case "type":
+				kind = value
+			case "src", "source":
+				src = value
+			case "from":
+				from = true
+			}
+		}
+		if kind != "bind" || from {
+			continue
+		}
+		if src == "" || !filepath.IsAbs(src) {
+			return errkind.New(errkind.InvalidArgument, "mount %q: a bind mount needs src=, an absolute host path", spec)
+		}
+		if err := parse.ValidateVolumeHostDir(src); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return errkind.Wrap(errkind.SourceNotFound, fmt.Errorf("mount %q: %w", spec, err))
+			}
+			return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("mount %q: %w", spec, err))
+		}
+	}
+	return nil
 }

@@ -4,7 +4,11 @@
 package enums
 
 import (
+	"fmt"
+
+	"github.com/spf13/pflag"
 	"go.podman.io/buildah/define"
+	"go.podman.io/buildah/pkg/parse"
 	"go.podman.io/common/pkg/config"
 	"go.podman.io/image/v5/pkg/compression"
 	"go.podman.io/storage/pkg/archive"
@@ -23,6 +27,25 @@ func Isolation(name string) (define.Isolation, error) {
 		return define.IsolationOCIRootless, nil
 	}
 	return 0, errkind.New(errkind.InvalidArgument, "unknown isolation %q (expected chroot, oci or rootless)", name)
+}
+
+// Network is buildah's --network (of run and build), read by Buildah's own
+// namespace parser: "" (the default), "private", "host", "none", or a
+// namespace path.
+func Network(value string) (define.NamespaceOptions, define.NetworkConfigurationPolicy, error) {
+	if value == "" {
+		return nil, define.NetworkDefault, nil
+	}
+	flags := pflag.NewFlagSet("network", pflag.ContinueOnError)
+	flags.String("network", "", "")
+	if err := flags.Set("network", value); err != nil {
+		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, err)
+	}
+	namespaces, policy, err := parse.NamespaceOptionsFromFlagSet(flags, flags.Lookup)
+	if err != nil {
+		return nil, define.NetworkDefault, errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("network: %w", err))
+	}
+	return namespaces, policy, nil
 }
 
 // Format is an image format: its manifest MIME type.

@@ -34,6 +34,7 @@ const (
 	UserNamespaceError  Kind = "UserNamespaceError"
 	EmulationError      Kind = "EmulationError"
 	ChecksumMismatch    Kind = "ChecksumMismatch"
+	RunTimeout          Kind = "RunTimeout"
 )
 
 // All lists every kind, for PyBuildahContract.
@@ -43,6 +44,7 @@ func All() []Kind {
 		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
 		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError, EmulationError,
 		ChecksumMismatch,
+		RunTimeout,
 	}
 }
 

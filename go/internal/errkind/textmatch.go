@@ -114,3 +114,11 @@ func scrub(msg, secret string) string {
 	}
 	return strings.ReplaceAll(msg, secret, "********")
 }
+
+// BadRunMount: Buildah parses RunOptions.RunMounts (buildah run --mount)
+// while it sets the run up, in its internal/volumes package, whose
+// sentinels (errBadMntOption, errBadVolDest, ...) are unexported; every
+// such failure comes back wrapped in "resolving mountpoints for container".
+func BadRunMount(err error) bool {
+	return strings.Contains(err.Error(), "resolving mountpoints for container")
+}

@@ -24,12 +24,16 @@ type Call struct {
 	id       uint64
 	ctx      context.Context
 	cancel   context.CancelFunc
-	stdin    *os.File // read end of an empty pipe: EOF at once, like /dev/null
+	stdin    *os.File // read end of a private pipe: the input, then EOF
 	stdinIno uint64
+	feeder   *os.File      // write end while input is still being written
+	fed      chan struct{} // closed when the feeder is done
 	done     chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
 	stopped  bool
+	timedOut bool
+	deadline *time.Timer
 }
 
 var running = struct {
@@ -41,12 +45,30 @@ var running = struct {
 // Begin registers the call id (0: not cancellable, but still usable) and
 // returns it; End must follow.  A Cancel that came first stops it at once.
 func Begin(id uint64) (*Call, error) {
-	stdin, ino, err := emptyPipe()
+	return BeginWithInput(id, nil)
+}
+
+// BeginWithInput is Begin for a call whose processes read input from
+// stdin: a goroutine writes it into the call's pipe and then closes it, so
+// a command may read any amount while its output is being collected.
+func BeginWithInput(id uint64, input []byte) (*Call, error) {
+	stdin, writer, ino, err := privatePipe()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Call{id: id, ctx: ctx, cancel: cancel, stdin: stdin, stdinIno: ino, done: make(chan struct{})}
+	c := &Call{id: id, ctx: ctx, cancel: cancel, stdin: stdin, stdinIno: ino, done: make(chan struct{}), fed: make(chan struct{})}
+	if len(input) == 0 {
+		writer.Close()
+		close(c.fed)
+	} else {
+		c.feeder = writer
+		go func() {
+			defer close(c.fed)
+			_, _ = writer.Write(input) // EPIPE: the command stopped reading, as with subprocess
+			writer.Close()
+		}()
+	}
 	if id == 0 {
 		return c, nil
 	}
@@ -70,9 +92,34 @@ func (c *Call) End() {
 		delete(running.cancelled, c.id)
 		running.Unlock()
 	}
+	if c.deadline != nil {
+		c.deadline.Stop()
+	}
 	close(c.done)
 	c.cancel()
 	c.stdin.Close()
+	if c.feeder != nil {
+		c.feeder.Close() // unblocks a write nobody reads any more
+	}
+	<-c.fed
+}
+
+// SetTimeout stops the call as Cancel does once d has passed; TimedOut
+// then says so.
+func (c *Call) SetTimeout(d time.Duration) {
+	c.deadline = time.AfterFunc(d, func() {
+		c.mu.Lock()
+		c.timedOut = true
+		c.mu.Unlock()
+		c.stop()
+	})
+}
+
+// TimedOut says whether the call's timeout stopped it.
+func (c *Call) TimedOut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timedOut
 }
 
 // Context is cancelled when the call is.
@@ -132,20 +179,19 @@ func Forget(id uint64) {
 	delete(running.cancelled, id)
 }
 
-// emptyPipe returns the read end of a pipe whose write end is closed, and
-// its inode.
-func emptyPipe() (*os.File, uint64, error) {
+// privatePipe returns both ends of a new pipe and its inode.
+func privatePipe() (*os.File, *os.File, uint64, error) {
 	stdin, writer, err := os.Pipe()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	writer.Close()
 	var stat unix.Stat_t
 	if err := unix.Fstat(int(stdin.Fd()), &stat); err != nil {
 		stdin.Close()
-		return nil, 0, err
+		writer.Close()
+		return nil, nil, 0, err
 	}
-	return stdin, stat.Ino, nil
+	return stdin, writer, stat.Ino, nil
 }
 
 // CancelCall is the Cancel export: it stops the call named by call_id and

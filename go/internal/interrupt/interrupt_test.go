@@ -1,6 +1,8 @@
 package interrupt
 
 import (
+	"bytes"
+	"io"
 	"reflect"
 	"testing"
 	"time"
@@ -58,5 +60,58 @@ func TestCancelRunningAndEnd(t *testing.T) {
 	Forget(78)
 	if len(running.calls) != 0 {
 		t.Errorf("calls left registered: %v", running.calls)
+	}
+}
+
+func TestInputIsFedThenEOF(t *testing.T) {
+	input := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB, far over a pipe's buffer
+	c, err := BeginWithInput(0, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c.Stdin())
+	c.End()
+	if err != nil || !bytes.Equal(got, input) {
+		t.Fatalf("read %d bytes (%v), want %d", len(got), err, len(input))
+	}
+}
+
+func TestEndUnblocksAnUnreadInput(t *testing.T) {
+	c, err := BeginWithInput(0, make([]byte, 4<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() { c.End(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("End waited for a reader that never came")
+	}
+}
+
+func TestTimeoutStopsTheCall(t *testing.T) {
+	c, err := Begin(79)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.End()
+	c.SetTimeout(20 * time.Millisecond)
+	select {
+	case <-c.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the timeout did not stop the call")
+	}
+	if !c.TimedOut() || !c.Stopped() {
+		t.Error("not marked timed out and stopped")
+	}
+	quick, err := Begin(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick.SetTimeout(time.Hour)
+	quick.End()
+	if quick.TimedOut() {
+		t.Error("a call that ended in time timed out")
 	}
 }

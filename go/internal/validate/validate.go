@@ -3,9 +3,11 @@
 package validate
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/pkg/capabilities"
@@ -196,4 +198,17 @@ func Checksum(checksum string, sources []string, isURL func(string) bool) error 
 		}
 	}
 	return nil
+}
+
+// Timeout is a run's time limit in seconds: absent means none, else a
+// finite number above zero (at most a year, which time.Duration holds).
+func Timeout(seconds *float64) (time.Duration, error) {
+	if seconds == nil {
+		return 0, nil
+	}
+	s := *seconds
+	if math.IsNaN(s) || s <= 0 || s > 366*24*3600 {
+		return 0, invalid("timeout must be a number of seconds above 0 (and at most a year), not %v", s)
+	}
+	return time.Duration(s * float64(time.Second)), nil
 }

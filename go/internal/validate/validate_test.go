@@ -2,9 +2,11 @@ package validate
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"pybuildah.dev/shim/internal/errkind"
 )
@@ -168,6 +170,21 @@ func TestChecksum(t *testing.T) {
 	} {
 		if err := Checksum(c.sum, []string{c.src}, isURL); errkind.Describe(err).Kind != errkind.InvalidArgument {
 			t.Errorf("Checksum(%q, %q) = %v", c.sum, c.src, err)
+		}
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	if d, err := Timeout(nil); d != 0 || err != nil {
+		t.Errorf("Timeout(nil) = %v, %v", d, err)
+	}
+	half := 0.5
+	if d, err := Timeout(&half); d != 500*time.Millisecond || err != nil {
+		t.Errorf("Timeout(0.5) = %v, %v", d, err)
+	}
+	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := Timeout(&bad); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("Timeout(%v) = %v", bad, err)
 		}
 	}
 }

@@ -112,6 +112,12 @@ type RunOptions struct {
 	CapAdd   []string `json:"cap_add"`
 	CapDrop  []string `json:"cap_drop"`
 	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
+	// As buildah run --network and --mount; Input is the command's stdin
+	// (base64 on the wire), Timeout kills the command after that many seconds.
+	Network string   `json:"network" wire:"nonempty"`
+	Mounts  []string `json:"mounts" wire:"nonempty"`
+	Input   []byte   `json:"input"`
+	Timeout *Seconds `json:"timeout"`
 }
 
 // CommitOptions write a working container as an image (Commit).

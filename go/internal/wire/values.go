@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"pybuildah.dev/shim/internal/errkind"
@@ -40,6 +42,30 @@ func (p *Path) UnmarshalJSON(data []byte) error {
 		return errors.New(`a path given as {"base64": ...} must hold standard base64`)
 	}
 	*p = Path(raw)
+	return nil
+}
+
+// Seconds is a duration in seconds: a JSON number, or a string that Go's
+// ParseFloat reads ("nan", "inf"), since JSON has no number for those and
+// deciding that they are wrong is the reader's job (validate.Timeout).
+type Seconds float64
+
+// UnmarshalJSON accepts a number or a string.
+func (s *Seconds) UnmarshalJSON(data []byte) error {
+	var f float64
+	if err := json.Unmarshal(data, &f); err == nil {
+		*s = Seconds(f)
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(data, &text); err != nil {
+		return errors.New("seconds are a number")
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return fmt.Errorf("seconds: %q is not a number", text)
+	}
+	*s = Seconds(f)
 	return nil
 }
 
