@@ -88,13 +88,13 @@ def seconds(value: Any, what: str) -> float | str:
     return number if math.isfinite(number) else str(number)
 
 
-def data(value: Any, what: str) -> str:
-    """bytes (or str, encoded as UTF-8), base64-encoded for the wire."""
+def data(value: Any, what: str) -> bytes:
+    """bytes (or str, encoded as UTF-8)."""
     if isinstance(value, str):
-        value = value.encode()
+        return value.encode()
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise InvalidType(f"{what} must be bytes or str, not {_kind(value)}")
-    return base64.b64encode(value).decode("ascii")
+    return bytes(value)
 
 
 def flag(value: Any, what: str) -> bool:

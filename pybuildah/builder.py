@@ -287,9 +287,9 @@ class Builder(display.RichRepr):
             "volumes": _checks.strings(volumes, "volumes") if volumes is not None else [],
             "mounts": _checks.strings(mounts, "mounts") if mounts is not None else [],
             "network": _checks.optional_text(network, "network"),
-            "input": _checks.data(input, "input") if input is not None else None,
             "timeout": _checks.seconds(timeout, "timeout") if timeout is not None else None,
         }
+        stdin = _checks.data(input, "input") if input is not None else None
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]
@@ -301,10 +301,11 @@ class Builder(display.RichRepr):
             if log is not None and kind in ("stdout", "stderr"):
                 log(str(line))
 
-        with _ffi.events(on_event if log else None) as stream:
+        with _ffi.events(on_event if log else None) as stream, _ffi.data_fd(stdin) as input_fd:
             raw = _ffi.call_cancellable(
                 "Run",
                 builder=self.handle,
+                input_fd=input_fd,
                 env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
                 workdir=_checks.optional_text(workdir, "workdir"),
                 user=_checks.optional_text(user, "user"),

@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -101,5 +103,42 @@ func TestCheckRunMounts(t *testing.T) {
 	}
 	if err := CheckRunMounts([]string{"type=bind,src=" + dir + "/missing,dst=/d"}); errkind.Describe(err).Kind != errkind.SourceNotFound {
 		t.Errorf("missing source: %v", err)
+	}
+}
+
+func TestInputReader(t *testing.T) {
+	if r, done, err := InputReader(nil); r != nil || err != nil {
+		t.Fatalf("InputReader(nil) = %v, %v", r, err)
+	} else {
+		done()
+	}
+	f, err := os.CreateTemp(t.TempDir(), "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("the input"); err != nil { // the offset is now at the end
+		t.Fatal(err)
+	}
+	fd := int(f.Fd())
+	r, done, err := InputReader(&fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	done()
+	if err != nil || string(got) != "the input" {
+		t.Errorf("read %q, %v", got, err)
+	}
+	if offset, _ := f.Seek(0, io.SeekCurrent); offset != 9 {
+		t.Errorf("the caller's offset moved to %d", offset)
+	}
+	pipeReader, pipeWriter, _ := os.Pipe()
+	defer pipeReader.Close()
+	defer pipeWriter.Close()
+	for _, bad := range []int{-1, 1 << 20, int(pipeReader.Fd())} {
+		if _, _, err := InputReader(&bad); errkind.Describe(err).Kind != errkind.InvalidArgument {
+			t.Errorf("InputReader(%d) = %v", bad, err)
+		}
 	}
 }

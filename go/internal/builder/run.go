@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,12 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err := platform.CheckEmulation(s.Builder.Architecture()); err != nil {
 		return nil, err
 	}
-	call, err := interrupt.BeginWithInput(o.CallID(), o.Input)
+	input, closeInput, err := InputReader(o.InputFD)
+	if err != nil {
+		return nil, err
+	}
+	defer closeInput()
+	call, err := interrupt.BeginWithInput(o.CallID(), input)
 	if err != nil {
 		return nil, err
 	}
@@ -234,4 +240,27 @@ func CheckRunMounts(mounts []string) error {
 		}
 	}
 	return nil
+}
+
+// InputReader reads the whole of the caller's file descriptor fd (nil: no
+// input) through a duplicate of it, from its start, without moving the
+// caller's offset.  The file must be a regular one, such as a memfd.
+func InputReader(fd *int) (io.Reader, func(), error) {
+	if fd == nil {
+		return nil, func() {}, nil
+	}
+	if *fd < 0 {
+		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d is not a file descriptor", *fd)
+	}
+	dup, err := unix.FcntlInt(uintptr(*fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d: %v", *fd, err)
+	}
+	f := os.NewFile(uintptr(dup), "input")
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d is not a regular file", *fd)
+	}
+	return io.NewSectionReader(f, 0, info.Size()), func() { f.Close() }, nil
 }

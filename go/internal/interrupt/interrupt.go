@@ -9,6 +9,7 @@ package interrupt
 
 import (
 	"context"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -51,21 +52,21 @@ func Begin(id uint64) (*Call, error) {
 // BeginWithInput is Begin for a call whose processes read input from
 // stdin: a goroutine writes it into the call's pipe and then closes it, so
 // a command may read any amount while its output is being collected.
-func BeginWithInput(id uint64, input []byte) (*Call, error) {
+func BeginWithInput(id uint64, input io.Reader) (*Call, error) {
 	stdin, writer, ino, err := privatePipe()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Call{id: id, ctx: ctx, cancel: cancel, stdin: stdin, stdinIno: ino, done: make(chan struct{}), fed: make(chan struct{})}
-	if len(input) == 0 {
+	if input == nil {
 		writer.Close()
 		close(c.fed)
 	} else {
 		c.feeder = writer
 		go func() {
 			defer close(c.fed)
-			_, _ = writer.Write(input) // EPIPE: the command stopped reading, as with subprocess
+			_, _ = io.Copy(writer, input) // EPIPE: the command stopped reading, as with subprocess
 			writer.Close()
 		}()
 	}

@@ -65,7 +65,7 @@ func TestCancelRunningAndEnd(t *testing.T) {
 
 func TestInputIsFedThenEOF(t *testing.T) {
 	input := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB, far over a pipe's buffer
-	c, err := BeginWithInput(0, input)
+	c, err := BeginWithInput(0, bytes.NewReader(input))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestInputIsFedThenEOF(t *testing.T) {
 }
 
 func TestEndUnblocksAnUnreadInput(t *testing.T) {
-	c, err := BeginWithInput(0, make([]byte, 4<<20))
+	c, err := BeginWithInput(0, bytes.NewReader(make([]byte, 4<<20)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,11 +112,12 @@ type RunOptions struct {
 	CapAdd   []string `json:"cap_add"`
 	CapDrop  []string `json:"cap_drop"`
 	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
-	// As buildah run --network and --mount; Input is the command's stdin
-	// (base64 on the wire), Timeout kills the command after that many seconds.
+	// As buildah run --network and --mount; InputFD is a file descriptor
+	// of the caller's (a memfd) holding the command's stdin, read from its
+	// start during the call; Timeout kills the command after that many seconds.
 	Network string   `json:"network" wire:"nonempty"`
 	Mounts  []string `json:"mounts" wire:"nonempty"`
-	Input   []byte   `json:"input"`
+	InputFD *int     `json:"input_fd"`
 	Timeout *Seconds `json:"timeout"`
 }
 
