@@ -221,6 +221,41 @@ def test_eight_threads_on_one_store_lose_nothing(tmp_path: Path, base_store_root
     assert got == {"errors": "[]", "missing": "[]", "containers": "0"}
 
 
+def test_threads_changing_one_manifest_list_lose_nothing(tmp_path: Path, base_store_root: Path) -> None:
+    # Adds, annotations and removals each read the whole list and write it back; libimage does
+    # that under the list's lock in the store, so concurrent calls must not lose each other's change.
+    lines = ok(run_script("""
+        digests, errors = {}, []
+        for t in range(8):
+            with open(os.path.join(ARG, f"f{t}"), "w") as f: f.write(f"image {t}\\n")
+            with pybuildah.Builder("scratch", store=store) as b:
+                b.copy(os.path.join(ARG, f"f{t}"), "/f")
+                b.commit(f"localhost/entry-{t}:1")
+        listed = pybuildah.Manifest.create("localhost/shared-list:1", store=store)
+        start = threading.Barrier(8)
+        def work(t):
+            try:
+                start.wait()
+                digests[t] = listed.add(f"localhost/entry-{t}:1", annotations={"thread": str(t)})
+                start.wait()
+                if t % 2:
+                    listed.remove(digests[t])
+                else:
+                    listed.annotate(digests[t], arch="arm64")
+            except BaseException as exc:
+                errors.append(repr(exc))
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        entries = {e.digest: e for e in listed.inspect().entries}
+        print("errors=" + repr(errors))
+        print("added=" + str(len(set(digests.values()))))
+        print("kept=" + repr(sorted(int(e.annotations["thread"]) for e in entries.values())))
+        print("arm64=" + str(all(entries[digests[t]].architecture == "arm64" for t in range(0, 8, 2))))
+    """, tmp_path, base_store_root, arg=str(tmp_path)))
+    assert values(lines) == {"errors": "[]", "added": "8", "kept": "[0, 2, 4, 6]", "arm64": "True"}
+
+
 # Signals and interrupted calls ---------------------------------------------------------
 
 
