@@ -37,90 +37,54 @@ class TextSink(Protocol):
 LogTarget = Callable[[str], Any] | TextSink | None
 
 
-@overload
-def build(
-    context: PathLike = ".",
-    *,
-    containerfile: PathLike | Sequence[PathLike] | TextSource | None = None,
-    tag: str | Sequence[str] | None = None,
-    target: str | None = None,
-    build_args: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-    isolation: str = "chroot",
-    layers: bool = False,
-    no_cache: bool = False,
-    pull: str = "missing",
-    squash: bool = False,
-    format: str = "oci",
-    timestamp: int | datetime | None = None,
-    jobs: int = 1,
-    store: Store | None = None,
-    log: LogTarget = None,
-    platform: str | None = None,
-    platforms: Sequence[str] | None = None,
-    manifest: None = None,
-    secrets: Mapping[str, SecretSource] | None = None,
-    build_contexts: Mapping[str, PathLike] | None = None,
-    output: str | Sequence[str] | None = None,
-    source_date_epoch: int | datetime | None = None,
-    rewrite_timestamp: bool = False,
-    network: str | None = None,
-    cap_add: Sequence[str] | None = None,
-    cap_drop: Sequence[str] | None = None,
-    volumes: Sequence[str] | None = None,
-    ulimits: Sequence[str] | None = None,
-    add_hosts: Sequence[str] | None = None,
-    env: Mapping[str, str] | None = None,
-    cache_from: str | Sequence[str] | None = None,
-    cache_to: str | Sequence[str] | None = None,
-    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
-    registry: RegistryOptions | None = None,
-    **access: Unpack[RegistryAccess],
-) -> Image: ...
+class BuildOptions(RegistryAccess, total=False):
+    """build()'s keyword arguments but ``manifest``, for the overloads that type its result.
+
+    Kept equal to build()'s own signature by tests/test_contract.py.
+    """
+
+    containerfile: PathLike | Sequence[PathLike] | TextSource | None
+    tag: str | Sequence[str] | None
+    target: str | None
+    build_args: Mapping[str, str] | None
+    labels: Mapping[str, str] | None
+    annotations: Mapping[str, str] | None
+    isolation: str
+    layers: bool
+    no_cache: bool
+    pull: str
+    squash: bool
+    format: str
+    timestamp: int | datetime | None
+    jobs: int
+    store: Store | None
+    log: LogTarget
+    platform: str | None
+    platforms: Sequence[str] | None
+    secrets: Mapping[str, SecretSource] | None
+    build_contexts: Mapping[str, PathLike] | None
+    output: str | Sequence[str] | None
+    source_date_epoch: int | datetime | None
+    rewrite_timestamp: bool
+    network: str | None
+    cap_add: Sequence[str] | None
+    cap_drop: Sequence[str] | None
+    volumes: Sequence[str] | None
+    ulimits: Sequence[str] | None
+    add_hosts: Sequence[str] | None
+    env: Mapping[str, str] | None
+    cache_from: str | Sequence[str] | None
+    cache_to: str | Sequence[str] | None
+    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None
+    registry: RegistryOptions | None
 
 
 @overload
-def build(
-    context: PathLike = ".",
-    *,
-    containerfile: PathLike | Sequence[PathLike] | TextSource | None = None,
-    tag: str | Sequence[str] | None = None,
-    target: str | None = None,
-    build_args: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-    isolation: str = "chroot",
-    layers: bool = False,
-    no_cache: bool = False,
-    pull: str = "missing",
-    squash: bool = False,
-    format: str = "oci",
-    timestamp: int | datetime | None = None,
-    jobs: int = 1,
-    store: Store | None = None,
-    log: LogTarget = None,
-    platform: str | None = None,
-    platforms: Sequence[str] | None = None,
-    manifest: str,
-    secrets: Mapping[str, SecretSource] | None = None,
-    build_contexts: Mapping[str, PathLike] | None = None,
-    output: str | Sequence[str] | None = None,
-    source_date_epoch: int | datetime | None = None,
-    rewrite_timestamp: bool = False,
-    network: str | None = None,
-    cap_add: Sequence[str] | None = None,
-    cap_drop: Sequence[str] | None = None,
-    volumes: Sequence[str] | None = None,
-    ulimits: Sequence[str] | None = None,
-    add_hosts: Sequence[str] | None = None,
-    env: Mapping[str, str] | None = None,
-    cache_from: str | Sequence[str] | None = None,
-    cache_to: str | Sequence[str] | None = None,
-    ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
-    registry: RegistryOptions | None = None,
-    **access: Unpack[RegistryAccess],
-) -> Manifest: ...
+def build(context: PathLike = ".", *, manifest: None = None, **options: Unpack[BuildOptions]) -> Image: ...
+
+
+@overload
+def build(context: PathLike = ".", *, manifest: str, **options: Unpack[BuildOptions]) -> Manifest: ...
 
 
 def build(
