@@ -60,7 +60,7 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	options.MaxRetries = reg.Retries
 	var pulled []*libimage.Image
 	if o.AllPlatforms {
-		pulled, err = pullAll(st, reg, t.runtime, o.Ref, policy.Libimage(), options)
+		pulled, err = pullAll(t.call.Context(), st, reg, t.runtime, o.Ref, policy.Libimage(), options)
 	} else {
 		pulled, err = t.runtime.Pull(t.call.Context(), o.Ref, policy.Libimage(), options)
 	}
