@@ -341,6 +341,33 @@ def test_ctrl_c_during_commit_and_push_stops_them(tmp_path: Path, base_store_roo
     assert got["containers"] == "0"
 
 
+def test_ctrl_c_during_manifest_calls_that_reach_a_registry_stops_them(tmp_path: Path, base_store_root: Path,
+                                                                       tarpit: str) -> None:
+    lines = ok(run_script("""
+        listed = pybuildah.Manifest.create("localhost/cancel-list:1", store=store)
+        listed.add(BASE)
+        remote = "docker://" + ARG + "/never:latest"
+        calls = {"add": lambda: listed.add(remote, tls_verify=False, retries=0),
+                 "push": lambda: listed.push(remote, tls_verify=False, retries=0),
+                 "inspect": lambda: pybuildah.Manifest(remote, store=store).inspect(tls_verify=False, retries=0)}
+        for what, call in calls.items():
+            start = time.monotonic()
+            interrupt_after(0.7)
+            try:
+                call()
+                print(what + "=returned")
+            except KeyboardInterrupt:
+                print(what + "=KeyboardInterrupt")
+            print(f"{what}_took={time.monotonic() - start:.2f}")
+        print("entries=" + str(len(listed.inspect().entries)))
+    """, tmp_path, base_store_root, arg=tarpit))
+    got = values(lines)
+    for what in ("add", "push", "inspect"):
+        assert got[what] == "KeyboardInterrupt", what
+        assert float(got[what + "_took"]) < 0.7 + 2, what
+    assert got["entries"] == "1"  # the list is as it was
+
+
 def test_a_sigterm_handler_installed_during_a_run_keeps_working(tmp_path: Path, base_store_root: Path) -> None:
     # The handler is installed while run() is in progress (by a SIGUSR1 handler, in the main
     # thread, as Python requires); Go used to restore its own view of the handlers afterwards.

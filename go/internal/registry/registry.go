@@ -96,8 +96,8 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	}
 	if images.IsList(st, img) {
 		// A manifest list: push it as buildah manifest push [--all] does.
-		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, RegistryOptions: o.RegistryOptions,
-			List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
+		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef,
+			RegistryOptions: o.RegistryOptions, List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
 	}
 	source := o.Image
 	if strings.HasPrefix(source, "containers-storage:") {

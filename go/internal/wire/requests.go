@@ -264,6 +264,7 @@ type CancelOptions struct {
 // ManifestDelete).
 type ManifestOptions struct {
 	StoreRef
+	CallRef                // Python cancels the inspection of a list in a registry
 	RegistryOptions        // inspecting a list in a registry
 	List            string `json:"list"`
 }
@@ -272,6 +273,7 @@ type ManifestOptions struct {
 // platform fields and annotations override what the image says.
 type ManifestAddOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	List        string            `json:"list"`
 	Image       string            `json:"image"`
@@ -304,6 +306,7 @@ type ManifestRemoveOptions struct {
 // ManifestPushOptions push a manifest list (ManifestPush).
 type ManifestPushOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	List   string `json:"list"`
 	Dest   string `json:"dest"`
