@@ -16,6 +16,7 @@ from pathlib import Path
 import pybuildah
 from pybuildah import _ffi, errors
 from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
+from pybuildah.build import BuildOptions
 from pybuildah.manifest import ManifestEntry, ManifestList
 from pybuildah.options import RegistryAccess, RegistryOptions
 from pybuildah.progress import ProgressEvent
@@ -58,6 +59,15 @@ def test_configure_accepts_exactly_the_config_fields_plus_history_notes() -> Non
 
 def test_registry_keywords_are_the_fields_of_registry_options() -> None:
     assert set(RegistryAccess.__annotations__) == {f.name for f in fields(RegistryOptions)}
+
+
+def test_build_overloads_take_exactly_the_keywords_of_build() -> None:
+    # The overloads that type build()'s result spell its keywords once, as BuildOptions.
+    keywords = {name: param for name, param in inspect.signature(pybuildah.build).parameters.items()
+                if param.kind is inspect.Parameter.KEYWORD_ONLY and name != "manifest"}
+    typed = {name: getattr(hint, "__forward_arg__", hint) for name, hint in BuildOptions.__annotations__.items()}
+    assert set(typed) == set(keywords) | set(RegistryAccess.__annotations__)
+    assert {name: typed[name] for name in keywords} == {name: p.annotation for name, p in keywords.items()}
 
 
 def test_buildah_version_is_the_pinned_module() -> None:

@@ -10,6 +10,8 @@ user, must see too.
 from __future__ import annotations
 
 import fcntl
+import gzip
+import hashlib
 import json
 import os
 import pwd
@@ -34,7 +36,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
 
-from pybuildah import _ffi, _userns
+from pybuildah import _ffi, _userns, bases
 
 __all__ = ["auth_registry", "plain_registry"]
 
@@ -696,3 +698,149 @@ def _cmdline(proc: Path) -> str:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+# build() parity options as an ordinary user ------------------------------------------
+
+PARITY = r'''
+import hashlib, io, json, os, sys, time
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+flow, base, work = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(work, exist_ok=True)
+out = {}
+quiet = lambda line: None
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+with pybuildah.default_store() as store:
+    if flow == "base":
+        out["id"] = bases.busybox(store, base, busybox=sys.argv[4]).id
+    elif flow == "remove":
+        store.image(base).remove(force=True)
+    elif flow == "secret":
+        write(os.path.join(work, "secret.txt"), os.environ["PB_FILE_SECRET"])
+        text = (f"FROM {base}\n"
+                "RUN --mount=type=secret,id=env sha256sum /run/secrets/env | cut -c1-64 > /env.sum\n"
+                "RUN --mount=type=secret,id=file sha256sum /run/secrets/file | cut -c1-64 > /file.sum\n")
+        image = pybuildah.build(work, containerfile=io.StringIO(text), store=store, log=quiet,
+                                secrets={"env": "env:PB_ENV_SECRET", "file": os.path.join(work, "secret.txt")})
+        with pybuildah.Builder(image.id, store=store, pull="never") as b:
+            out["sums"] = b.run("cat /env.sum /file.sum").stdout.split()
+        out["pushed"] = image.push(f"oci:{work}/layout:latest")
+        out["inspect"] = repr(image.inspect())
+        image.remove(force=True)
+    elif flow == "context":
+        write(os.path.join(work, "extra", "data.txt"), "from the extra context\n")
+        write(os.path.join(work, "ctx", "Containerfile"),
+              f"FROM {base}\nCOPY --from=extra data.txt /data.txt\nRUN echo ran > /ran && chown 1001:1001 /ran\n")
+        image = pybuildah.build(os.path.join(work, "ctx"), store=store, log=quiet,
+                                build_contexts={"extra": os.path.join(work, "extra")},
+                                output=f"type=local,dest={work}/out")
+        out["image_kept"] = image.id in {i.id for i in store.images()}
+        image.remove(force=True)
+    elif flow == "epoch":
+        write(os.path.join(work, "ctx", "hello.txt"), "hello\n")
+        write(os.path.join(work, "ctx", "Containerfile"),
+              f"FROM {base}\nCOPY hello.txt /hello.txt\nRUN echo ran > /ran && mkdir -p /made/here\n")
+        epoch, built = 1_700_000_000, []
+        for via_env in (False, True):
+            if via_env:
+                time.sleep(1.1)
+                os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+                os.utime(os.path.join(work, "ctx", "hello.txt"))  # newer: rewrite_timestamp clamps it
+            image = pybuildah.build(os.path.join(work, "ctx"), store=store, log=quiet, rewrite_timestamp=True,
+                                    source_date_epoch=None if via_env else epoch)
+            built.append([image.id, image.digest, int(image.created.timestamp())])
+            image.remove(force=True)  # the second build makes it anew
+        out["built"] = built
+    elif flow == "manifest":
+        with pybuildah.Builder(base, store=store, pull="never") as b:
+            b.run("echo second > /second")
+            second = b.commit(f"{base}-second")
+        listed = pybuildah.Manifest.create(f"{base}-list", store=store)
+        out["digests"] = [listed.add(base), listed.add(second.id, arch="arm64", variant="v8")]
+        out["images"] = [store.image(base).digest, second.digest]
+        info = listed.inspect()
+        out["platforms"] = info.platforms
+        out["entries"] = [e.digest for e in info.entries]
+        out["raw_entries"] = [m["digest"] for m in info.json()["manifests"]]
+        listed.delete()
+        second.remove(force=True)
+print("RESULT " + json.dumps(out), flush=True)
+'''
+
+
+@pytest.fixture(scope="session")
+def rootless_base(users: dict[str, User], scripts: Path) -> Iterator[str]:
+    """A busybox image in pbtest's default store, made once for the build() option tests."""
+    user = users["pbtest"]
+    (scripts / "parity.py").write_text(PARITY)
+    base = f"localhost/pbrootless-parity:{uuid.uuid4().hex[:12]}"
+    _result(user.run(sys.executable, str(scripts / "parity.py"), "base", base, str(user.home), BUSYBOX))
+    yield base
+    _result(user.run(sys.executable, str(scripts / "parity.py"), "remove", base, str(user.home)))
+
+
+def _parity(user: User, scripts: Path, flow: str, base: str,
+            env: dict[str, str] | None = None) -> tuple[dict[str, object], Path]:
+    """Run one flow of PARITY as user in a fresh work directory; its result and the directory."""
+    work = user.home / f"parity-{flow}-{uuid.uuid4().hex[:8]}"
+    return _result(user.run(sys.executable, str(scripts / "parity.py"), flow, base, str(work), env=env)), work
+
+
+def test_rootless_build_secret_reaches_run_and_no_layer(users: dict[str, User], scripts: Path,
+                                                        rootless_base: str) -> None:
+    values = {"env": f"env-{uuid.uuid4().hex}", "file": f"file-{uuid.uuid4().hex}"}
+    out, work = _parity(users["pbtest"], scripts, "secret", rootless_base,
+                        env={"PB_ENV_SECRET": values["env"], "PB_FILE_SECRET": values["file"]})
+    try:
+        assert out["sums"] == [hashlib.sha256(values[name].encode()).hexdigest() for name in ("env", "file")]
+        assert str(out["pushed"]).startswith("sha256:")
+        blobs = [blob.read_bytes() for blob in (work / "layout" / "blobs" / "sha256").iterdir()]
+        haystacks = [gzip.decompress(b) if b[:2] == b"\x1f\x8b" else b for b in blobs]
+        haystacks.append(str(out["inspect"]).encode())
+        assert len(haystacks) >= 4  # index, manifest, config and the layers
+        for value in values.values():
+            assert not any(value.encode() in haystack for haystack in haystacks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_rootless_build_contexts_and_local_output(users: dict[str, User], scripts: Path,
+                                                  rootless_base: str) -> None:
+    user = users["pbtest"]
+    out, work = _parity(user, scripts, "context", rootless_base)
+    try:
+        assert out["image_kept"] is True
+        assert (work / "out" / "data.txt").read_text() == "from the extra context\n"
+        assert (work / "out" / "ran").read_text() == "ran\n"
+        assert (work / "out" / "bin" / "busybox").is_file()
+        # the exported tree belongs to the user, not to IDs of the namespace
+        assert (work / "out" / "data.txt").stat().st_uid == user.uid
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+def test_rootless_source_date_epoch_gives_the_same_image_twice(users: dict[str, User], scripts: Path,
+                                                               rootless_base: str) -> None:
+    out, work = _parity(users["pbtest"], scripts, "epoch", rootless_base)
+    try:
+        built = out["built"]
+        assert isinstance(built, list) and len(built) == 2
+        assert built[0] == built[1]
+        assert built[0][2] == 1_700_000_000
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_rootless_manifest_create_add_inspect(users: dict[str, User], scripts: Path, rootless_base: str) -> None:
+    out, work = _parity(users["pbtest"], scripts, "manifest", rootless_base)
+    shutil.rmtree(work, ignore_errors=True)
+    assert out["digests"] == out["images"]
+    assert out["entries"] == out["raw_entries"] == out["digests"]
+    assert out["platforms"] == [f"linux/{bases.host_arch()}", "linux/arm64/v8"]

@@ -21,6 +21,7 @@ import (
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -95,7 +96,12 @@ func Add(st *store.State, o wire.ManifestAddOptions) (*wire.ManifestChange, erro
 			}
 		}
 	}
-	instance, err := list.Add(context.Background(), name, &libimage.ManifestListAddOptions{All: o.All})
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
+	instance, err := list.Add(call.Context(), name, &libimage.ManifestListAddOptions{All: o.All})
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Image, err), reg.Secrets())
 	}
@@ -189,7 +195,12 @@ func Inspect(st *store.State, o wire.ManifestOptions) (*wire.ManifestList, error
 		return nil, err
 	}
 	if images.External(o.List) {
-		out, err := inspectExternal(reg, o.List)
+		call, err := interrupt.Begin(o.CallID())
+		if err != nil {
+			return nil, err
+		}
+		defer call.End()
+		out, err := inspectExternal(call.Context(), reg, o.List)
 		return out, errkind.Redact(err, reg.Secrets())
 	}
 	_, list, err := openList(st, reg.Sys, o.List)
@@ -228,12 +239,11 @@ func fromInspect(id, name string, data *define.ManifestListData, raw []byte) *wi
 
 // inspectExternal reads a list behind a transport, as buildah manifest
 // inspect does for a name that is not a local list.
-func inspectExternal(reg *sysctx.Registry, spec string) (*wire.ManifestList, error) {
+func inspectExternal(ctx context.Context, reg *sysctx.Registry, spec string) (*wire.ManifestList, error) {
 	ref, err := alltransports.ParseImageName(spec)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.InvalidReference, err)
 	}
-	ctx := context.Background()
 	src, err := ref.NewImageSource(ctx, reg.Sys)
 	if err != nil {
 		return nil, errkind.Image(spec, err)
@@ -310,7 +320,12 @@ func Push(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error)
 	}
 	options.MaxRetries = reg.Retries
 	options.ManifestMIMEType = string(format)
-	pushed, err := list.Push(context.Background(), o.Dest, options)
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
+	pushed, err := list.Push(call.Context(), o.Dest, options)
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
 	}

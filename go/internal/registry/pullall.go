@@ -23,9 +23,9 @@ import (
 // (containers-storage takes one image per copy), and keeps the list under
 // the reference's name, as a local manifest list of the pulled images.
 // This machine's image comes first.  A single image is simply pulled.
-func pullAll(st *store.State, reg *sysctx.Registry, runtime *libimage.Runtime, ref string,
+// ctx is the call's: cancelling it stops the pull at any step.
+func pullAll(ctx context.Context, st *store.State, reg *sysctx.Registry, runtime *libimage.Runtime, ref string,
 	policy config.PullPolicy, options *libimage.PullOptions) ([]*libimage.Image, error) {
-	ctx := context.Background()
 	name := ref
 	if !images.HasTransportPrefix(name) {
 		name = docker.Transport.Name() + "://" + name

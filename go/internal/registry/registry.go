@@ -13,6 +13,7 @@ import (
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/auth"
 	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/types"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
@@ -48,28 +49,22 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	runtime, err := images.Runtime(st, reg.Sys)
+	t, err := begin(st, reg, o.CallID(), o.Stream)
 	if err != nil {
 		return nil, err
 	}
-	call, err := interrupt.Begin(o.CallID())
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
-	progress, stop := events.Progress(o.Stream)
-	defer stop()
+	defer t.end()
 	options := &libimage.PullOptions{AllTags: o.AllTags}
 	options.OS, options.Architecture, options.Variant = target.OS, target.Architecture, target.Variant
-	options.Progress = progress
+	options.Progress = t.progress
 	options.MaxRetries = reg.Retries
 	var pulled []*libimage.Image
 	if o.AllPlatforms {
-		pulled, err = pullAll(st, reg, runtime, o.Ref, policy.Libimage(), options)
+		pulled, err = pullAll(t.call.Context(), st, reg, t.runtime, o.Ref, policy.Libimage(), options)
 	} else {
-		pulled, err = runtime.Pull(call.Context(), o.Ref, policy.Libimage(), options)
+		pulled, err = t.runtime.Pull(t.call.Context(), o.Ref, policy.Libimage(), options)
 	}
-	stop()
+	t.stopProgress()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Ref, err), reg.Secrets())
 	}
@@ -101,27 +96,21 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	}
 	if images.IsList(st, img) {
 		// A manifest list: push it as buildah manifest push [--all] does.
-		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, RegistryOptions: o.RegistryOptions,
-			List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
+		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef,
+			RegistryOptions: o.RegistryOptions, List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
 	}
 	source := o.Image
 	if strings.HasPrefix(source, "containers-storage:") {
 		source = img.ID
 	}
-	runtime, err := images.Runtime(st, reg.Sys)
+	t, err := begin(st, reg, o.CallID(), o.Stream)
 	if err != nil {
 		return nil, err
 	}
-	call, err := interrupt.Begin(o.CallID())
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
-	progress, stop := events.Progress(o.Stream)
-	defer stop()
-	options.Progress = progress
-	manifestBytes, err := runtime.Push(call.Context(), source, o.Dest, options)
-	stop()
+	defer t.end()
+	options.Progress = t.progress
+	manifestBytes, err := t.runtime.Push(t.call.Context(), source, o.Dest, options)
+	t.stopProgress()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
 	}
@@ -130,6 +119,36 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 		return nil, err
 	}
 	return &wire.PushResult{Digest: manifestDigest.String(), Dest: o.Dest}, nil
+}
+
+// transfer is what a pull or a push sets up before it copies: the image
+// runtime with the call's registry options, the interruptible call, and the
+// progress events of a stream (none without one).
+type transfer struct {
+	runtime      *libimage.Runtime
+	call         *interrupt.Call
+	progress     chan types.ProgressProperties
+	stopProgress func() // flushes the progress events; safe to call again
+}
+
+// begin sets up a transfer; the caller defers its end.
+func begin(st *store.State, reg *sysctx.Registry, callID, stream uint64) (*transfer, error) {
+	runtime, err := images.Runtime(st, reg.Sys)
+	if err != nil {
+		return nil, err
+	}
+	call, err := interrupt.Begin(callID)
+	if err != nil {
+		return nil, err
+	}
+	progress, stop := events.Progress(stream)
+	return &transfer{runtime: runtime, call: call, progress: progress, stopProgress: stop}, nil
+}
+
+// end stops the progress events, then ends the call.
+func (t *transfer) end() {
+	t.stopProgress()
+	t.call.End()
 }
 
 // pushOptions checks a push's options before anything is read or sent.

@@ -271,6 +271,7 @@ type CancelOptions struct {
 // ManifestDelete).
 type ManifestOptions struct {
 	StoreRef
+	CallRef                // Python cancels the inspection of a list in a registry
 	RegistryOptions        // inspecting a list in a registry
 	List            string `json:"list"`
 }
@@ -279,6 +280,7 @@ type ManifestOptions struct {
 // platform fields and annotations override what the image says.
 type ManifestAddOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	List        string            `json:"list"`
 	Image       string            `json:"image"`
@@ -311,6 +313,7 @@ type ManifestRemoveOptions struct {
 // ManifestPushOptions push a manifest list (ManifestPush).
 type ManifestPushOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	List   string `json:"list"`
 	Dest   string `json:"dest"`
