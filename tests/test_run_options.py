@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,34 +125,7 @@ def test_run_timeout_bad_type_is_a_type_error(store: pybuildah.Store, busybox: s
         assert b.run(["/bin/sh", "-c", "test -e /ran || echo absent"]).stdout == "absent\n"
 
 
-# network= -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def listener() -> Iterator[int]:
-    """A TCP listener on the host's 127.0.0.1 that accepts and closes; yields its port."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.sendall(b"hello from the host\n")
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    server.close()
+# network= (the listener fixture is in conftest) ---------------------------------------
 
 
 def _connect(port: int) -> str:
