@@ -18,6 +18,20 @@ import pybuildah
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 
 
+def processes_running(needle: str) -> list[int]:
+    """PIDs whose command line contains needle."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if needle in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
 MAKE_BASES = """
 import sys, pybuildah
 from pybuildah import bases

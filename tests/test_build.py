@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import processes_running
 
 import pybuildah
 
@@ -39,20 +40,6 @@ def quiet(line: str) -> None:
 def read_file(store: pybuildah.Store, image: pybuildah.Image, path: str) -> str:
     with pybuildah.Builder(image.id, store=store) as b, b.mount() as root:
         return (root / path.lstrip("/")).read_text()
-
-
-def processes_running(needle: str) -> list[int]:
-    """PIDs whose command line contains needle."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if needle in cmdline:
-                pids.append(int(entry.name))
-    return pids
 
 
 # Results -----------------------------------------------------------------------------
@@ -220,7 +207,7 @@ def test_log_to_file_and_to_logging(store: pybuildah.Store, tmp_path: Path, capl
     messages = [r.getMessage() for r in caplog.records if r.name == "pybuildah.build"]
     assert "to-the-log" in messages
     with pytest.raises(pybuildah.InvalidArgument):
-        pybuildah.build(ctx, store=store, log=42)  # type: ignore[arg-type]
+        pybuildah.build(ctx, store=store, log=42)  # type: ignore[call-overload]
 
 
 def test_failing_log_handler_stops_the_build(store: pybuildah.Store, tmp_path: Path) -> None:
@@ -337,7 +324,7 @@ def test_bad_options_raise_typed_errors(store: pybuildah.Store, tmp_path: Path, 
                                         error: type[Exception]) -> None:
     ctx = context(tmp_path, f"FROM {BASE}\nRUN true\n")
     with pytest.raises(error):
-        pybuildah.build(ctx, store=store, log=quiet, **options)  # type: ignore[arg-type]
+        pybuildah.build(ctx, store=store, log=quiet, **options)  # type: ignore[call-overload]
     assert store.containers() == []
 
 
@@ -364,7 +351,7 @@ def interrupt_during_run(store: pybuildah.Store, ctx: Path, fire: Callable[[], N
     thread = threading.Thread(target=trigger)
     thread.start()
     try:
-        pybuildah.build(ctx, store=store, log=log, **options)  # type: ignore[arg-type]
+        pybuildah.build(ctx, store=store, log=log, **options)  # type: ignore[call-overload]
     except BaseException as exc:
         caught = exc
     else:

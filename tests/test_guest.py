@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_build import processes_running  # one /proc scan for the whole suite
+from conftest import processes_running
 
 import pybuildah
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import BUSYBOX, processes_running
 from jupyter_client.kernelspec import KernelSpecManager
 from registry import PASSWORD, USERNAME, Registry, auth_registry, plain_registry  # fixtures are imported by name
 
@@ -39,7 +40,6 @@ from pybuildah import _ffi, _userns, bases
 __all__ = ["auth_registry", "plain_registry"]
 
 REPO = Path(__file__).resolve().parent.parent
-BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 SUBIDS = "200000-265535"
 TIMEOUT = 600
 
@@ -195,7 +195,8 @@ def test_rootless_flow_and_buildah_sees_the_image(users: dict[str, User], script
     # the program ran twice up to init_reexec(): as the user, then as root in the namespace
     assert done.stdout.count("started as") == 2 and f"started as {user.uid}" in done.stdout
     assert out["uid_in_namespace"] == 0
-    assert out["uid_map"][:6] == ["0", str(user.uid), "1", "1", "200000", "65536"]
+    uid_map = out["uid_map"]
+    assert isinstance(uid_map, list) and uid_map[:6] == ["0", str(user.uid), "1", "1", "200000", "65536"]
     store = out["store"]
     assert isinstance(store, dict)
     assert store["root"] == str(user.home / ".local/share/containers/storage")
@@ -667,14 +668,7 @@ def test_run_options_rootless(users: dict[str, User], scripts: Path, listener: i
     assert out["input"] == "3000000"
     assert out["timeout"] is True
     assert out["after"] == "ok\n"
-    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline(p).startswith("sleep 271828")]
-
-
-def _cmdline(proc: Path) -> str:
-    try:
-        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
+    assert processes_running("sleep 271828") == []
 
 
 # build() parity options as an ordinary user ------------------------------------------

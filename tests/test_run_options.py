@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import processes_running
 
 import pybuildah
-from tests.test_build import processes_running
 
 
 def _children(pid: int) -> set[int]:
