@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from . import _checks
+from ._checks import PathLike
 from .errors import InvalidArgument, InvalidType
-
-PathLike = str | os.PathLike[str]
 
 
 class TextSource(Protocol):

@@ -6,16 +6,14 @@ keeps a reference to this part only, which keeps the import graph a tree.
 
 from __future__ import annotations
 
-import os
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
 from . import _checks, _ffi, display
+from ._checks import PathLike
 from .errors import StoreError
-
-PathLike = str | os.PathLike[str]
 
 
 class StoreHandle(display.RichRepr):

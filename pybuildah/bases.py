@@ -16,12 +16,11 @@ import tempfile
 from pathlib import Path
 
 from . import _checks
+from ._checks import PathLike
 from .builder import Builder
 from .errors import InvalidArgument, SourceNotFound
 from .image import Image
 from .store import Store
-
-PathLike = str | os.PathLike[str]
 
 
 def _busybox_binary(busybox: PathLike | None) -> Path:

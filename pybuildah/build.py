@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any, Protocol, Unpack, overload
 
 from . import _buildopts, _checks, _ffi, _notebook
-from ._buildopts import PathLike, SecretSource, TextSource
+from ._buildopts import SecretSource, TextSource
+from ._checks import PathLike
 from ._env import sync_env
 from .errors import BuildError, InvalidType
 from .image import Image

@@ -17,8 +17,8 @@ from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
 
-PathLike = str | os.PathLike[str]
-Sources = PathLike | Sequence[PathLike]
+HostPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # bytes: names that are not UTF-8
+Sources = HostPath | Sequence[HostPath]
 LogCallback = Callable[[str], None]
 
 __all__ = ["Builder", "ContainerConfig", "ContainerInfo", "RunResult"]

@@ -8,19 +8,17 @@ that may have moved to another image since.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from typing import Any, Unpack
 
 from . import _checks, _ffi, _transfer, display
+from ._checks import PathLike
 from ._records import ImageConfig
 from ._storecore import StoreHandle
 from .errors import ImageNotFound
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressCallback, ProgressOption, handler
-
-PathLike = str | os.PathLike[str]
 
 
 class Image(display.RichRepr):

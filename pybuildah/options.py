@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict
 
 from . import _checks
+from ._checks import PathLike
 from .errors import BuildahError, InvalidType
 
-PathLike = str | os.PathLike[str]
 Creds = str | tuple[str, str]
 
 

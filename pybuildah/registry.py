@@ -6,18 +6,16 @@ command line, and never appear in an exception message, a log line or a repr.
 
 from __future__ import annotations
 
-import os
 from typing import Unpack
 
 from . import _checks, _ffi, _transfer
+from ._checks import PathLike
 from ._env import sync_env
 from .errors import BuildahError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
-
-PathLike = str | os.PathLike[str]
 
 
 def pull(

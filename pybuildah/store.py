@@ -7,20 +7,18 @@ the default store (or on ``store=``).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Unpack
 
 from . import _checks, _ffi, _transfer
+from ._checks import PathLike
 from ._records import ContainerInfo, PruneReport, RemovalReport, from_wire
 from ._storecore import StoreHandle
 from .errors import BuildahError, ImageNotFound, InvalidType
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import ProgressCallback, handler
-
-PathLike = str | os.PathLike[str]
 
 # Transports whose references name images outside the store.
 _TRANSPORTS = ("oci-archive", "oci", "docker-archive", "dir", "docker")
