@@ -15,6 +15,7 @@ containers.conf (CONTAINERS_CONF) whose default_ulimits are the hard limits.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import resource
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GO_DIR = ROOT / "go"
@@ -36,11 +38,18 @@ def pinned_version() -> str:
     return match.group(1)
 
 
+def _go_build_script() -> Any:
+    """go/build.py as a module (find_go, go_env, TAGS), under a name that cannot meet PyPI's "build"."""
+    spec = importlib.util.spec_from_file_location("pybuildah_go_build", GO_DIR / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_pinned_cli(go: str | None = None) -> Path:
     """The pinned Buildah CLI, built once into the cache directory."""
-    sys.path.insert(0, str(GO_DIR))
-    import build as gobuild  # go/build.py: find_go, TAGS
-
+    gobuild = _go_build_script()
     version = pinned_version()
     out = CACHE / f"buildah-{version}"
     if out.exists():
@@ -68,7 +77,10 @@ def limits_conf() -> Path:
     """A containers.conf whose default_ulimits are this process's hard limits."""
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
-    fmt = lambda v: "-1" if v == resource.RLIM_INFINITY else str(v)  # noqa: E731
+
+    def fmt(value: int) -> str:
+        return "-1" if value == resource.RLIM_INFINITY else str(value)
+
     conf = CACHE / "containers-ulimits.conf"
     CACHE.mkdir(parents=True, exist_ok=True)
     conf.write_text('[containers]\ndefault_ulimits = [\n'
