@@ -13,6 +13,7 @@ Usage: PYTHONPATH=. python3 bench/bench_registry.py [--mb 200] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -79,28 +80,29 @@ def main() -> int:
                 image = b.commit("localhost/bench:1")
             print(f"image {image.short_id}: {image.size / 1e6:.0f} MB uncompressed, {len(image.layers)} layer(s)")
 
-            push = {"pybuildah": [], "skopeo": []}
-            pull = {"pybuildah": [], "skopeo": []}
+            push: dict[str, list[float]] = {"pybuildah": [], "skopeo": []}
+            pull: dict[str, list[float]] = {"pybuildah": [], "skopeo": []}
             for n in range(args.repeat):
                 for tool in ("pybuildah", "skopeo") if n % 2 == 0 else ("skopeo", "pybuildah"):
                     registry = start_registry(work / f"registry-{tool}-{n}")  # empty: no blob can be reused
                     registries.append(registry)
                     dest = registry.ref("bench:1")
                     if tool == "pybuildah":
-                        seconds = timed(lambda d=dest: image.push(d, tls_verify=False, compression="gzip"))
+                        seconds = timed(functools.partial(image.push, dest, tls_verify=False, compression="gzip"))
                     else:
-                        seconds = timed(lambda d=dest: skopeo(
-                            "copy", "--dest-tls-verify=false", "--dest-compress-format", "gzip",
-                            storage_ref(source_root, "localhost/bench:1"), f"docker://{d}"))
+                        seconds = timed(functools.partial(
+                            skopeo, "copy", "--dest-tls-verify=false", "--dest-compress-format", "gzip",
+                            storage_ref(source_root, "localhost/bench:1"), f"docker://{dest}"))
                     push[tool].append(seconds)
 
                     target = work / f"pull-{tool}-{n}"
                     if tool == "pybuildah":
                         with pybuildah.Store(root=target, driver="overlay") as fresh:
-                            seconds = timed(lambda d=dest, s=fresh: pybuildah.pull(d, store=s, tls_verify=False))
+                            seconds = timed(functools.partial(pybuildah.pull, dest, store=fresh, tls_verify=False))
                     else:
-                        seconds = timed(lambda d=dest, t=target: skopeo(
-                            "copy", "--src-tls-verify=false", f"docker://{d}", storage_ref(t, "localhost/bench:1")))
+                        seconds = timed(functools.partial(
+                            skopeo, "copy", "--src-tls-verify=false", f"docker://{dest}",
+                            storage_ref(target, "localhost/bench:1")))
                     pull[tool].append(seconds)
                     stop_registry(registry.process)
                     shutil.rmtree(registry.root, ignore_errors=True)

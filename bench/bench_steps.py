@@ -35,17 +35,18 @@ COPIES = 20
 CONFIGS = 40
 
 # 40 config changes: (pybuildah method, args, buildah config flag)
-CONFIG_STEPS: list[tuple[str, tuple[str, ...], list[str]]] = (
-    [("set_env", (f"BENCH_ENV_{i}", f"value{i}"), ["--env", f"BENCH_ENV_{i}=value{i}"]) for i in range(12)]
-    + [("set_label", (f"org.example.l{i}", f"v{i}"), ["--label", f"org.example.l{i}=v{i}"]) for i in range(12)]
-    + [("set_annotation", (f"org.example.a{i}", f"v{i}"), ["--annotation", f"org.example.a{i}=v{i}"])
-       for i in range(8)]
-    + [("set_port", (f"{8000 + i}/tcp",), ["--port", f"{8000 + i}/tcp"]) for i in range(4)]
-    + [("set_workdir", ("/files",), ["--workingdir", "/files"]),
-       ("set_user", ("0",), ["--user", "0"]),
-       ("set_entrypoint", ('["/bin/sh", "-c"]',), ["--entrypoint", '["/bin/sh", "-c"]']),
-       ("set_cmd", ('["ls /files"]',), ["--cmd", '["ls /files"]'])]
-)
+ConfigStep = tuple[str, tuple[str, ...], list[str]]
+CONFIG_STEPS: list[ConfigStep] = []
+CONFIG_STEPS += [("set_env", (f"BENCH_ENV_{i}", f"value{i}"), ["--env", f"BENCH_ENV_{i}=value{i}"]) for i in range(12)]
+CONFIG_STEPS += [("set_label", (f"org.example.l{i}", f"v{i}"), ["--label", f"org.example.l{i}=v{i}"])
+                 for i in range(12)]
+CONFIG_STEPS += [("set_annotation", (f"org.example.a{i}", f"v{i}"), ["--annotation", f"org.example.a{i}=v{i}"])
+                 for i in range(8)]
+CONFIG_STEPS += [("set_port", (f"{8000 + i}/tcp",), ["--port", f"{8000 + i}/tcp"]) for i in range(4)]
+CONFIG_STEPS += [("set_workdir", ("/files",), ["--workingdir", "/files"]),
+                 ("set_user", ("0",), ["--user", "0"]),
+                 ("set_entrypoint", ('["/bin/sh", "-c"]',), ["--entrypoint", '["/bin/sh", "-c"]']),
+                 ("set_cmd", ('["ls /files"]',), ["--cmd", '["ls /files"]'])]
 assert len(CONFIG_STEPS) == CONFIGS
 RUN_SCRIPT = "ls /files | wc -l > /count && cat /count"
 

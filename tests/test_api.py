@@ -93,9 +93,9 @@ def test_builder_open_reattaches_by_name_and_id(store: pybuildah.Store, busybox:
 def test_add_extracts_local_tar_archives_and_copy_does_not(store: pybuildah.Store, busybox: str,
                                                            tmp_path: Path) -> None:
     archives = []
-    for name, mode in (("plain.tar", "w"), ("packed.tar.gz", "w:gz")):
+    for name in ("plain.tar", "packed.tar.gz"):
         path = tmp_path / name
-        with tarfile.open(path, mode) as tar:
+        with tarfile.open(path, "w:gz" if name.endswith(".gz") else "w") as tar:
             data = f"from {name}\n".encode()
             info = tarfile.TarInfo(f"pkg/{name}.txt")
             info.size = len(data)

@@ -115,7 +115,7 @@ def accepted_cli_only(path: str, theirs: dict[str, dict[str, Any]], only_theirs:
     """Whether a path only the CLI's image has is one of 1.28's RUN mount-point placeholders."""
     info = theirs[path]
     if path in RUN_PLACEHOLDER_FILES:
-        return info["type"] == "file" and info["size"] == 0
+        return bool(info["type"] == "file" and info["size"] == 0)
     if info["type"] != "dir":
         return False
     children = [p for p in theirs if p.startswith(path + "/")]

@@ -89,7 +89,7 @@ def test_containerfile_as_text_object(store: pybuildah.Store, busybox: str, tmp_
     left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("pybuildah-containerfile-")}
     assert not left
     with pytest.raises(pybuildah.InvalidType):
-        pybuildah.build(ctx, store=store, containerfile=io.BytesIO(b"FROM scratch\n"))  # type: ignore[arg-type]
+        pybuildah.build(ctx, store=store, containerfile=io.BytesIO(b"FROM scratch\n"))  # type: ignore[call-overload]
 
 
 def test_cli_reads_the_containerfile_from_stdin(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -308,7 +308,7 @@ def test_run_options_for_build_steps(store: pybuildah.Store, busybox: str, tmp_p
     for bad in ({"network": str(tmp_path / "no-such-netns")}, {"ulimits": ["nofile=lots"]}, {"add_hosts": ["nohost"]},
                 {"volumes": ["relative:/x"]}, {"env": {"": "x"}}):
         with pytest.raises(pybuildah.InvalidArgument):
-            pybuildah.build(ctx, store=store, **bad)  # type: ignore[arg-type]
+            pybuildah.build(ctx, store=store, **bad)
 
 
 # 10. Remote layer cache ----------------------------------------------------------------

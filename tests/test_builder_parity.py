@@ -114,7 +114,7 @@ def test_copy_exclude_type_is_checked_before_anything_changes(
     (tmp_path / "f").write_text("f")
     with pybuildah.Builder(busybox, store=store) as b:
         with pytest.raises(pybuildah.InvalidType):
-            b.copy(tmp_path / "f", "/f", exclude="*.tmp")  # type: ignore[arg-type]
+            b.copy(tmp_path / "f", "/f", exclude="*.tmp")
         assert b.run(["/bin/sh", "-c", "test -e /f || echo absent"]).stdout == "absent\n"
 
 
@@ -150,7 +150,7 @@ def test_run_hostname(store: pybuildah.Store, busybox: str) -> None:
 def test_run_capability_options_are_type_checked(store: pybuildah.Store, busybox: str) -> None:
     with pybuildah.Builder(busybox, store=store) as b:
         with pytest.raises(pybuildah.InvalidType):
-            b.run(["true"], cap_add="CAP_NET_RAW")  # type: ignore[arg-type]
+            b.run(["true"], cap_add="CAP_NET_RAW")
         with pytest.raises(pybuildah.InvalidType):
             b.run(["true"], hostname=7)  # type: ignore[arg-type]
 
@@ -305,5 +305,5 @@ def test_containerfile_add_checksum_goes_through_the_same_check(
         assert (root / "payload.bin").read_bytes() == payload
     with pytest.raises(pybuildah.BuildError, match="unexpected response digest") as caught:
         pybuildah.build(ctx, containerfile=str(ctx / "bad.Containerfile"), tag="refused", store=store)
-    assert caught.value.instruction.startswith("ADD --checksum=")
+    assert (caught.value.instruction or "").startswith("ADD --checksum=")
     assert not store.exists("refused")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import json
 import os
 import shlex
@@ -151,7 +152,7 @@ def runner_store() -> Iterator[tuple[pybuildah.Store, str]]:
     wheel = distribution().repaired
     sys.path.insert(0, str(DEPLOY))
     try:
-        import build_runner
+        build_runner = importlib.import_module("build_runner")  # deploy/build_runner.py, a script
     finally:
         sys.path.remove(str(DEPLOY))
     inputs = [hashlib.sha256(wheel.read_bytes()).hexdigest(), hashlib.sha256(

@@ -78,7 +78,8 @@ def test_failing_run_and_empty_command(builder: pybuildah.Builder) -> None:
     with pytest.raises(pybuildah.RunError) as missing:
         builder.run(["/no/such/program"])
     assert missing.value.exit_code != 0
-    for empty in ([], "", "   "):
+    empties: tuple[list[str] | str, ...] = ([], "", "   ")
+    for empty in empties:
         with pytest.raises(pybuildah.InvalidArgument, match="no command"):
             builder.run(empty)
     with pytest.raises(pybuildah.InvalidArgument, match="list of strings"):

@@ -115,7 +115,7 @@ def test_bad_filters_raise_typed_errors(populated: Populated) -> None:
             store.images(filters=["before=localhost/no-such:1"])
         assert isinstance(lookup.value, LookupError)
         with pytest.raises(pybuildah.InvalidType):
-            store.images(filters="dangling=true")  # type: ignore[arg-type]
+            store.images(filters="dangling=true")
         with pytest.raises(TypeError):
             store.containers(filters=[1])  # type: ignore[list-item]
         assert len(store.images()) == 3 and len(store.containers()) == 2  # nothing lost

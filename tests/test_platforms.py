@@ -253,7 +253,7 @@ def test_platform_arguments_are_checked(pstore: pybuildah.Store, context: Path) 
     with pytest.raises(pybuildah.InvalidArgument, match="twice"):
         pybuildah.build(context, platforms=["linux/arm64", "linux/aarch64"], manifest="localhost/x", store=pstore)
     with pytest.raises(pybuildah.InvalidType):
-        pybuildah.build(context, platforms="linux/arm64", store=pstore)  # type: ignore[call-overload]
+        pybuildah.build(context, platforms="linux/arm64", store=pstore)
     with pytest.raises(pybuildah.ImageNotFound):
         pybuildah.Manifest("localhost/no-such-list", store=pstore).inspect()
 
