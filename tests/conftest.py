@@ -140,3 +140,13 @@ def listener() -> Iterator[int]:
     stop.set()
     thread.join(5)
     server.close()
+
+
+@pytest.fixture
+def bind_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """Host directories to bind-mount: one holding in.txt ("from host"), and an empty one."""
+    ro, rw = tmp_path / "ro", tmp_path / "rw"
+    ro.mkdir()
+    rw.mkdir()
+    (ro / "in.txt").write_text("from host\n")
+    return ro, rw

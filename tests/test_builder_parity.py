@@ -164,12 +164,9 @@ def test_run_unknown_capability_is_a_value_error_and_runs_nothing(store: pybuild
 
 
 def test_run_volumes_bind_host_paths_read_write_and_read_only(
-    store: pybuildah.Store, busybox: str, tmp_path: Path
+    store: pybuildah.Store, busybox: str, tmp_path: Path, bind_sources: tuple[Path, Path]
 ) -> None:
-    rw, ro = tmp_path / "rw", tmp_path / "ro"
-    rw.mkdir()
-    ro.mkdir()
-    (ro / "in.txt").write_text("from host\n")
+    ro, rw = bind_sources
     with pybuildah.Builder(busybox, store=store) as b:
         out = b.run(["/bin/sh", "-c", "cat /ro/in.txt; echo written > /rw/out.txt; echo x > /ro/no.txt"],
                     volumes=[f"{rw}:/rw", f"{ro}:/ro:ro"], check=False)

@@ -178,11 +178,9 @@ def test_build_network_none_cuts_the_network(store: pybuildah.Store, busybox: st
 # mounts= --------------------------------------------------------------------------
 
 
-def test_run_mounts_bind_read_only_read_write_and_tmpfs(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
-    ro, rw = tmp_path / "ro", tmp_path / "rw"
-    ro.mkdir()
-    rw.mkdir()
-    (ro / "in.txt").write_text("from host\n")
+def test_run_mounts_bind_read_only_read_write_and_tmpfs(store: pybuildah.Store, busybox: str,
+                                                        bind_sources: tuple[Path, Path]) -> None:
+    ro, rw = bind_sources
     with pybuildah.Builder(busybox, store=store) as b:
         # As buildah run --mount: a bind is read-only unless rw is given.
         read = b.run(["/bin/sh", "-c", "cat /ro/in.txt; echo x > /ro/no.txt"],
