@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -222,7 +223,12 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
     if should_cancel is None and threading.current_thread() is not threading.main_thread():
         return call(export, call_id=call_id, **options)
     outcome: dict[str, Any] = {}
-    done = threading.Event()
+    # The worker says it is done by writing to a pipe, which this thread polls.
+    # Not Thread.join (on Python 3.11 an interrupted join() can mark a running
+    # thread as stopped) and not an Event: a signal landing inside
+    # Condition.wait can leave its lock released, so the exception becomes
+    # "RuntimeError: release unlocked lock", or the worker's set() hangs.
+    read_end, write_end = os.pipe()
 
     def work() -> None:
         try:
@@ -230,23 +236,36 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
         except BaseException as exc:  # re-raised in the caller's thread below
             outcome["error"] = exc
         finally:
-            done.set()
+            with suppress(OSError):  # the caller stopped waiting: nobody reads
+                os.write(write_end, b"\0")
+            os.close(write_end)  # the worker owns the write end, so no stale number is written to
 
-    threading.Thread(target=work, name=f"pybuildah-{export}-{call_id}", daemon=True).start()
     interrupted: BaseException | None = None
     cancelled = False
-    # An Event, not Thread.join: on Python 3.11 an interrupted join() can
-    # mark a running thread as stopped.
-    while not done.is_set():
+    worker = threading.Thread(target=work, name=f"pybuildah-{export}-{call_id}", daemon=True)
+    try:
         try:
-            done.wait(0.05)
-            if not cancelled and should_cancel is not None and should_cancel():
-                cancelled = _cancel(call_id)
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a handler, ...
-            if interrupted is None:
-                interrupted = exc
-            if not cancelled:
-                cancelled = _cancel(call_id)
+            worker.start()
+        except BaseException as exc:  # the thread could not start, or a signal came while it did
+            if worker.ident is None:
+                os.close(write_end)
+                raise
+            interrupted, cancelled = exc, _cancel(call_id)
+        waiter = select.poll()
+        waiter.register(read_end, select.POLLIN)
+        done = False
+        while not done:
+            try:
+                done = bool(waiter.poll(50))
+                if not done and not cancelled and should_cancel is not None and should_cancel():
+                    cancelled = _cancel(call_id)
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit from a handler, ...
+                if interrupted is None:
+                    interrupted = exc
+                if not cancelled:
+                    cancelled = _cancel(call_id)
+    finally:
+        os.close(read_end)
     if interrupted is not None:
         raise interrupted
     if "error" in outcome:
