@@ -6,6 +6,7 @@ timeout, so that one crash fails one test.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -283,6 +284,41 @@ def test_ctrl_c_during_run_kills_the_command_and_keeps_the_container(
     assert got["left"] == "[]"
     assert got["again"] == "usable"
     assert got["containers"] == "0"
+
+
+def test_ctrl_c_at_any_moment_of_many_runs_is_always_a_keyboard_interrupt(
+        tmp_path: Path, base_store_root: Path) -> None:
+    # A signal can land anywhere in the wait for a call, including inside the lock
+    # handling of a threading primitive; it must come out as KeyboardInterrupt every time,
+    # never as another exception and never as a hang.  The interrupts are spread over the
+    # life of short runs, so some land as a run starts, some while it waits, some as it ends.
+    lines = ok(run_script("""
+        import json, random
+        rng = random.Random(ARG)
+        outcomes = {}
+        with pybuildah.Builder(BASE, store=store) as b:
+            for n in range(60):
+                interrupt_after(rng.uniform(0.0, 0.25))
+                try:
+                    try:
+                        b.run(["sleep", "0.1"])
+                        outcome = "returned"
+                    except KeyboardInterrupt:
+                        outcome = "KeyboardInterrupt"
+                    time.sleep(0.3)  # a late interrupt lands here, outside the call
+                except KeyboardInterrupt:
+                    pass
+                except BaseException as exc:
+                    outcome = type(exc).__name__ + ": " + str(exc)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            print("usable=" + b.run("echo yes").stdout.strip())
+        print("outcomes=" + json.dumps(sorted(outcomes)))
+        print("containers=" + str(len(store.containers())))
+    """, tmp_path, base_store_root, arg=str(time.time_ns()), timeout=300))
+    got = values(lines)
+    assert set(json.loads(got["outcomes"])) <= {"returned", "KeyboardInterrupt"}, got["outcomes"]
+    assert "KeyboardInterrupt" in got["outcomes"]
+    assert got["usable"] == "yes" and got["containers"] == "0"
 
 
 def test_ctrl_c_during_a_pull_for_a_new_builder_leaves_no_container(tmp_path: Path, base_store_root: Path,

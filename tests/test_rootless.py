@@ -597,6 +597,7 @@ try:
             break
     took = round(time.monotonic() - started, 2)
     print("interrupted", reply["content"]["status"], reply["content"].get("ename"), took)
+    print("evalue", repr(reply["content"].get("evalue")))
     time.sleep(0.5)
     print("sleepers", len(sleepers()))
     outputs = []
@@ -623,7 +624,7 @@ def test_interrupt_kernel_during_run_raises_keyboard_interrupt_and_leaves_nothin
         lines = dict(line.split(" ", 1) for line in ran.stdout.splitlines() if " " in line)
         assert lines["running"] == "True", ran.stdout + ran.stderr[-2000:]
         status, ename, seconds = lines["interrupted"].split()
-        assert (status, ename) == ("error", "KeyboardInterrupt")
+        assert (status, ename) == ("error", "KeyboardInterrupt"), lines.get("evalue")
         assert float(seconds) < 2.0
         assert lines["sleepers"] == "0"
         assert lines["containers"] == "0"
