@@ -182,14 +182,5 @@ func Unmount(s *State, _ wire.BuilderRef) (any, error) {
 // runs under the container's lock like every call, so it waits for a call
 // on the container that another thread is making (a RUN, a commit).
 func Delete(s *State, _ wire.BuilderRef) (any, error) {
-	releaseCopier(s)
-	if s.shared.mounted {
-		_ = s.Builder.Unmount()
-		s.shared.mounted = false
-	}
-	if err := s.Builder.Delete(); err != nil && !errkind.ContainerGone(err) {
-		return nil, err
-	}
-	s.shared.forget()
-	return nil, nil
+	return nil, s.shared.dispose(s.Builder)
 }

@@ -114,27 +114,15 @@ func remove(st *store.State, b *buildah.Builder) error {
 	containers.Lock()
 	c := containers.byKey[containerKey(st, b.ContainerID)]
 	containers.Unlock()
-	if c != nil {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		keptCopiers.Range(func(k, _ any) bool {
-			if s := k.(*State); s.shared == c {
-				releaseCopier(s)
-			}
-			return true
-		})
-		if c.mounted {
-			_ = c.builder.Unmount()
-			c.mounted = false
-		}
-	}
 	// b is a fresh copy: Delete clears the names of the builder it deletes,
 	// and the handles' one keeps them for their ContainerNotFound messages.
-	if err := b.Delete(); err != nil && !errkind.ContainerGone(err) {
-		return err
+	if c == nil {
+		if err := b.Delete(); err != nil && !errkind.ContainerGone(err) {
+			return err
+		}
+		return nil
 	}
-	if c != nil {
-		c.forget()
-	}
-	return nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dispose(b)
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.podman.io/buildah"
 
+	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/store"
 )
 
@@ -63,6 +64,28 @@ func (c *container) forget() {
 	if containers.byKey[c.key] == c {
 		delete(containers.byKey, c.key)
 	}
+}
+
+// dispose deletes the container through b (the shared builder, or a fresh
+// copy of it), also when several handles in this process are open on it:
+// every one's copier child is stopped and the mount they held dropped
+// first, and the next open starts afresh.  The caller holds c.mu.
+func (c *container) dispose(b *buildah.Builder) error {
+	keptCopiers.Range(func(k, _ any) bool {
+		if s := k.(*State); s.shared == c {
+			releaseCopier(s)
+		}
+		return true
+	})
+	if c.mounted {
+		_ = c.builder.Unmount()
+		c.mounted = false
+	}
+	if err := b.Delete(); err != nil && !errkind.ContainerGone(err) {
+		return err
+	}
+	c.forget()
+	return nil
 }
 
 // Lock locks the containers of every given builder (the one a call is on,
