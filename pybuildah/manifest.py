@@ -131,9 +131,7 @@ class Manifest(display.RichRepr):
         result = _transfer.registry_call(
             "ManifestAdd", registry_options(registry, access), store=self.store.handle, list=self.name,
             image=_checks.text(image, "image"), all=_checks.flag(all, "all"),
-            os=_checks.optional_text(os, "os"), arch=_checks.optional_text(arch, "arch"),
-            variant=_checks.optional_text(variant, "variant"),
-            annotations=_checks.string_map(annotations, "annotations"),
+            **_entry_platform(os, arch, variant, annotations),
         )
         return str(result["digest"])
 
@@ -151,9 +149,7 @@ class Manifest(display.RichRepr):
         instance is an entry's digest or a local image that is in the list.
         """
         self._call("ManifestAnnotate", instance=_checks.optional_text(instance, "instance"),
-                   os=_checks.optional_text(os, "os"), arch=_checks.optional_text(arch, "arch"),
-                   variant=_checks.optional_text(variant, "variant"),
-                   annotations=_checks.string_map(annotations, "annotations"))
+                   **_entry_platform(os, arch, variant, annotations))
 
     def remove(self, instance: str) -> None:
         """Take an entry (a digest, or a local image in the list) out of the list."""
@@ -184,3 +180,11 @@ class Manifest(display.RichRepr):
     def delete(self) -> None:
         """Remove the list from the store; the images it lists stay (buildah manifest rm)."""
         self._call("ManifestDelete")
+
+
+def _entry_platform(os: str | None, arch: str | None, variant: str | None,
+                    annotations: Mapping[str, str] | None) -> dict[str, Any]:
+    """An entry's platform overrides and annotations, for Go's wire.EntryPlatform."""
+    return {"os": _checks.optional_text(os, "os"), "arch": _checks.optional_text(arch, "arch"),
+            "variant": _checks.optional_text(variant, "variant"),
+            "annotations": _checks.string_map(annotations, "annotations")}

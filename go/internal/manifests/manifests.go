@@ -105,7 +105,7 @@ func Add(st *store.State, o wire.ManifestAddOptions) (*wire.ManifestChange, erro
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Image, err), reg.Secrets())
 	}
-	if err := annotate(list, &instance, o.OS, o.Arch, o.Variant, o.Annotations); err != nil {
+	if err := annotate(list, &instance, o.EntryPlatform); err != nil {
 		return nil, err
 	}
 	return &wire.ManifestChange{ID: list.ID(), Digest: instance.String()}, nil
@@ -129,18 +129,18 @@ func Annotate(st *store.State, o wire.ManifestAnnotateOptions) (*wire.ManifestCh
 	if err != nil {
 		return nil, err
 	}
-	if err := annotate(list, &instance, o.OS, o.Arch, o.Variant, o.Annotations); err != nil {
+	if err := annotate(list, &instance, o.EntryPlatform); err != nil {
 		return nil, err
 	}
 	return &wire.ManifestChange{ID: list.ID(), Digest: instance.String()}, nil
 }
 
-func annotate(list *libimage.ManifestList, instance *digest.Digest, os, arch, variant string, annotations map[string]string) error {
-	if os == "" && arch == "" && variant == "" && len(annotations) == 0 {
+func annotate(list *libimage.ManifestList, instance *digest.Digest, p wire.EntryPlatform) error {
+	if p.OS == "" && p.Arch == "" && p.Variant == "" && len(p.Annotations) == 0 {
 		return nil
 	}
 	err := list.AnnotateInstance(*instance, &libimage.ManifestListAnnotateOptions{
-		OS: os, Architecture: arch, Variant: variant, Annotations: annotations,
+		OS: p.OS, Architecture: p.Arch, Variant: p.Variant, Annotations: p.Annotations,
 	})
 	return errkind.Wrap(errkind.InvalidArgument, err)
 }

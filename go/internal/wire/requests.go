@@ -282,9 +282,15 @@ type ManifestAddOptions struct {
 	StoreRef
 	CallRef
 	RegistryOptions
-	List        string            `json:"list"`
-	Image       string            `json:"image"`
-	All         bool              `json:"all"` // every image of a list being added
+	List  string `json:"list"`
+	Image string `json:"image"`
+	All   bool   `json:"all"` // every image of a list being added
+	EntryPlatform
+}
+
+// EntryPlatform overrides what an image says of its platform, and adds
+// annotations, in a manifest list's entry (manifest add and annotate).
+type EntryPlatform struct {
 	OS          string            `json:"os"`
 	Arch        string            `json:"arch"`
 	Variant     string            `json:"variant"`
@@ -295,12 +301,9 @@ type ManifestAddOptions struct {
 // itself without Instance (ManifestAnnotate).
 type ManifestAnnotateOptions struct {
 	StoreRef
-	List        string            `json:"list"`
-	Instance    string            `json:"instance"` // a digest or an image
-	OS          string            `json:"os"`
-	Arch        string            `json:"arch"`
-	Variant     string            `json:"variant"`
-	Annotations map[string]string `json:"annotations"`
+	List     string `json:"list"`
+	Instance string `json:"instance"` // a digest or an image
+	EntryPlatform
 }
 
 // ManifestRemoveOptions remove an entry from a manifest list (ManifestRemove).
