@@ -128,7 +128,7 @@ def platforms(platform: str | None, platforms: Sequence[str] | None) -> list[str
         raise InvalidArgument("give platform= or platforms=, not both")
     if platform is not None:
         return [_checks.text(platform, "platform")]
-    return [] if platforms is None else _checks.strings(platforms, "platforms")
+    return _checks.optional_strings(platforms, "platforms")
 
 
 def options(

@@ -49,6 +49,11 @@ def strings(values: Any, what: str) -> list[str]:
     return out
 
 
+def optional_strings(values: Any, what: str) -> list[str]:
+    """strings(), with None meaning "not given": an empty list."""
+    return [] if values is None else strings(values, what)
+
+
 def string_map(values: Any, what: str, *, removable: bool = False) -> dict[str, str | None]:
     """A dict of str to str (to None too, when removable: None removes the key)."""
     if values is None:

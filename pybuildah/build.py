@@ -193,11 +193,11 @@ def build(
         options.update(reg._wire())
         options.update(
             network=_checks.optional_text(network, "network"),
-            cap_add=[] if cap_add is None else _checks.strings(cap_add, "cap_add"),
-            cap_drop=[] if cap_drop is None else _checks.strings(cap_drop, "cap_drop"),
-            volumes=[] if volumes is None else _checks.strings(volumes, "volumes"),
-            ulimits=[] if ulimits is None else _checks.strings(ulimits, "ulimits"),
-            add_hosts=[] if add_hosts is None else _checks.strings(add_hosts, "add_hosts"),
+            cap_add=_checks.optional_strings(cap_add, "cap_add"),
+            cap_drop=_checks.optional_strings(cap_drop, "cap_drop"),
+            volumes=_checks.optional_strings(volumes, "volumes"),
+            ulimits=_checks.optional_strings(ulimits, "ulimits"),
+            add_hosts=_checks.optional_strings(add_hosts, "add_hosts"),
             env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
             cache_from=_buildopts.names(cache_from, "cache_from"),
             cache_to=_buildopts.names(cache_to, "cache_to"),

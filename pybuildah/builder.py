@@ -145,7 +145,7 @@ class Builder(display.RichRepr):
         checksum: str | None = None,
     ) -> None:
         sources = _checks.paths(src, "src")
-        excludes = _checks.strings(exclude, "exclude") if exclude is not None else []
+        excludes = _checks.optional_strings(exclude, "exclude")
         parents = _checks.flag(parents, "parents")
         options: dict[str, Any] = {}
         if isinstance(from_, Builder):
@@ -281,11 +281,11 @@ class Builder(display.RichRepr):
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         caps: dict[str, Any] = {
-            "cap_add": _checks.strings(cap_add, "cap_add") if cap_add is not None else [],
-            "cap_drop": _checks.strings(cap_drop, "cap_drop") if cap_drop is not None else [],
+            "cap_add": _checks.optional_strings(cap_add, "cap_add"),
+            "cap_drop": _checks.optional_strings(cap_drop, "cap_drop"),
             "hostname": _checks.optional_text(hostname, "hostname"),
-            "volumes": _checks.strings(volumes, "volumes") if volumes is not None else [],
-            "mounts": _checks.strings(mounts, "mounts") if mounts is not None else [],
+            "volumes": _checks.optional_strings(volumes, "volumes"),
+            "mounts": _checks.optional_strings(mounts, "mounts"),
             "network": _checks.optional_text(network, "network"),
             "timeout": _checks.seconds(timeout, "timeout") if timeout is not None else None,
         }
