@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .. import _userns
 from .._version import __version__, buildah_version
@@ -86,3 +87,19 @@ def open_store(args: argparse.Namespace) -> Store | None:
     if args.root is None and args.runroot is None and args.storage_driver is None:
         return None  # an empty --root "" is given, and refused by Store
     return Store(root=args.root, runroot=args.runroot, driver=args.storage_driver)
+
+
+def format_flag(p: argparse.ArgumentParser) -> None:
+    """--format {text,json}, which every listing command takes."""
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Rows (the first one the header) in left-aligned columns, as buildah prints them."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -6,13 +6,12 @@ Output follows the other commands: a table (or IDs) for people, JSON with ``--fo
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from .. import store as stores
 from ..builder import Builder
 from ..errors import InvalidArgument
-from . import open_store
+from . import format_flag, open_store, print_json, print_table
 
 
 def register(subparsers: Any) -> None:
@@ -21,32 +20,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("--filter", "-f", action="append", default=[], metavar="KEY=VALUE",
                    help="id=PREFIX, name=PART or ancestor=IMAGE (repeatable; all must match)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only container IDs")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_containers)
 
     p = subparsers.add_parser("rm", help="remove working containers")
     p.add_argument("containers", nargs="*", metavar="NAME", help="container names or IDs")
     p.add_argument("--all", "-a", action="store_true", help="remove every working container")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_rm)
 
     p = subparsers.add_parser("prune", help="remove every working container and every dangling image")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_prune)
-
-
-def _output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-
-
-def _json(value: Any) -> None:
-    print(json.dumps(value, indent=2))
 
 
 def cmd_containers(args: argparse.Namespace) -> int:
     containers = stores.resolve(open_store(args)).containers(filters=args.filter)
     if args.format == "json":
-        _json([{"id": c.id, "name": c.name, "from_image": c.from_image, "image_id": c.image_id} for c in containers])
+        print_json([{"id": c.id, "name": c.name, "from_image": c.from_image, "image_id": c.image_id}
+                    for c in containers])
         return 0
     if args.quiet:
         for container in containers:
@@ -54,9 +46,7 @@ def cmd_containers(args: argparse.Namespace) -> int:
         return 0
     rows = [("CONTAINER ID", "IMAGE ID", "IMAGE NAME", "CONTAINER NAME")]
     rows += [(c.id[:12], c.image_id[:12], c.from_image, c.name) for c in containers]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_table(rows)
     return 0
 
 
@@ -71,7 +61,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
         builder.delete()
         removed.append(builder.id)
     if args.format == "json":
-        _json({"containers": removed})
+        print_json({"containers": removed})
     else:
         for container_id in removed:
             print(container_id)
@@ -81,7 +71,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     report = stores.resolve(open_store(args)).prune()
     if args.format == "json":
-        _json({"containers": report.containers, "images": report.images})
+        print_json({"containers": report.containers, "images": report.images})
     else:
         for removed in (*report.containers, *report.images):
             print(removed)

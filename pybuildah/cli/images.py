@@ -19,7 +19,7 @@ from .. import store as stores
 from ..errors import InvalidArgument, SourceNotFound
 from ..image import Image
 from ..progress import ProgressEvent
-from . import open_store
+from . import format_flag, open_store, print_json, print_table
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("images", help="list images in local storage")
     p.add_argument("--filter", "-f", action="append", default=[], metavar="KEY=VALUE",
                    help="as buildah images --filter: dangling=true, reference=PATTERN, label=K[=V], before=IMAGE, ...")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_images)
 
     p = subparsers.add_parser("pull", help="pull an image from a registry or an archive")
@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="pull this platform's image of a manifest list")
     p.add_argument("--all-platforms", action="store_true", help="pull a manifest list and every image in it")
     _registry_flags(p)
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_pull)
 
     p = subparsers.add_parser("push", help="push an image to a registry or an archive")
@@ -47,24 +47,24 @@ def register(subparsers: Any) -> None:
     p.add_argument("--compression-format", choices=("gzip", "zstd"), help="layer compression")
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
     _registry_flags(p)
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_push)
 
     p = subparsers.add_parser("tag", help="add names to an image")
     p.add_argument("image")
     p.add_argument("names", nargs="+")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_tag)
 
     p = subparsers.add_parser("rmi", help="remove images")
     p.add_argument("images", nargs="+")
     p.add_argument("--force", "-f", action="store_true", help="also remove working containers that use them")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_rmi)
 
     p = subparsers.add_parser("inspect", help="show an image's configuration")
     p.add_argument("image", help="local image name or ID, or a transport reference")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_inspect)
 
     p = subparsers.add_parser("login", help="log in to a registry (the password comes from stdin or a prompt)")
@@ -74,14 +74,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--authfile", help="auth file to write (default: REGISTRY_AUTH_FILE or the standard place)")
     p.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL")
     p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_login)
 
     p = subparsers.add_parser("logout", help="remove stored credentials")
     p.add_argument("registry", nargs="?")
     p.add_argument("--all", "-a", action="store_true", help="log out of every registry")
     p.add_argument("--authfile")
-    _output(p)
+    format_flag(p)
     p.set_defaults(handler=cmd_logout)
 
 
@@ -94,20 +94,12 @@ def _boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
 
 
-def _output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-
-
 def _registry_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
                    help="verify the registry's certificate (default true)")
     p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
     p.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
-
-
-def _json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
 
 
 def _summary(image: Image) -> dict[str, Any]:
@@ -189,16 +181,14 @@ def cmd_images(args: argparse.Namespace) -> int:
     images = sorted(stores.resolve(open_store(args)).images(filters=args.filter),
                     key=lambda i: i.created or datetime.min.replace(tzinfo=UTC), reverse=True)
     if args.format == "json":
-        _json([_summary(image) for image in images])
+        print_json([_summary(image) for image in images])
         return 0
     rows = [("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE")]
     for image in images:
         for name in image.names or ["<none>:<none>"]:
             repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "<none>")
             rows.append((repository, tag, image.short_id, _age(image.created), _size(image.size)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_table(rows)
     return 0
 
 
@@ -212,7 +202,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if printer:
             printer.close()
     if args.format == "json":
-        _json(_summary(image))
+        print_json(_summary(image))
     else:
         print(image.id)
     return 0
@@ -234,7 +224,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         with open(args.digestfile, "w") as out:
             out.write(digest)
     if args.format == "json":
-        _json({"destination": destination, "digest": digest})
+        print_json({"destination": destination, "digest": digest})
     else:
         print(digest)
     return 0
@@ -243,7 +233,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     names = stores.tag(args.image, args.names, store=open_store(args))
     if args.format == "json":
-        _json({"names": names})
+        print_json({"names": names})
     return 0
 
 
@@ -253,7 +243,7 @@ def cmd_rmi(args: argparse.Namespace) -> int:
     for ref in args.images:
         reports.extend(target.remove_image(ref, force=args.force))
     if args.format == "json":
-        _json([{"id": r.id, "untagged": r.untagged, "removed": r.removed} for r in reports])
+        print_json([{"id": r.id, "untagged": r.untagged, "removed": r.removed} for r in reports])
         return 0
     for report in reports:
         for name in report.untagged:
@@ -266,7 +256,7 @@ def cmd_rmi(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     image = stores.resolve(open_store(args)).image(args.image)
     if args.format == "json":
-        _json(image.inspect())
+        print_json(image.inspect())
         return 0
     config = image.config
     lines = [
@@ -305,7 +295,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     registry.login(args.registry, username, password, authfile=args.authfile, tls_verify=args.tls_verify,
                    cert_dir=args.cert_dir, store=open_store(args))
     if args.format == "json":
-        _json({"registry": args.registry, "logged_in": True})
+        print_json({"registry": args.registry, "logged_in": True})
     else:
         print("Login Succeeded!")
     return 0
@@ -316,7 +306,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
         raise InvalidArgument("name a registry or use --all")
     removed = registry.logout(args.registry, authfile=args.authfile, all=args.all, store=open_store(args))
     if args.format == "json":
-        _json({"registry": args.registry, "removed": removed})
+        print_json({"registry": args.registry, "removed": removed})
     elif removed:
         print(f"Removed login credentials for {args.registry or 'all registries'}")
     else:
