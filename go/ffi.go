@@ -19,6 +19,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/events"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/secret"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -35,7 +36,9 @@ func (cgoSink) Emit(stream uint64, kind string, payload []byte) {
 	C.pybuildah_emit(C.uint64_t(stream), ckind, cpayload)
 }
 
-// call decodes args into T, runs fn, and encodes the envelope.  A panic in
+// call decodes args into T, runs fn, and encodes the envelope.  The
+// request's secrets (its creds) are scrubbed from the error and, while the
+// call runs, from every log line (package secret).  A panic in
 // fn becomes an InternalError instead of killing the host process.  While
 // it runs, this process's children can be waited for even if the program
 // ignores SIGCHLD (interrupt.ReapOwnChildren).
@@ -47,14 +50,18 @@ func call[T, R any](args *C.char, fn func(T) (R, error)) (out *C.char) {
 	}()
 	defer interrupt.ReapOwnChildren()()
 	var opts T
+	var secrets []string
 	if args != nil {
-		if err := wire.Decode([]byte(C.GoString(args)), &opts); err != nil {
-			return encodeError(err)
+		data := []byte(C.GoString(args))
+		secrets = secret.InRequest(data)
+		defer secret.Hide(secrets)()
+		if err := wire.Decode(data, &opts); err != nil {
+			return encodeError(errkind.Redact(err, secrets))
 		}
 	}
 	result, err := fn(opts)
 	if err != nil {
-		return encodeError(err)
+		return encodeError(errkind.Redact(err, secrets))
 	}
 	return encode(wire.Envelope{OK: result})
 }

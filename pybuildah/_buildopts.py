@@ -1,7 +1,11 @@
 """How build() encodes its options for the Build export: types are checked here, values in Go.
 
 Text Containerfiles and secrets given as bytes or "env:NAME" are written to
-private temporary files that live as long as the caller's ExitStack.
+one private directory inside the process's scratch directory (see
+PrivateFiles).  Values joined into Buildah's flag strings ("id=X,src=PATH",
+"ID=KEY,KEY", "NAME=VALUE") are made safe here, where the joining happens:
+Buildah's parsers have no escapes, so a separator inside a name is refused
+and a path holding a comma is passed as a comma-free link to it.
 """
 
 from __future__ import annotations
@@ -25,48 +29,93 @@ class TextSource(Protocol):
 SecretSource = PathLike | bytes
 
 
-def text_file(source: Any, temporary: ExitStack) -> str:
-    """Write a Containerfile given as text (an object with .read()) to a private temporary file."""
+class PrivateFiles:
+    """One 0700 directory for a build's own files, made on first use and removed with ``temporary``.
+
+    It lives in the process's scratch directory (Store._scratch), which the
+    next store open of any process removes if this one is killed; without
+    one (it could not be made), in the system's temporary directory.
+    """
+
+    def __init__(self, temporary: ExitStack, scratch: str | None) -> None:
+        self._temporary, self._scratch = temporary, scratch
+        self._directory: str | None = None
+        self._count = 0
+
+    def path(self, stem: str) -> str:
+        """A new file name in the directory."""
+        if self._directory is None:
+            self._directory = self._temporary.enter_context(
+                tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch))
+        self._count += 1
+        return os.path.join(self._directory, f"{stem}-{self._count}")
+
+    def flag_safe(self, path: str) -> str:
+        """path, or a link to it whose name has no comma (Buildah splits --secret and --ssh at commas)."""
+        if "," not in path:
+            return path
+        link = self.path("link")
+        os.symlink(path, link)
+        return link
+
+
+def no_separator(name: str, separators: str, what: str) -> str:
+    """name, refused if it holds a character that Buildah's flag parser would split at."""
+    for separator in separators:
+        if separator in name:
+            raise InvalidArgument(f"{what} {name!r} must not contain {separator!r}: "
+                                  "Buildah would read it as a separator")
+    return name
+
+
+def text_file(source: Any, files: PrivateFiles) -> str:
+    """Write a Containerfile given as text (an object with .read()) to a private file."""
     read = getattr(source, "read", None)
     if not callable(read):
         raise InvalidType("containerfile must be a path, a list of paths, or a text object with .read()")
     text = read()
     if not isinstance(text, str):
         raise InvalidType(f"containerfile.read() must return str, not {type(text).__name__}")
-    directory = temporary.enter_context(tempfile.TemporaryDirectory(prefix="pybuildah-containerfile-"))
-    path = os.path.join(directory, "Containerfile")
-    with open(path, "w", encoding="utf-8") as file:
+    path = files.path("Containerfile")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
         file.write(text)
     return path
 
 
-def secrets(secrets: Mapping[str, SecretSource] | None, temporary: ExitStack) -> list[str]:
+def secrets(secrets: Mapping[str, SecretSource] | None, files: PrivateFiles) -> list[str]:
     """buildah's --secret values, id=X,type=file,src=PATH.
 
     Bytes and "env:NAME" (read from os.environ here: Go's copy of the
     environment does not follow os.environ; unset is empty, as in buildah)
-    go to 0600 files in a private temporary directory removed after the build.
+    go to 0600 private files removed after the build.
     """
     if secrets is None:
         return []
     if not isinstance(secrets, Mapping):
         raise InvalidType(f"secrets must be a mapping of id to source, not {type(secrets).__name__}")
     out = []
-    directory: str | None = None
-    for index, (name, source) in enumerate(secrets.items()):
-        _checks.text(name, "secret id")
+    for name, source in secrets.items():
+        no_separator(_checks.text(name, "secret id"), ",=", "secrets: the id")
         if isinstance(source, str) and source.startswith("env:"):
             source = os.environ.get(source[4:], "").encode()
         if isinstance(source, (bytes, bytearray, memoryview)):
-            if directory is None:
-                directory = temporary.enter_context(tempfile.TemporaryDirectory(prefix="pybuildah-secrets-"))
-            path = os.path.join(directory, str(index))
+            path = files.path("secret")
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
                 file.write(source)
         else:
-            path = os.path.abspath(_checks.path(source, f"secret {name!r}"))
+            path = files.flag_safe(os.path.abspath(_checks.path(source, f"secret {name!r}")))
         out.append(f"id={name},type=file,src={path}")
     return out
+
+
+def pairs(values: Mapping[str, str] | None, what: str) -> list[str]:
+    """NAME=VALUE strings (labels, annotations, env); Buildah splits them at the first "=", so names hold none."""
+    return [f"{no_separator(k, '=', f'{what}: the name')}={v}"
+            for k, v in _checks.string_map(values, what).items()]
+
+
+# The prefixes by which --build-context tells an image or a URL from a directory.
+_CONTEXT_PREFIXES = ("docker-image://", "container-image://", "docker://", "http://", "https://")
 
 
 def build_contexts(contexts: Mapping[str, PathLike] | None) -> dict[str, str]:
@@ -77,11 +126,11 @@ def build_contexts(contexts: Mapping[str, PathLike] | None) -> dict[str, str]:
                                            for k, v in mapping(contexts, "build_contexts").items()},
             "build_contexts").items():
         assert value is not None
-        out[name] = value if "://" in value else os.path.abspath(value)
+        out[name] = value if value.startswith(_CONTEXT_PREFIXES) else os.path.abspath(value)
     return out
 
 
-def ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None) -> list[str]:
+def ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None, files: PrivateFiles) -> list[str]:
     """--ssh values, ID=SOCKET_OR_KEYS; an ID alone is $SSH_AUTH_SOCK of os.environ (Go's copy may be stale)."""
     if ssh is None:
         return []
@@ -89,8 +138,12 @@ def ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None)
         _checks.text(name, "ssh id"): [] if value is None else _checks.paths(value, f"ssh {name!r}")
         for name, value in ssh.items()}
     agent = os.environ.get("SSH_AUTH_SOCK", "")
-    return [f"{name}={','.join(os.path.abspath(p) for p in paths)}" if paths
-            else f"{name}={agent}" if agent else name for name, paths in sources.items()]
+    out = []
+    for name, paths in sources.items():
+        no_separator(name, "=,", "ssh: the id")
+        found = [files.flag_safe(os.path.abspath(p)) for p in paths] or ([files.flag_safe(agent)] if agent else [])
+        out.append(f"{name}={','.join(found)}" if found else name)
+    return out
 
 
 def names(value: str | Sequence[str] | None, what: str) -> list[str]:
@@ -157,8 +210,8 @@ def options(
         "tags": [] if tag is None else [tag] if isinstance(tag, str) else _checks.strings(tag, "tag"),
         "target": _checks.optional_text(target, "target"),
         "build_args": _checks.string_map(build_args, "build_args"),
-        "labels": [f"{k}={v}" for k, v in _checks.string_map(labels, "labels").items()],
-        "annotations": [f"{k}={v}" for k, v in _checks.string_map(annotations, "annotations").items()],
+        "labels": pairs(labels, "labels"),
+        "annotations": pairs(annotations, "annotations"),
         "isolation": _checks.text(isolation, "isolation"),
         "layers": _checks.flag(layers, "layers"),
         "no_cache": _checks.flag(no_cache, "no_cache"),

@@ -16,8 +16,33 @@ from ._checks import PathLike
 from .errors import StoreError
 
 
-class StoreHandle(display.RichRepr):
+class LiveHandle:
+    """An object that stands for live state in this process (a Go handle, a store's lock).
+
+    It cannot be pickled: a copy in another process would hold a handle
+    that means nothing there, so pickling raises TypeError, saying what to
+    send instead.  copy.copy and copy.deepcopy give the object itself: a
+    second Python object on one handle would make closing either one close
+    both, so a copy is the same thing, as for a module or a class.
+    """
+
+    _REOPEN = "its name, and open it again there"
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        raise TypeError(f"cannot pickle a pybuildah.{type(self).__name__}: it is a handle on state in this "
+                        f"process; pickle {self._REOPEN}")
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Self:
+        return self
+
+
+class StoreHandle(LiveHandle, display.RichRepr):
     """An open containers/storage store: its handle, its paths and its life cycle."""
+
+    _REOPEN = "its root (and driver) and open Store(root=...) again there"
 
     def __init__(
         self,
@@ -40,6 +65,8 @@ class StoreHandle(display.RichRepr):
         self.runroot = Path(info["runroot"])
         self.driver: str = info["driver"]
         self.config_sources: dict[str, str] = info["config_sources"]
+        # This process's scratch directory, which the next process's store open clears after a crash.
+        self._scratch: str | None = info.get("scratch") or None
         self._finalizer = weakref.finalize(self, _ffi.release, self._handle)
 
     @property

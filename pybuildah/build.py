@@ -177,15 +177,16 @@ def build(
     sink = _log_sink(log)
     reg = registry_options(registry, access)
     with ExitStack() as temporary:
+        files = _buildopts.PrivateFiles(temporary, target_store._scratch)
         if containerfile is not None and not isinstance(containerfile, (str, os.PathLike, Sequence)):
-            containerfile = _buildopts.text_file(containerfile, temporary)
+            containerfile = _buildopts.text_file(containerfile, files)
         options = _buildopts.options(
             context, containerfile, tag, target, build_args, labels, annotations, isolation,
             layers, no_cache, pull, squash, format, timestamp, jobs,
         )
         options["platforms"] = _buildopts.platforms(platform, platforms)
         options["manifest"] = _checks.optional_text(manifest, "manifest")
-        options["secrets"] = _buildopts.secrets(secrets, temporary)
+        options["secrets"] = _buildopts.secrets(secrets, files)
         options.update(_buildopts.reproducible(source_date_epoch, rewrite_timestamp))
         options["build_contexts"] = _buildopts.build_contexts(build_contexts)
         options["outputs"] = [] if output is None else [output] if isinstance(output, str) \
@@ -198,10 +199,10 @@ def build(
             volumes=_checks.optional_strings(volumes, "volumes"),
             ulimits=_checks.optional_strings(ulimits, "ulimits"),
             add_hosts=_checks.optional_strings(add_hosts, "add_hosts"),
-            env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
+            env=_buildopts.pairs(env, "env"),
             cache_from=_buildopts.names(cache_from, "cache_from"),
             cache_to=_buildopts.names(cache_to, "cache_to"),
-            ssh=_buildopts.ssh(ssh),
+            ssh=_buildopts.ssh(ssh, files),
         )
         return _run(target_store, sink, log is None, options, reg, manifest)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -9,7 +11,7 @@ from typing import Any, TypedDict
 
 from . import _checks
 from ._checks import PathLike
-from .errors import BuildahError, InvalidType
+from .errors import BuildahError, InvalidArgument, InvalidType
 
 Creds = str | tuple[str, str]
 
@@ -51,12 +53,21 @@ class RegistryOptions:
             "retries": _checks.optional_integer(self.retries, "retries"),
         }
 
-    def _secret(self) -> str:
-        if isinstance(self.creds, tuple):
-            return self.creds[1] if len(self.creds) == 2 else ""
-        if isinstance(self.creds, str):
-            return self.creds.partition(":")[2]
-        return ""
+    def _secrets(self) -> list[str]:
+        """What no message may show: the password, and the Authorization header's base64 of the pair."""
+        user: Any = ""
+        password: Any = ""
+        if isinstance(self.creds, tuple) and len(self.creds) == 2:
+            user, password = self.creds
+        elif isinstance(self.creds, str):
+            user, sep, password = self.creds.partition(":")
+            if not sep:
+                password = user  # malformed: it may be all password
+        if not isinstance(password, str) or not password:
+            return []
+        user = user if isinstance(user, str) else ""
+        pair = f"{user}:{password}".encode("utf-8", "surrogatepass")
+        return [password, base64.b64encode(pair).decode()]
 
 
 class RegistryAccess(TypedDict, total=False):
@@ -81,19 +92,47 @@ def _creds_text(creds: Any) -> str | None:
     if creds is None:
         return None
     if isinstance(creds, tuple) and len(creds) == 2:
-        return _checks.text(creds[0], "creds' user name") + ":" + _checks.text(creds[1], "creds' password")
+        user = _checks.text(creds[0], "creds' user name")
+        if ":" in user:  # Go splits "user:password" at the first colon
+            raise InvalidArgument("creds' user name must not contain ':'")
+        return user + ":" + _checks.text(creds[1], "creds' password")
     if isinstance(creds, str):
         return creds
     raise InvalidType("creds must be 'user:password' or a (user, password) tuple")
 
 
+MASK = "********"
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret may be written in a message, longest first: as is, repr'd, JSON-escaped.
+
+    Go scrubs its own forms (%q, JSON, URL escapes) before a message leaves it.
+    """
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """text without any form of any secret."""
+    for secret in secrets:
+        for form in secret_forms(secret):
+            text = text.replace(form, MASK)
+    return text
+
+
 @contextmanager
 def scrubbed(options: RegistryOptions) -> Iterator[None]:
-    """Make sure no password from options survives in an exception message."""
-    secret = options._secret()
+    """Make sure no password from options survives in an exception (its message and text attributes)."""
+    secrets = options._secrets()
     try:
         yield
     except BuildahError as exc:
-        if secret and secret in str(exc):
-            raise type(exc)(str(exc).replace(secret, "********")) from None
+        if secrets:
+            exc.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in exc.args)
+            for name, value in vars(exc).items():
+                if isinstance(value, str):
+                    setattr(exc, name, scrub(value, secrets))
+                elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    setattr(exc, name, [scrub(v, secrets) for v in value])
         raise

@@ -8,6 +8,8 @@ package errkind
 import (
 	"errors"
 	"fmt"
+
+	"pybuildah.dev/shim/internal/secret"
 )
 
 // Kind is the name of a Python exception class in pybuildah.errors.
@@ -105,16 +107,13 @@ func Describe(err error) Described {
 	return out
 }
 
-// Redact classifies err and removes every secret from its message; the
-// kind and exit code survive.
+// Redact classifies err and removes every secret, in every form it may be
+// written in (secret.Forms), from its message; the kind and exit code survive.
 func Redact(err error, secrets []string) error {
-	if err == nil {
-		return nil
+	if err == nil || len(secrets) == 0 {
+		return err
 	}
 	d := Describe(err)
-	msg := d.Message
-	for _, secret := range secrets {
-		msg = scrub(msg, secret)
-	}
+	msg := secret.Scrub(d.Message, secrets)
 	return &Error{Kind: d.Kind, Err: errors.New(msg), ExitCode: d.ExitCode, Details: d.Details}
 }

@@ -107,14 +107,6 @@ func CleanMessage(err error) string {
 	return strings.TrimSpace(msg)
 }
 
-// scrub replaces a secret (a password) wherever it appears in a message.
-func scrub(msg, secret string) string {
-	if secret == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, secret, "********")
-}
-
 // BadRunMount: Buildah parses RunOptions.RunMounts (buildah run --mount)
 // while it sets the run up, in its internal/volumes package, whose
 // sentinels (errBadMntOption, errBadVolDest, ...) are unexported; every

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"sync"
+
+	"pybuildah.dev/shim/internal/secret"
 )
 
 // Sink delivers one event: the stream it belongs to, its kind ("log",
@@ -27,7 +29,9 @@ func Install(s Sink) {
 	sinkMu.Unlock()
 }
 
-// Emit sends one event; stream 0 means nobody is listening.
+// Emit sends one event; stream 0 means nobody is listening.  Log lines
+// (Buildah's logrus output, build logs) are scrubbed of the secrets of
+// every call running now (secret.Hide), in every form they may take.
 func Emit(stream uint64, kind string, payload any) {
 	if stream == 0 {
 		return
@@ -35,6 +39,14 @@ func Emit(stream uint64, kind string, payload any) {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return
+	}
+	if kind == "log" {
+		if scrubbed := secret.ScrubActive(string(data)); scrubbed != string(data) {
+			data = []byte(scrubbed)
+			if !json.Valid(data) { // a secret that spanned the JSON's own syntax
+				data, _ = json.Marshal(secret.Mask)
+			}
+		}
 	}
 	sinkMu.RLock()
 	s := sink

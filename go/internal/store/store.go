@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"go.podman.io/image/v5/types"
@@ -71,9 +72,10 @@ func Open(o wire.StoreOptions) (wire.StoreInfo, error) {
 	if err != nil {
 		return wire.StoreInfo{}, err
 	}
+	scratch, _ := Scratch() // "" if it could not be made
 	return wire.StoreInfo{
 		Handle: handle.New(st), Root: st.Store.GraphRoot(), RunRoot: st.Store.RunRoot(),
-		Driver: st.Store.GraphDriverName(), Sources: st.sources,
+		Driver: st.Store.GraphDriverName(), Sources: st.sources, Scratch: scratch,
 	}, nil
 }
 
@@ -108,6 +110,9 @@ func open(o wire.StoreOptions) (*State, error) {
 	for _, dir := range o.AdditionalImageStores {
 		if !filepath.IsAbs(dir) {
 			return nil, errkind.New(errkind.InvalidArgument, "additional image store %q must be an absolute path", dir)
+		}
+		if strings.Contains(dir, ",") { // the driver splits its imagestore= option at commas
+			return nil, errkind.New(errkind.InvalidArgument, "additional image store %q must not contain a comma", dir)
 		}
 		if _, err := os.Stat(dir); err != nil {
 			return nil, errkind.Wrap(errkind.StoreError, fmt.Errorf("additional image store: %w", err))

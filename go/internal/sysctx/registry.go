@@ -12,6 +12,7 @@ import (
 	"go.podman.io/image/v5/types"
 
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/secret"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -24,12 +25,13 @@ type Registry struct {
 	Retries  *uint // nil: containers.conf's count
 }
 
-// Secrets lists what must never appear in an error message.
+// Secrets lists what must never appear in an error message: the password
+// and the Authorization header's base64 of the pair.
 func (r *Registry) Secrets() []string {
-	if r == nil || r.Password == "" {
+	if r == nil {
 		return nil
 	}
-	return []string{r.Password}
+	return secret.Credentials(r.User, r.Password)
 }
 
 // ForRegistry checks o (the certificate directory exists, retries are not

@@ -60,7 +60,7 @@ func TestForRegistry(t *testing.T) {
 	if !reflect.DeepEqual(*r.Sys, want) {
 		t.Errorf("Sys = %+v", *r.Sys)
 	}
-	if *r.Retries != 2 || !reflect.DeepEqual(r.Secrets(), []string{"pw"}) || base.DockerCertPath != "" {
+	if *r.Retries != 2 || !reflect.DeepEqual(r.Secrets(), []string{"pw", "Ym9iOnB3"}) || base.DockerCertPath != "" {
 		t.Errorf("retries %v, secrets %v, base changed %v", *r.Retries, r.Secrets(), base.DockerCertPath)
 	}
 	login := r.ForLogin()

@@ -14,6 +14,7 @@ type StoreInfo struct {
 	RunRoot string            `json:"runroot"`
 	Driver  string            `json:"driver"`
 	Sources map[string]string `json:"config_sources"`
+	Scratch string            `json:"scratch"` // this process's scratch directory (store.Scratch)
 }
 
 // ContainerInfo describes a working container (NewBuilder, OpenBuilder,

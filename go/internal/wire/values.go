@@ -134,11 +134,16 @@ func checkStruct(v reflect.Value, raw map[string]json.RawMessage) error {
 	return nil
 }
 
+var credsType = reflect.TypeOf(Creds(""))
+
 func checkValue(name string, v reflect.Value, nonempty bool) error {
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()
 		if strings.ContainsRune(s, 0) {
+			if v.Type() == credsType {
+				return errkind.New(errkind.InvalidArgument, "%s must not contain a NUL byte", name) // never echoed
+			}
 			return errkind.New(errkind.InvalidArgument, "%s must not contain a NUL byte: %q", name, s)
 		}
 		if nonempty && s == "" {

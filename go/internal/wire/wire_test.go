@@ -72,3 +72,11 @@ func TestCredsAreOneString(t *testing.T) {
 		t.Errorf("null: %v %v", o.Creds, err)
 	}
 }
+
+func TestNULInCredsIsNeverEchoed(t *testing.T) {
+	var o RegistryOptions
+	err := Decode([]byte(`{"creds": "bob:se\u0000cret-pw"}`), &o)
+	if err == nil || strings.Contains(err.Error(), "cret-pw") || !strings.Contains(err.Error(), "creds") {
+		t.Errorf("Decode = %v", err)
+	}
+}
