@@ -12,10 +12,12 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from conftest import processes_running
 
 import pybuildah
 
@@ -153,3 +155,37 @@ def test_scratch_of_a_dead_process_is_removed_on_open(tmp_path: Path, name: str)
     code = "import sys, pybuildah\npybuildah.Store(root=sys.argv[1], driver='vfs').close()\n"
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "root")], check=True, timeout=120)
     assert not stale.exists()
+
+
+BUILD_SECRET = """
+import io, sys, pybuildah
+root, secret, base, context = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+with pybuildah.Store(root=root, driver="overlay", additional_image_stores=[base]) as store:
+    print("ready", flush=True)
+    pybuildah.build(context, store=store, secrets={"tok": secret.encode()}, containerfile=io.StringIO(
+        "FROM localhost/busybox:latest\\n# containerfile-" + secret + "\\n"
+        "RUN --mount=type=secret,id=tok sleep 3117\\n"))
+"""
+
+
+def test_kill_during_build_leaves_its_files_only_in_the_scratch_directory(
+        tmp_path: Path, base_store_root: Path) -> None:
+    """A build's secret and text Containerfile live in the process's scratch directory, never loose in /tmp."""
+    root, context = tmp_path / "root", tmp_path / "context"
+    context.mkdir()
+    secret = "s3cret-" + os.urandom(12).hex()
+    loose = Path(tempfile.gettempdir())
+    process = _start(BUILD_SECRET, str(root), secret, str(base_store_root), str(context))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not processes_running("sleep 3117"):
+        time.sleep(0.3)
+    assert processes_running("sleep 3117"), "the RUN step never started"
+    _kill(process)
+    scratch = [p for p in TEMP.glob(f"pybuildah-{process.pid}-*") if p.is_dir()]
+    assert len(scratch) == 1
+    left = {Path(p).name.split("-")[0] for p in _grep(secret.encode(), scratch[0])}
+    assert left >= {"secret", "Containerfile"}, left  # the crash left both, in the dead process's scratch
+    assert _grep(secret.encode(), *loose.glob("pybuildah-*"), *(TEMP.glob("pybuildah-secrets-*"))) == []
+    check = "import sys, pybuildah\npybuildah.Store(root=sys.argv[1], driver='overlay').close()\n"
+    subprocess.run([sys.executable, "-c", check, str(root)], check=True, timeout=120)
+    assert not scratch[0].exists()  # the next open removed them
