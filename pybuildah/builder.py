@@ -11,7 +11,8 @@ from typing import Any, Unpack
 
 from . import _checks, _ffi, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult
-from .errors import ContainerNotFound, InvalidType, RunError
+from ._storecore import LiveHandle
+from .errors import ContainerNotFound, InvalidType, RunError, StoreError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
@@ -24,12 +25,14 @@ LogCallback = Callable[[str], None]
 __all__ = ["Builder", "ContainerConfig", "ContainerInfo", "RunResult"]
 
 
-class Builder(display.RichRepr):
+class Builder(LiveHandle, display.RichRepr):
     """A working container: start from an image (or "scratch"), change it, commit it.
 
     Use it as a context manager: leaving the block deletes the working
     container, on exceptions too.
     """
+
+    _REOPEN = "its name, and reattach with Builder.open() there"
 
     def __init__(
         self,
@@ -359,6 +362,8 @@ class Builder(display.RichRepr):
         SOURCE_DATE_EPOCH environment variable does the same, as with
         buildah commit.
         """
+        if self.store.closed:  # refused before anything is written
+            raise StoreError(f"store {self.store.root} is closed: open it again to commit into it")
         options = registry_options(registry, access)
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
@@ -379,14 +384,16 @@ class Builder(display.RichRepr):
         return self.store.image(result["id"])
 
     def delete(self) -> None:
-        """Delete the working container (idempotent)."""
+        """Delete the working container (idempotent).
+
+        If the deletion fails (a file that cannot be removed, a busy mount),
+        the Builder stays open and usable: fix the cause and call delete() again.
+        """
         if self._deleted:
             return
-        try:
-            _ffi.call("DeleteBuilder", builder=self.handle)
-        finally:
-            self._deleted = True
-            self._finalizer()
+        _ffi.call("DeleteBuilder", builder=self.handle)
+        self._deleted = True
+        self._finalizer()
 
 
 _CONFIG_LISTS = ("cmd", "entrypoint", "shell", "volumes")

@@ -15,14 +15,16 @@ from typing import Any, Unpack
 from . import _checks, _ffi, _transfer, display
 from ._checks import PathLike
 from ._records import ImageConfig
-from ._storecore import StoreHandle
+from ._storecore import LiveHandle, StoreHandle
 from .errors import ImageNotFound
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressCallback, ProgressOption, handler
 
 
-class Image(display.RichRepr):
+class Image(LiveHandle, display.RichRepr):
     """An image in a store, or at a transport reference such as oci-archive:/x.tar."""
+
+    _REOPEN = "its ID or name, and look it up with Store.image() there"
 
     id: str
     names: list[str]

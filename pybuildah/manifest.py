@@ -15,6 +15,7 @@ from typing import Any, Unpack
 
 from . import _checks, _ffi, _transfer, display
 from ._records import from_wire
+from ._storecore import LiveHandle
 from .errors import ImageNotFound
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .store import Store, resolve
@@ -75,8 +76,10 @@ class ManifestList(display.RichRepr):
         raise ImageNotFound(f"manifest list {self.name or self.id} has no entry for {platform}")
 
 
-class Manifest(display.RichRepr):
+class Manifest(LiveHandle, display.RichRepr):
     """A manifest list in a store, by name (or ID); a docker:// reference can be inspected only."""
+
+    _REOPEN = "its name, and use Manifest(name) there"
 
     def __init__(self, name: str, *, store: Store | None = None) -> None:
         self.name = _checks.text(name, "name")

@@ -91,7 +91,7 @@ def test_creds_and_secrets_of_a_build_never_show(password: str, auth_registry: R
     try:
         failing = io.StringIO(f"FROM {busybox}\nRUN --mount=type=secret,id=a --mount=type=secret,id=b "
                               "test -s /run/secrets/a && test -s /run/secrets/b && false\n")
-        secrets = {"a": password.encode(), "b": "env:PYBUILDAH_TEST_SECRET"}
+        secrets: dict[str, str | bytes] = {"a": password.encode(), "b": "env:PYBUILDAH_TEST_SECRET"}
         error = assert_hidden(password.replace("\x00", ""), lambda: pybuildah.build(
             tmp_path, containerfile=failing, store=store, secrets=secrets, log=lines.append), caplog, lines)
     finally:

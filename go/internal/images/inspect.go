@@ -131,7 +131,7 @@ func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
 	if External(o.Ref) {
 		return inspectExternal(reg, o.Ref)
 	}
-	img, err := ResolveLocal(st, o.Ref)
+	img, err := ResolveImage(st, o.Ref)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func BuildInfo(st *store.State, o wire.ImageRefOptions) (buildah.BuilderInfo, er
 		}
 		return externalBuildInfo(o.Ref, info)
 	}
-	img, err := ResolveLocal(st, o.Ref)
+	img, err := ResolveImage(st, o.Ref)
 	if err != nil {
 		return buildah.BuilderInfo{}, err
 	}

@@ -67,6 +67,9 @@ func Remove(st *store.State, o wire.RemoveOptions) ([]wire.RemovalReport, error)
 		return nil, err
 	}
 	ref := strings.TrimPrefix(o.Ref, "containers-storage:")
+	if strings.Contains(ref, "@") {
+		ref = img.ID() // a digest names the image, not one of its names: remove it as by ID
+	}
 	reports, errs := runtime.RemoveImages(context.Background(), []string{ref}, &libimage.RemoveImagesOptions{Force: o.Force})
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
@@ -100,9 +103,10 @@ func Save(st *store.State, o wire.SaveOptions) (any, error) {
 		return nil, err
 	}
 	// The archive records a name: the one asked for, or, for an image named
-	// by ID, the image's own first name (the image found by that ID).
+	// by ID or by digest (which an archive cannot record), the image's own
+	// first name.
 	name := img.ID()
-	if ref := strings.TrimPrefix(o.Ref, "containers-storage:"); !strings.HasPrefix(img.ID(), ref) && !strings.HasPrefix(ref, "sha256:") {
+	if ref := strings.TrimPrefix(o.Ref, "containers-storage:"); !strings.HasPrefix(img.ID(), ref) && !strings.HasPrefix(ref, "sha256:") && !strings.Contains(ref, "@") {
 		name = ref
 	} else if names := img.Names(); len(names) > 0 {
 		name = names[0]

@@ -4,6 +4,7 @@
 package images
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,6 +37,12 @@ func ResolveLocal(st *store.State, name string) (*storage.Image, error) {
 			return img, nil
 		}
 	}
+	if strings.Contains(name, "@") {
+		// name@sha256:digest: the store's names carry no digest; libimage
+		// matches the repository and the image's digests, as `buildah from`
+		// and every buildah image command do.  A list stays a list here.
+		return byDigest(st, name)
+	}
 	candidates, err := shortnames.ResolveLocally(st.Sys(), name)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.InvalidReference, fmt.Errorf("parsing image reference %q: %w", name, err))
@@ -46,6 +53,41 @@ func ResolveLocal(st *store.State, name string) (*storage.Image, error) {
 		}
 	}
 	return nil, errkind.New(errkind.ImageNotFound, "image %q not found in the store", name)
+}
+
+// byDigest finds an image named repository@digest through libimage.
+func byDigest(st *store.State, name string) (*storage.Image, error) {
+	runtime, err := Runtime(st, st.Sys())
+	if err != nil {
+		return nil, err
+	}
+	found, _, err := runtime.LookupImage(name, &libimage.LookupImageOptions{ManifestList: true})
+	if err != nil {
+		if errors.Is(err, storage.ErrImageUnknown) {
+			return nil, errkind.New(errkind.ImageNotFound, "image %q not found in the store", name)
+		}
+		return nil, errkind.Wrap(errkind.InvalidReference, fmt.Errorf("parsing image reference %q: %w", name, err))
+	}
+	return found.StorageImage(), nil
+}
+
+// ResolveImage is ResolveLocal, except that a manifest list gives its
+// instance for this machine's platform, as Builder() (libimage) picks it:
+// what a look-up that must return one image (Store.image, exists) needs.
+func ResolveImage(st *store.State, name string) (*storage.Image, error) {
+	img, err := ResolveLocal(st, name)
+	if err != nil || !IsList(st, img) {
+		return img, err
+	}
+	runtime, err := Runtime(st, st.Sys())
+	if err != nil {
+		return nil, err
+	}
+	instance, _, err := runtime.LookupImage(img.ID, nil)
+	if err != nil {
+		return nil, errkind.Wrap(errkind.ImageNotFound, fmt.Errorf("manifest list %s has no image for this platform in the store: %w", firstName(img), err))
+	}
+	return instance.StorageImage(), nil
 }
 
 // ParseDestination turns a commit target into an image reference.  A

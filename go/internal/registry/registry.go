@@ -100,8 +100,8 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 			RegistryOptions: o.RegistryOptions, List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
 	}
 	source := o.Image
-	if strings.HasPrefix(source, "containers-storage:") {
-		source = img.ID
+	if strings.HasPrefix(source, "containers-storage:") || strings.Contains(source, "@") {
+		source = img.ID // the image found (name@digest included)
 	}
 	t, err := begin(st, reg, o.CallID(), o.Stream)
 	if err != nil {
