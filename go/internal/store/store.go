@@ -123,6 +123,7 @@ func open(o wire.StoreOptions) (*State, error) {
 	if err != nil {
 		return nil, errkind.Wrap(errkind.StoreError, err)
 	}
+	warnOldTools(s.GraphRoot())
 	st := &State{Store: s, refs: 1, sources: map[string]string{}}
 	if dir, err := Scratch(); err == nil { // also removes what dead processes left
 		st.sys.BigFilesTemporaryDir = dir
