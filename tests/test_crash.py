@@ -159,12 +159,12 @@ def test_scratch_of_a_dead_process_is_removed_on_open(tmp_path: Path, name: str)
 
 BUILD_SECRET = """
 import io, sys, pybuildah
-root, secret, base, context = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+root, secret, base, context, seconds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 with pybuildah.Store(root=root, driver="overlay", additional_image_stores=[base]) as store:
     print("ready", flush=True)
     pybuildah.build(context, store=store, secrets={"tok": secret.encode()}, containerfile=io.StringIO(
         "FROM localhost/busybox:latest\\n# containerfile-" + secret + "\\n"
-        "RUN --mount=type=secret,id=tok sleep 3117\\n"))
+        "RUN --mount=type=secret,id=tok sleep " + seconds + "\\n"))
 """
 
 
@@ -175,11 +175,12 @@ def test_kill_during_build_leaves_its_files_only_in_the_scratch_directory(
     context.mkdir()
     secret = "s3cret-" + os.urandom(12).hex()
     loose = Path(tempfile.gettempdir())
-    process = _start(BUILD_SECRET, str(root), secret, str(base_store_root), str(context))
+    sleep = f"sleep {random.randrange(30000, 40000)}"  # this run's own RUN step, not an earlier one's
+    process = _start(BUILD_SECRET, str(root), secret, str(base_store_root), str(context), sleep.split()[1])
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not processes_running("sleep 3117"):
+    while time.monotonic() < deadline and not processes_running(sleep):
         time.sleep(0.3)
-    assert processes_running("sleep 3117"), "the RUN step never started"
+    assert processes_running(sleep), "the RUN step never started"
     _kill(process)
     scratch = [p for p in TEMP.glob(f"pybuildah-{process.pid}-*") if p.is_dir()]
     assert len(scratch) == 1
@@ -188,4 +189,5 @@ def test_kill_during_build_leaves_its_files_only_in_the_scratch_directory(
     assert _grep(secret.encode(), *loose.glob("pybuildah-*"), *(TEMP.glob("pybuildah-secrets-*"))) == []
     check = "import sys, pybuildah\npybuildah.Store(root=sys.argv[1], driver='overlay').close()\n"
     subprocess.run([sys.executable, "-c", check, str(root)], check=True, timeout=120)
-    assert not scratch[0].exists()  # the next open removed them
+    leftovers = [str(p) for p in scratch[0].rglob("*")] if scratch[0].exists() else []
+    assert not scratch[0].exists(), leftovers  # the next open removed them

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"go.podman.io/common/pkg/config"
+	"go.podman.io/storage/pkg/system"
 )
 
 // Each process that uses pybuildah keeps its temporary files (Buildah's RUN
@@ -77,7 +78,8 @@ func redirectTemp(dir string) {
 }
 
 // ReapScratch removes the scratch directories in base whose process is gone
-// (no such PID, or a PID reused by a process that started at another time).
+// (no such PID, or a PID reused by a process that started at another time),
+// with anything still mounted in them.
 func ReapScratch(base string) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
@@ -91,7 +93,9 @@ func ReapScratch(base string) {
 		if running, err := startTime(pid); err == nil && running == start {
 			continue // alive (this process included)
 		}
-		_ = os.RemoveAll(filepath.Join(base, entry.Name()))
+		// EnsureRemoveAll also unmounts what the dead process left mounted
+		// there (a build's context is an overlay mount under its scratch).
+		_ = system.EnsureRemoveAll(filepath.Join(base, entry.Name()))
 	}
 }
 
