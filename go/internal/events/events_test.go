@@ -3,11 +3,13 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/types"
 
+	"pybuildah.dev/shim/internal/secret"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -67,5 +69,23 @@ func TestProgressEventOf(t *testing.T) {
 	}
 	if _, ok := ProgressEventOf(types.ProgressProperties{Event: types.ProgressEventSkipped + 100}); ok {
 		t.Error("unknown event passed")
+	}
+}
+
+func TestLogEventsAreScrubbedOfRunningCallsSecrets(t *testing.T) {
+	r := record(t)
+	release := secret.Hide([]string{"pa\"ss\x00word"})
+	Emit(1, "log", "level=debug msg=auth pa\"ss\x00word")
+	Emit(1, "log", wire.LogLine{Kind: "stderr", Line: "echo pa\"ss\x00word"})
+	Emit(1, "stdout", "pa\"ss\x00word") // a command's own output is its own
+	release()
+	Emit(1, "log", "pa\"ss\x00word")
+	for i, e := range r.events[:2] {
+		if strings.Contains(e, "word") || !strings.Contains(e, secret.Mask) || !json.Valid([]byte(e[len("log "):])) {
+			t.Errorf("event %d = %q", i, e)
+		}
+	}
+	if !strings.Contains(r.events[2], "word") || !strings.Contains(r.events[3], "word") {
+		t.Errorf("scrubbed too much: %q", r.events[2:])
 	}
 }
