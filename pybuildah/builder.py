@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _transfer, display
+from . import _buildopts, _checks, _ffi, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, InvalidType, RunError, StoreError
@@ -309,7 +309,7 @@ class Builder(LiveHandle, display.RichRepr):
                 "Run",
                 builder=self.handle,
                 input_fd=input_fd,
-                env=[f"{k}={v}" for k, v in _checks.string_map(env, "env").items()],
+                env=_buildopts.pairs(env, "env"),
                 workdir=_checks.optional_text(workdir, "workdir"),
                 user=_checks.optional_text(user, "user"),
                 stream=stream,

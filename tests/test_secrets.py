@@ -185,3 +185,11 @@ def test_a_relative_context_directory_that_looks_like_a_url_stays_a_directory(
         f"FROM {busybox}\nCOPY --from=extra f.txt /f.txt\n"), store=store, build_contexts={"extra": "odd://dir"})
     with pybuildah.Builder(image.id, store=store) as b:
         assert b.run("cat /f.txt").stdout == "from the odd directory"
+
+
+def test_run_env_names_holding_an_equals_sign_are_refused(store: pybuildah.Store, busybox: str) -> None:
+    """run() joins env as NAME=VALUE too: {"A=B": "c"} would have set A to "B=c"."""
+    with pybuildah.Builder(busybox, store=store) as b:
+        with pytest.raises(pybuildah.InvalidArgument, match="env: the name"):
+            b.run("true", env={"A=B": "c"})
+        assert b.run("echo $A", env={"A": "B=c"}).stdout == "B=c\n"
