@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -193,3 +195,41 @@ def test_run_env_names_holding_an_equals_sign_are_refused(store: pybuildah.Store
         with pytest.raises(pybuildah.InvalidArgument, match="env: the name"):
             b.run("true", env={"A=B": "c"})
         assert b.run("echo $A", env={"A": "B=c"}).stdout == "B=c\n"
+
+
+DEBUG_CHILD = """
+import io, logging, sys, pybuildah
+host, user, root, log, token = sys.argv[1:6]
+logging.basicConfig(level=logging.DEBUG, filename=log)
+store = pybuildah.Store(root=root, driver="vfs")
+shown = []
+for password in ("q\\"u'o\\\\te" + token + "\\n", "nul\\x00" + token, token + "é€😀"):
+    for action in (
+        lambda: pybuildah.login(host, user, password, tls_verify=False, authfile=root + "/auth.json"),
+        lambda: pybuildah.pull(host + "/x:1", store=store, tls_verify=False, creds=(user, password), retries=0),
+        lambda: pybuildah.build(root, containerfile=io.StringIO("FROM " + host + "/x:1\\n"), store=store,
+                                tls_verify=False, creds=user + ":" + password, retries=0, log=shown.append),
+    ):
+        try:
+            action()
+        except pybuildah.BuildahError as error:
+            shown += [type(error).__name__, str(error), repr(error)]
+        else:
+            raise SystemExit("should have failed")
+print("\\n".join(shown))
+"""
+
+
+def test_no_form_of_a_password_reaches_a_debug_log(tmp_path: Path, auth_registry: Registry) -> None:
+    """At Buildah's debug log level, every line logged while the calls run (Go's and Python's) is free of it."""
+    token = uuid.uuid4().hex
+    log = tmp_path / "debug.log"
+    result = subprocess.run([sys.executable, "-c", DEBUG_CHILD, auth_registry.host, USERNAME, str(tmp_path / "root"),
+                             str(log), token], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYBUILDAH_LOG_LEVEL": "debug"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    logged = log.read_text()
+    assert logged.count("DEBUG:pybuildah") > 10, "the debug log should not be empty"
+    assert result.stdout.count("AuthenticationError") >= 5 and "InvalidArgument" in result.stdout, result.stdout
+    for text in (logged, result.stdout, result.stderr):
+        assert token not in text
