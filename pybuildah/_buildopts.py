@@ -50,10 +50,12 @@ class PrivateFiles:
         self._count += 1
         return os.path.join(self._directory, f"{stem}-{self._count}")
 
-    def flag_safe(self, path: str) -> str:
+    def flag_safe(self, path: str, what: str) -> str:
         """path, or a link to it whose name has no comma (Buildah splits --secret and --ssh at commas)."""
         if "," not in path:
             return path
+        if not os.path.exists(path):  # Buildah's message would name the link
+            raise InvalidArgument(f"{what}: {path} does not exist")
         link = self.path("link")
         os.symlink(path, link)
         return link
@@ -103,7 +105,7 @@ def secrets(secrets: Mapping[str, SecretSource] | None, files: PrivateFiles) -> 
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
                 file.write(source)
         else:
-            path = files.flag_safe(os.path.abspath(_checks.path(source, f"secret {name!r}")))
+            path = files.flag_safe(os.path.abspath(_checks.path(source, f"secret {name!r}")), "secrets")
         out.append(f"id={name},type=file,src={path}")
     return out
 
@@ -141,7 +143,8 @@ def ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None,
     out = []
     for name, paths in sources.items():
         no_separator(name, "=,", "ssh: the id")
-        found = [files.flag_safe(os.path.abspath(p)) for p in paths] or ([files.flag_safe(agent)] if agent else [])
+        found = [files.flag_safe(os.path.abspath(p), "ssh") for p in paths] or (
+            [files.flag_safe(agent, "ssh")] if agent else [])
         out.append(f"{name}={','.join(found)}" if found else name)
     return out
 

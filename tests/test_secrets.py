@@ -139,6 +139,12 @@ def test_a_secret_path_with_a_comma_reads_that_file(store: pybuildah.Store, busy
     assert any("got:real:comma" in line for line in lines), lines
 
 
+def test_a_missing_secret_path_with_a_comma_is_named_as_given(store: pybuildah.Store, tmp_path: Path) -> None:
+    with pytest.raises(pybuildah.InvalidArgument, match=r"secrets: .*/gone,src=x does not exist"):
+        pybuildah.build(tmp_path, containerfile=io.StringIO("FROM scratch\n"), store=store,
+                        secrets={"tok": tmp_path / "gone,src=x"})
+
+
 @pytest.mark.parametrize("secrets", [{"a,src=/etc/shadow": b"x"}, {"a=b": b"x"}])
 def test_a_secret_id_with_a_separator_is_refused(secrets: dict[str, bytes], tmp_path: Path,
                                                  store: pybuildah.Store) -> None:
