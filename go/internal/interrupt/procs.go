@@ -5,21 +5,48 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// killProcesses sends SIGKILL to every process whose stdin is the call's
-// pipe (the runtime a RUN starts) and to all their descendants, deepest
-// first.  The pipe is private to the call, so nothing else matches.
+// killProcesses kills every process whose stdin is the call's pipe (the
+// runtime a RUN starts) and all their descendants.  The pipe is private to
+// the call, so nothing else matches.  They are first stopped, parents before
+// children, until a scan finds none not yet stopped: killing a child of a
+// running shell lets the shell go on to its next command before its own
+// SIGKILL lands (`sleep 9; echo never` printed "never" under load), and a
+// child forked during a scan is caught by the next one.
 func killProcesses(ino uint64) {
-	children, roots := scanProcesses(fmt.Sprintf("pipe:[%d]", ino))
-	for _, pid := range victims(children, roots) {
+	stdin := pipeName(ino)
+	var stopped []int
+	for range maxScans {
+		children, roots := scanProcesses(stdin)
+		found := victims(children, roots)
+		fresh := false
+		for i := len(found) - 1; i >= 0; i-- { // parents first
+			if pid := found[i]; !slices.Contains(stopped, pid) {
+				stopped, fresh = append(stopped, pid), true
+				_ = unix.Kill(pid, unix.SIGSTOP)
+			}
+		}
+		if !fresh {
+			break
+		}
+	}
+	for _, pid := range stopped { // a stopped process takes SIGKILL at once
 		_ = unix.Kill(pid, unix.SIGKILL)
 	}
 }
+
+// pipeName is how /proc/PID/fd shows a pipe with inode ino.
+func pipeName(ino uint64) string { return fmt.Sprintf("pipe:[%d]", ino) }
+
+// maxScans bounds the stop-and-rescan rounds of killProcesses: each round
+// can only find children forked before their parent was stopped.
+const maxScans = 8
 
 // scanProcesses maps parents to children and lists the processes whose
 // stdin links to stdin.
