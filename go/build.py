@@ -48,6 +48,8 @@ OVERLAYS = {
         # a new package: what chroot/ and bind/ used of buildah/util ("RUN from the light helper")
         "internal/lightutil/lightutil.go": "overlay/buildah-lightutil.go",
     },
+    # a new file: connections that fail when idle (patches/image-docker-idle-timeout.patch)
+    "go.podman.io/image/v5": {"pkg/tlsclientconfig/idle.go": "overlay/image-tlsclientconfig-idle.go"},
 }
 # ... and small fixes applied to a copy of a module (see each patch's notes in docs/design.md).
 PATCHES = {
@@ -60,7 +62,9 @@ PATCHES = {
         "patches/buildah-imagebuildah-manifest-store.patch",  # --manifest adds instances from the build's store
         "patches/buildah-add-verify-checksum-first.patch",  # a URL failing --checksum never reaches the container
         "patches/buildah-chroot-netns.patch",  # network="none" gets its own network namespace under chroot
+        "patches/buildah-add-url-cancel-timeout.patch",  # ADD of a URL: cancellable, with an idle timeout
     ],
+    "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
 }
 LIBRARY = "libpybuildah.so"

@@ -40,7 +40,10 @@ class LiveHandle:
 
 
 class StoreHandle(LiveHandle, display.RichRepr):
-    """An open containers/storage store: its handle, its paths and its life cycle."""
+    """An open containers/storage store: its handle, its paths and its life cycle.
+
+    Opening waits while another process holds the store's lock; Ctrl-C stops the wait.
+    """
 
     _REOPEN = "its root (and driver) and open Store(root=...) again there"
 
@@ -52,7 +55,8 @@ class StoreHandle(LiveHandle, display.RichRepr):
         options: Iterable[str] = (),
         additional_image_stores: Iterable[PathLike] = (),
     ) -> None:
-        info: dict[str, Any] = _ffi.call(
+        # Cancellable: opening waits while another process holds the store's lock.
+        info: dict[str, Any] = _ffi.call_cancellable(
             "StoreOpen",
             root=_absolute(root, "root"),
             runroot=_absolute(runroot, "runroot"),

@@ -103,14 +103,19 @@ class Builder(LiveHandle, display.RichRepr):
     # Content ---------------------------------------------------------------
 
     def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None,
-            exclude: Sequence[str] | None = None, checksum: str | None = None) -> None:
+            exclude: Sequence[str] | None = None, checksum: str | None = None,
+            timeout: float | None = None) -> None:
         """Copy src into dest; local tar archives are extracted and URLs fetched (ADD).
 
         exclude takes .containerignore-style patterns matched against full host paths, as in copy().
         checksum ("sha256:...") must match the content of URL sources, as with
         buildah add --checksum; otherwise ChecksumMismatch is raised.
+        timeout (seconds, default 60) is the idle timeout of URL downloads: a
+        server that sends nothing for that long raises RegistryTimeout (a
+        TimeoutError).  Ctrl-C stops a download.
         """
-        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude, checksum=checksum)
+        self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude, checksum=checksum,
+                  timeout=timeout)
 
     def copy(
         self,
@@ -146,6 +151,7 @@ class Builder(LiveHandle, display.RichRepr):
         exclude: Sequence[str] | None = None,
         parents: bool = False,
         checksum: str | None = None,
+        timeout: float | None = None,
     ) -> None:
         sources = _checks.paths(src, "src")
         excludes = _checks.optional_strings(exclude, "exclude")
@@ -161,7 +167,11 @@ class Builder(LiveHandle, display.RichRepr):
             sources = [s if _is_url(s) else _local_source(s, parents) for s in sources]
         if isinstance(chmod, int) and not isinstance(chmod, bool):
             chmod = f"{chmod:o}"
-        _ffi.call(
+        if timeout is not None:
+            options["timeout"] = _checks.seconds(timeout, "timeout")
+        # A download can be stopped with Ctrl-C; local copies stay direct calls (the hot path).
+        call = _ffi.call_cancellable if any(_is_url(s) for s in sources) else _ffi.call
+        call(
             "Add",
             builder=self.handle,
             sources=[_checks.wire_path(s) for s in sources],

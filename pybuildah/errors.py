@@ -136,6 +136,10 @@ class AuthenticationError(RegistryError):
     """The registry rejected the credentials, or none were found."""
 
 
+class RegistryTimeout(RegistryError, TimeoutError):
+    """A registry (or an ADD URL's server) sent or took nothing for the idle timeout (also a TimeoutError)."""
+
+
 class TLSError(RegistryError):
     """The TLS connection to a registry could not be verified."""
 

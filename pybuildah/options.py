@@ -26,6 +26,10 @@ class RegistryOptions:
     credentials file (default: $REGISTRY_AUTH_FILE, then Buildah's search
     path); creds are "user:password" or (user, password) and override it.
     retries overrides containers.conf's retry count for network failures.
+    timeout (seconds, default 60) is an idle timeout: a connection that
+    sends and receives nothing for that long fails with RegistryTimeout
+    (a RegistryError and a TimeoutError), however long the transfer; each
+    retry waits again.
     Every function that takes ``registry=`` also takes these fields as
     keywords: ``pull(ref, authfile=...)`` is ``pull(ref, registry=RegistryOptions(authfile=...))``.
     """
@@ -35,6 +39,7 @@ class RegistryOptions:
     authfile: PathLike | None = None
     creds: Creds | None = None
     retries: int | None = None
+    timeout: float | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
@@ -51,6 +56,7 @@ class RegistryOptions:
             "authfile": _checks.optional_path(self.authfile, "authfile"),
             "creds": _creds_text(self.creds),
             "retries": _checks.optional_integer(self.retries, "retries"),
+            "timeout": _checks.seconds(self.timeout, "timeout") if self.timeout is not None else None,
         }
 
     def _secrets(self) -> list[str]:
@@ -78,6 +84,7 @@ class RegistryAccess(TypedDict, total=False):
     authfile: PathLike | None
     creds: Creds | None
     retries: int | None
+    timeout: float | None
 
 
 def registry_options(registry: RegistryOptions | None, access: RegistryAccess) -> RegistryOptions:

@@ -95,6 +95,7 @@ def login(
     tls_verify: bool = True,
     cert_dir: PathLike | None = None,
     store: Store | None = None,
+    timeout: float | None = None,
 ) -> None:
     """Check the credentials against the registry, then save them in the auth file (mode 0600).
 
@@ -102,13 +103,15 @@ def login(
     else ${XDG_RUNTIME_DIR}/containers/auth.json (as root without it,
     /run/containers/0/auth.json).  A wrong password raises AuthenticationError.
     Logging in needs no storage: without store, the default store is not opened.
+    timeout is the idle timeout in seconds (see RegistryOptions); Ctrl-C stops a login.
     """
-    options = RegistryOptions(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile,
+    options = RegistryOptions(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, timeout=timeout,
                               creds=(_checks.text(username, "username"), _checks.text(password, "password")))
     wire = options._wire()
     sync_env()
     with scrubbed(options):
-        _ffi.call("Login", store=store.handle if store else 0, registry=_checks.text(registry, "registry"), **wire)
+        _ffi.call_cancellable("Login", store=store.handle if store else 0,
+                              registry=_checks.text(registry, "registry"), **wire)
 
 
 def logout(registry: str | None = None, *, authfile: PathLike | None = None, all: bool = False,

@@ -65,10 +65,12 @@ class Store(StoreHandle):
         "key!=value": dangling, reference (a pattern such as
         "localhost/app*"), label ("k" or "k=v"), before, since (an image),
         until (a time or a duration), id, digest, intermediate, readonly,
-        containers, manifest.  An unknown key raises InvalidArgument.
+        containers, manifest.  An unknown key raises InvalidArgument.  Ctrl-C
+        stops a wait for the store's lock held by another process.
         """
         wanted = _checks.strings(filters, "filters")
-        return [Image(self, info) for info in _ffi.call("ListImages", store=self.handle, filters=wanted) or []]
+        listed = _ffi.call_cancellable("ListImages", store=self.handle, filters=wanted) or []
+        return [Image(self, info) for info in listed]
 
     def containers(self, filters: Sequence[str] = ()) -> list[ContainerInfo]:
         """The working containers in the store: all, or those that pass every filter.

@@ -127,12 +127,12 @@ func sourceDateEpoch(explicit *int64, env string) (*time.Time, error) {
 	return &t, nil
 }
 
-// failure is a registry's refusal (credentials, TLS) as that error, so that
-// a build that cannot pull its base says why as a pull would; anything else
-// is a BuildError naming the failing instruction.
+// failure is a registry's refusal (credentials, TLS) or silence (the idle
+// timeout) as that error, so that a build that cannot pull its base says why
+// as a pull would; anything else is a BuildError naming the failing instruction.
 func failure(err error, steps []stepLine, stages []string) error {
 	switch kind := errkind.Registry(err); kind {
-	case errkind.AuthenticationError, errkind.TLSError:
+	case errkind.AuthenticationError, errkind.TLSError, errkind.RegistryTimeout:
 		return errkind.Wrap(kind, err)
 	}
 	return attribute(err, steps, stages)

@@ -12,6 +12,8 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/images"
+	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
@@ -35,8 +37,18 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 	if err := validate.Checksum(o.Checksum, wire.Strings(o.Sources), isURL); err != nil {
 		return nil, err
 	}
+	idle, err := sysctx.IdleTimeout(o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	call, err := interrupt.Begin(o.CallID()) // cancelling stops URL downloads
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
 	options := buildah.AddAndCopyOptions{
 		Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes, Parents: o.Parents, Checksum: o.Checksum,
+		Context: call.Context(), IdleTimeout: idle,
 	}
 	root, done, err := sourceRoot(s, o, &options)
 	if err != nil {

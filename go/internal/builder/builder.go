@@ -75,7 +75,12 @@ func New(st *store.State, o wire.NewBuilderOptions) (wire.ContainerInfo, error) 
 		return wire.ContainerInfo{}, err
 	}
 	defer call.End()
-	b, err := buildah.NewBuilder(call.Context(), st.Store, *options)
+	// Waiting for a store lock that another process holds can be cancelled
+	// too (interrupt.Detach); a container made after a cancel is deleted.
+	st.Acquire()
+	b, err := interrupt.Detach(call, func() (*buildah.Builder, error) {
+		return buildah.NewBuilder(call.Context(), st.Store, *options)
+	}, func(b *buildah.Builder) { _ = b.Delete() }, st.Release)
 	if err == nil && call.Stopped() {
 		// Cancelled after the container was made: leave nothing behind.
 		_ = b.Delete()

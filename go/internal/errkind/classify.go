@@ -105,8 +105,13 @@ func Registry(err error) Kind {
 		urlErr       *url.Error
 		opErr        *net.OpError
 		dnsErr       *net.DNSError
+		netErr       net.Error
 	)
 	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// A connection that made no progress for the idle timeout
+		// (sysctx.DefaultIdleTimeout), or a dial or TLS handshake that timed out.
+		return RegistryTimeout
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr),
 		errors.As(err, &invalidCert), errors.As(err, &recordErr), plainHTTPText(err):
 		return TLSError

@@ -29,6 +29,7 @@ const (
 	BuildCancelled      Kind = "BuildCancelled"
 	ContextError        Kind = "ContextError"
 	RegistryError       Kind = "RegistryError"
+	RegistryTimeout     Kind = "RegistryTimeout"
 	AuthenticationError Kind = "AuthenticationError"
 	TLSError            Kind = "TLSError"
 	ImageInUse          Kind = "ImageInUse"
@@ -46,7 +47,7 @@ func All() []Kind {
 		InternalError, RunError, BuildError, BuildCancelled, ContextError, RegistryError,
 		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError, EmulationError,
 		ChecksumMismatch,
-		RunTimeout,
+		RunTimeout, RegistryTimeout,
 	}
 }
 

@@ -19,14 +19,14 @@ import (
 	"go.podman.io/storage"
 
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/wire"
 )
 
 // inspectReference reads the manifest and config of any image reference.
-func inspectReference(sys *types.SystemContext, ref types.ImageReference) (*wire.ImageInfo, error) {
-	ctx := context.Background()
+func inspectReference(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) (*wire.ImageInfo, error) {
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func InspectStored(st *store.State, img *storage.Image) (*wire.ImageInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	info, err := inspectReference(st.Sys(), ref)
+	info, err := inspectReference(context.Background(), st.Sys(), ref)
 	if err != nil {
 		return nil, err
 	}
@@ -109,13 +109,13 @@ func InspectStored(st *store.State, img *storage.Image) (*wire.ImageInfo, error)
 }
 
 // inspectExternal inspects a reference outside the store (a registry or an
-// archive) with the caller's registry options.
-func inspectExternal(reg *sysctx.Registry, ref string) (*wire.ImageInfo, error) {
+// archive) with the caller's registry options; cancelling ctx stops it.
+func inspectExternal(ctx context.Context, reg *sysctx.Registry, ref string) (*wire.ImageInfo, error) {
 	parsed, err := alltransports.ParseImageName(ref)
 	if err != nil {
 		return nil, errkind.Wrap(errkind.InvalidReference, err)
 	}
-	info, err := inspectReference(reg.Sys, parsed)
+	info, err := inspectReference(ctx, reg.Sys, parsed)
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(ref, err), reg.Secrets())
 	}
@@ -129,7 +129,12 @@ func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
 		return nil, err
 	}
 	if External(o.Ref) {
-		return inspectExternal(reg, o.Ref)
+		call, err := interrupt.Begin(o.CallID())
+		if err != nil {
+			return nil, err
+		}
+		defer call.End()
+		return inspectExternal(call.Context(), reg, o.Ref)
 	}
 	img, err := ResolveImage(st, o.Ref)
 	if err != nil {
@@ -140,7 +145,19 @@ func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
 
 // List describes every image in the store, or those that pass the filters
 // (`buildah images --filter`'s).
+// It waits for the store's locks when another process holds them;
+// cancelling the call stops the wait (interrupt.Detach).
 func List(st *store.State, o wire.ListOptions) ([]*wire.ImageInfo, error) {
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
+	st.Acquire() // the store stays open while the listing runs, even after a cancel
+	return interrupt.Detach(call, func() ([]*wire.ImageInfo, error) { return list(st, o) }, nil, st.Release)
+}
+
+func list(st *store.State, o wire.ListOptions) ([]*wire.ImageInfo, error) {
 	keep, err := filtered(st, o.Filters)
 	if err != nil {
 		return nil, err
@@ -184,7 +201,12 @@ func BuildInfo(st *store.State, o wire.ImageRefOptions) (buildah.BuilderInfo, er
 		return buildah.BuilderInfo{}, err
 	}
 	if External(o.Ref) {
-		info, err := inspectExternal(reg, o.Ref)
+		call, err := interrupt.Begin(o.CallID())
+		if err != nil {
+			return buildah.BuilderInfo{}, err
+		}
+		defer call.End()
+		info, err := inspectExternal(call.Context(), reg, o.Ref)
 		if err != nil {
 			return buildah.BuilderInfo{}, err
 		}

@@ -4,7 +4,6 @@
 package registry
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -200,7 +199,12 @@ func Login(o wire.LoginOptions) (any, error) {
 	if reg.User == "" || reg.Password == "" {
 		return nil, errkind.New(errkind.InvalidArgument, "login needs a user name and a password")
 	}
-	err = auth.Login(context.Background(), reg.ForLogin(), &auth.LoginOptions{
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return nil, err
+	}
+	defer call.End()
+	err = auth.Login(call.Context(), reg.ForLogin(), &auth.LoginOptions{
 		AuthFile: o.AuthFile,
 		CertDir:  o.CertDir,
 		Username: reg.User,

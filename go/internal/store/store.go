@@ -15,6 +15,7 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/handle"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -66,9 +67,17 @@ func Optional(h uint64) (*State, error) {
 	return Resolve(h)
 }
 
-// Open opens a store and returns a handle and a description of it.
+// Open opens a store and returns a handle and a description of it.  It
+// waits for the store's lock if another process holds it; cancelling the
+// call stops the wait (interrupt.Detach: a store opened after that is
+// closed again).
 func Open(o wire.StoreOptions) (wire.StoreInfo, error) {
-	st, err := open(o)
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return wire.StoreInfo{}, err
+	}
+	defer call.End()
+	st, err := interrupt.Detach(call, func() (*State, error) { return open(o) }, (*State).Release, nil)
 	if err != nil {
 		return wire.StoreInfo{}, err
 	}

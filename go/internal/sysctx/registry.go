@@ -7,14 +7,22 @@ package sysctx
 import (
 	"os"
 	"strings"
+	"time"
 
 	"go.podman.io/common/pkg/auth"
 	"go.podman.io/image/v5/types"
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/secret"
+	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
+
+// DefaultIdleTimeout is how long a connection to a registry (or to the
+// server of an ADD URL) may make no progress before the call fails with
+// RegistryTimeout, when the caller gives no timeout.  It bounds a stalled
+// server, not a transfer: a large layer that keeps moving is never cut off.
+const DefaultIdleTimeout = 60 * time.Second
 
 // Registry is a call's registry options, checked and applied.
 type Registry struct {
@@ -23,6 +31,8 @@ type Registry struct {
 	User     string               // from creds, "" without
 	Password string
 	Retries  *uint // nil: containers.conf's count
+	// IdleTimeout bounds each connection's silence (Sys.DockerIdleTimeout).
+	IdleTimeout time.Duration
 }
 
 // Secrets lists what must never appear in an error message: the password
@@ -40,6 +50,11 @@ func (r *Registry) Secrets() []string {
 // Buildah's CLI; otherwise containers/image searches its standard places.
 func ForRegistry(base types.SystemContext, o wire.RegistryOptions) (*Registry, error) {
 	r := &Registry{Sys: &base, AuthFile: o.AuthFile}
+	timeout, err := IdleTimeout(o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	r.IdleTimeout, r.Sys.DockerIdleTimeout = timeout, timeout
 	if o.CertDir != "" {
 		if info, err := os.Stat(o.CertDir); err != nil || !info.IsDir() {
 			return nil, errkind.New(errkind.InvalidArgument, "certificate directory %q does not exist or is not a directory", o.CertDir)
@@ -69,6 +84,14 @@ func ForRegistry(base types.SystemContext, o wire.RegistryOptions) (*Registry, e
 		r.Sys.DockerAuthConfig = &types.DockerAuthConfig{Username: user, Password: password}
 	}
 	return r, nil
+}
+
+// IdleTimeout checks a timeout in seconds; nil is DefaultIdleTimeout.
+func IdleTimeout(seconds *wire.Seconds) (time.Duration, error) {
+	if seconds == nil {
+		return DefaultIdleTimeout, nil
+	}
+	return validate.Timeout((*float64)(seconds))
 }
 
 // ForLogin is the context for auth.Login, which picks the auth file itself

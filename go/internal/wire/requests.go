@@ -4,14 +4,16 @@ package wire
 // (sysctx.ParseCreds), never echoed in a message.
 type Creds string
 
-// RegistryOptions are the TLS, credential and retry options of every call
-// that may talk to a registry; sysctx.ForRegistry is their one reader.
+// RegistryOptions are the TLS, credential, retry and timeout options of
+// every call that may talk to a registry; sysctx.ForRegistry is their one
+// reader.  Timeout is the idle timeout of each connection (null: the default).
 type RegistryOptions struct {
-	TLSVerify *bool  `json:"tls_verify"`
-	CertDir   string `json:"cert_dir" wire:"nonempty"`
-	AuthFile  string `json:"authfile" wire:"nonempty"`
-	Creds     *Creds `json:"creds"`
-	Retries   *int   `json:"retries"`
+	TLSVerify *bool    `json:"tls_verify"`
+	CertDir   string   `json:"cert_dir" wire:"nonempty"`
+	AuthFile  string   `json:"authfile" wire:"nonempty"`
+	Creds     *Creds   `json:"creds"`
+	Retries   *int     `json:"retries"`
+	Timeout   *Seconds `json:"timeout"`
 }
 
 // InitOptions configure the re-exec helpers and logging (InitReexec).
@@ -24,6 +26,7 @@ type InitOptions struct {
 
 // StoreOptions open a store (StoreOpen).
 type StoreOptions struct {
+	CallRef                        // waiting for the store's lock can be cancelled
 	Root                  string   `json:"root" wire:"nonempty"`
 	RunRoot               string   `json:"runroot" wire:"nonempty"`
 	Driver                string   `json:"driver" wire:"nonempty"`
@@ -58,6 +61,7 @@ type OpenBuilderOptions struct {
 // AddOptions copy or add sources into a working container (Add).
 type AddOptions struct {
 	BuilderRef
+	CallRef              // URL sources: the download can be cancelled
 	Sources     []Path   `json:"sources" wire:"required"`
 	Destination string   `json:"destination" wire:"required"`
 	Extract     bool     `json:"extract"`
@@ -68,6 +72,7 @@ type AddOptions struct {
 	Excludes    []string `json:"excludes" wire:"nonempty"`
 	Parents     bool     `json:"parents"`                  // as COPY --parents
 	Checksum    string   `json:"checksum" wire:"nonempty"` // digest of URL sources, as --checksum
+	Timeout     *Seconds `json:"timeout"`                  // idle timeout of URL downloads (null: the default)
 }
 
 // SourceBuilderHandle is the working container copied from, if any.
@@ -140,6 +145,7 @@ type CommitOptions struct {
 // ImageRefOptions name one image, local or behind a transport.
 type ImageRefOptions struct {
 	StoreRef
+	CallRef                // inspecting an image in a registry can be cancelled
 	RegistryOptions        // for references to registries
 	Ref             string `json:"ref" wire:"required"`
 }
@@ -201,6 +207,7 @@ type PushOptions struct {
 // LoginOptions check and store credentials (Login); the store is optional.
 type LoginOptions struct {
 	StoreRef
+	CallRef
 	RegistryOptions
 	Registry string `json:"registry" wire:"required"`
 }
@@ -329,5 +336,6 @@ type ManifestPushOptions struct {
 // containers --filter` take them, "key=value" each.
 type ListOptions struct {
 	StoreRef
+	CallRef          // waiting for the store's lock can be cancelled
 	Filters []string `json:"filters" wire:"nonempty"`
 }
