@@ -2,9 +2,11 @@ package sysctx
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"go.podman.io/image/v5/types"
 	"golang.org/x/sys/unix"
@@ -45,17 +47,18 @@ func TestForRegistry(t *testing.T) {
 	t.Setenv("REGISTRY_AUTH_FILE", "")
 	t.Setenv("DOCKER_CONFIG", "")
 	base := types.SystemContext{SignaturePolicyPath: "/policy.json"}
-	no, retries := false, 2
+	no, retries, timeout := false, 2, wire.Seconds(2.5)
 	creds := wire.Creds("bob:pw")
 	dir := t.TempDir()
-	r, err := ForRegistry(base, wire.RegistryOptions{TLSVerify: &no, CertDir: dir, AuthFile: "/auth.json", Creds: &creds, Retries: &retries})
+	r, err := ForRegistry(base, wire.RegistryOptions{TLSVerify: &no, CertDir: dir, AuthFile: "/auth.json", Creds: &creds, Retries: &retries, Timeout: &timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := types.SystemContext{
 		SignaturePolicyPath: "/policy.json", DockerCertPath: dir, AuthFilePath: "/auth.json",
 		DockerInsecureSkipTLSVerify: types.OptionalBoolTrue, OCIInsecureSkipTLSVerify: true,
-		DockerAuthConfig: &types.DockerAuthConfig{Username: "bob", Password: "pw"},
+		DockerAuthConfig:  &types.DockerAuthConfig{Username: "bob", Password: "pw"},
+		DockerIdleTimeout: 2500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(*r.Sys, want) {
 		t.Errorf("Sys = %+v", *r.Sys)
@@ -76,19 +79,22 @@ func TestForRegistryDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Sys.AuthFilePath != "/from-env.json" || r.Sys.DockerInsecureSkipTLSVerify != types.OptionalBoolUndefined ||
-		r.Retries != nil || r.Secrets() != nil || r.ForLogin().AuthFilePath != "" {
+		r.Retries != nil || r.Secrets() != nil || r.ForLogin().AuthFilePath != "" ||
+		r.Sys.DockerIdleTimeout != DefaultIdleTimeout || r.IdleTimeout != DefaultIdleTimeout {
 		t.Errorf("defaults: %+v", r.Sys)
 	}
 }
 
 func TestForRegistryRefuses(t *testing.T) {
-	negative := -1
+	negative, zero, nan := -1, wire.Seconds(0), wire.Seconds(math.NaN())
 	bad := wire.Creds("nocolon")
 	for name, o := range map[string]wire.RegistryOptions{
 		"cert dir":  {CertDir: "/nope"},
 		"file cert": {CertDir: "/etc/hostname"},
 		"retries":   {Retries: &negative},
 		"creds":     {Creds: &bad},
+		"timeout 0": {Timeout: &zero},
+		"nan":       {Timeout: &nan},
 	} {
 		if _, err := ForRegistry(types.SystemContext{}, o); kindOf(err) != errkind.InvalidArgument {
 			t.Errorf("%s: %v", name, err)
