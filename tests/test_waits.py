@@ -217,6 +217,10 @@ def test_add_of_a_url_times_out_before_and_in_the_middle_of_the_body(
         assert_bounded(*timed(lambda: builder.add(f"http://{server.address}{path or '/x'}", "/x",
                                                   timeout=TIMEOUT)))
         assert builder.run("echo ok").stdout == "ok\n"  # the builder still works
+        # With a checksum the download is verified before it is written, so nothing lands.
+        assert_bounded(*timed(lambda: builder.add(f"http://{server.address}{path or '/x'}", "/y",
+                                                  timeout=TIMEOUT, checksum="sha256:" + "0" * 64)))
+        assert builder.run(["ls", "/y"], check=False).exit_code != 0
 
 
 def test_build_from_a_stalling_registry_times_out(stalling_registry: StallingServer, store: pybuildah.Store,
