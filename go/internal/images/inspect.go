@@ -144,9 +144,9 @@ func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
 }
 
 // List describes every image in the store, or those that pass the filters
-// (`buildah images --filter`'s).
-// It waits for the store's locks when another process holds them;
-// cancelling the call stops the wait (interrupt.Detach).
+// (`buildah images --filter`'s).  It waits for the store's locks when
+// another process holds them; cancelling the call stops the wait
+// (interrupt.Detach).
 func List(st *store.State, o wire.ListOptions) ([]*wire.ImageInfo, error) {
 	call, err := interrupt.Begin(o.CallID())
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/handle"
 	"pybuildah.dev/shim/internal/interrupt"
+	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -134,6 +135,9 @@ func open(o wire.StoreOptions) (*State, error) {
 	}
 	warnOldTools(s.GraphRoot())
 	st := &State{Store: s, refs: 1, sources: map[string]string{}}
+	// Every connection made with this store's context has an idle timeout,
+	// even one made without a call's registry options (which set their own).
+	st.sys.DockerIdleTimeout = sysctx.DefaultIdleTimeout
 	if dir, err := Scratch(); err == nil { // also removes what dead processes left
 		st.sys.BigFilesTemporaryDir = dir
 	}
