@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.podman.io/buildah"
@@ -41,14 +42,17 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	call, err := interrupt.Begin(o.CallID()) // cancelling stops URL downloads
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
 	options := buildah.AddAndCopyOptions{
 		Chown: o.Chown, Chmod: o.Chmod, Excludes: o.Excludes, Parents: o.Parents, Checksum: o.Checksum,
-		Context: call.Context(), IdleTimeout: idle,
+		IdleTimeout: idle,
+	}
+	if slices.ContainsFunc(wire.Strings(o.Sources), isURL) {
+		call, err := interrupt.Begin(o.CallID()) // cancelling stops the downloads
+		if err != nil {
+			return nil, err
+		}
+		defer call.End()
+		options.Context = call.Context()
 	}
 	root, done, err := sourceRoot(s, o, &options)
 	if err != nil {
