@@ -96,6 +96,15 @@ func PyBuildahGetConfig(args *C.char) *C.char { return withBuilder(args, builder
 //export PyBuildahRun
 func PyBuildahRun(args *C.char) *C.char { return withBuilder(args, builder.Run) }
 
+//export PyBuildahStepLookup
+func PyBuildahStepLookup(args *C.char) *C.char { return withBuilder(args, builder.StepLookup) }
+
+//export PyBuildahStepSave
+func PyBuildahStepSave(args *C.char) *C.char { return withBuilder(args, builder.StepSave) }
+
+//export PyBuildahRebase
+func PyBuildahRebase(args *C.char) *C.char { return withBuilder(args, builder.Rebase) }
+
 //export PyBuildahMount
 func PyBuildahMount(args *C.char) *C.char { return withBuilder(args, builder.Mount) }
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from . import _userns
-from ._records import ContainerConfig, ContainerInfo, ImageConfig, PruneReport, RemovalReport, RunResult
+from ._records import (
+    ContainerConfig,
+    ContainerInfo,
+    ImageConfig,
+    PruneReport,
+    RemovalReport,
+    RunResult,
+    StepRecord,
+    StepReport,
+)
 from ._version import __version__, buildah_version
 from .build import build
 from .builder import Builder
@@ -73,6 +82,8 @@ __all__ = [
     "RunResult",
     "RunTimeout",
     "SourceNotFound",
+    "StepRecord",
+    "StepReport",
     "Store",
     "StoreError",
     "TLSError",

@@ -133,3 +133,34 @@ class ImageConfig:
             volumes=sorted(config.get("Volumes") or {}),
             stop_signal=config.get("StopSignal") or "",
         )
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of a Builder (copy, add or run), as the step cache saw it.
+
+    outcome is "hit" (taken from the cache: nothing ran), "miss" (ran, and
+    its result was kept), "uncached" (ran; reason says why it could not be
+    cached) or "failed" (raised).  For a miss, reason names the first input
+    that differs from the nearest earlier entry.  duration is in seconds.
+    """
+
+    index: int
+    kind: str
+    summary: str
+    outcome: str
+    duration: float
+    reason: str = ""
+    key: str = ""
+
+    @property
+    def hit(self) -> bool:
+        return self.outcome == "hit"
+
+
+class StepReport(list[StepRecord], RichRepr):
+    """The steps of a Builder in order (Builder.steps); an HTML table in Jupyter."""
+
+    @property
+    def hits(self) -> int:
+        return sum(1 for step in self if step.hit)

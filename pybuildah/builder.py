@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _buildopts, _checks, _ffi, _transfer, display
-from ._records import ContainerConfig, ContainerInfo, RunResult
+from . import _buildopts, _checks, _ffi, _stepcache, _transfer, display
+from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, InvalidType, RunError, StoreError
 from .image import Image
@@ -33,6 +33,7 @@ class Builder(LiveHandle, display.RichRepr):
     """
 
     _REOPEN = "its name, and reattach with Builder.open() there"
+    _cache: _stepcache.StepCache | None = None  # Builder(cache=True) only
 
     def __init__(
         self,
@@ -45,9 +46,16 @@ class Builder(LiveHandle, display.RichRepr):
         format: str = "oci",
         platform: str | None = None,
         registry: RegistryOptions | None = None,
+        cache: bool = False,
         **access: Unpack[RegistryAccess],
     ) -> None:
         """Start a working container from image (a name, ID, transport reference or manifest list).
+
+        cache=True turns the step cache on: copy, add and run steps whose
+        inputs are unchanged since an earlier build on this store are taken
+        from it instead of run again, and Builder.steps says which were and
+        why the others were not (see the "Iterating on a build in a
+        notebook" tutorial).
 
         platform ("linux/arm64") picks that platform's image from a list,
         pulling it if needed, as `buildah from --platform`; RUN steps of a
@@ -66,6 +74,8 @@ class Builder(LiveHandle, display.RichRepr):
             platform=_checks.optional_text(platform, "platform"),
         )
         self._adopt(info)
+        if _checks.flag(cache, "cache"):
+            self._cache = _stepcache.StepCache(info["image_id"])
 
     @classmethod
     def open(cls, name_or_id: str, store: Store | None = None) -> Builder:
@@ -104,7 +114,7 @@ class Builder(LiveHandle, display.RichRepr):
 
     def add(self, src: Sources, dest: str, *, chown: str | None = None, chmod: str | int | None = None,
             exclude: Sequence[str] | None = None, checksum: str | None = None,
-            timeout: float | None = None) -> None:
+            timeout: float | None = None, cache: bool = True, cache_key: str | None = None) -> None:
         """Copy src into dest; local tar archives are extracted and URLs fetched (ADD).
 
         exclude takes .containerignore-style patterns matched against full host paths, as in copy().
@@ -113,9 +123,10 @@ class Builder(LiveHandle, display.RichRepr):
         timeout (seconds, default 60) is the idle timeout of URL downloads: a
         server that sends nothing for that long raises RegistryTimeout (a
         TimeoutError).  Ctrl-C stops a download.
+        cache and cache_key are as in run().
         """
         self._add(src, dest, extract=True, chown=chown, chmod=chmod, exclude=exclude, checksum=checksum,
-                  timeout=timeout)
+                  timeout=timeout, cache=cache, cache_key=cache_key)
 
     def copy(
         self,
@@ -128,6 +139,8 @@ class Builder(LiveHandle, display.RichRepr):
         exclude: Sequence[str] | None = None,
         parents: bool = False,
         checksum: str | None = None,
+        cache: bool = True,
+        cache_key: str | None = None,
     ) -> None:
         """Copy src into dest (COPY).  With from_, src is a path inside that Builder or image.
 
@@ -135,9 +148,10 @@ class Builder(LiveHandle, display.RichRepr):
         out; as with buildah copy --exclude, they match the full host path
         (so "**/*.tmp", not "*.tmp").  parents keeps each source's directories
         below a "/./" in its path, as COPY --parents does.  checksum is as in add().
+        cache and cache_key are as in run().
         """
         self._add(src, dest, extract=False, chown=chown, chmod=chmod, from_=from_, exclude=exclude,
-                  parents=parents, checksum=checksum)
+                  parents=parents, checksum=checksum, cache=cache, cache_key=cache_key)
 
     def _add(
         self,
@@ -152,6 +166,8 @@ class Builder(LiveHandle, display.RichRepr):
         parents: bool = False,
         checksum: str | None = None,
         timeout: float | None = None,
+        cache: bool = True,
+        cache_key: str | None = None,
     ) -> None:
         sources = _checks.paths(src, "src")
         excludes = _checks.optional_strings(exclude, "exclude")
@@ -169,6 +185,26 @@ class Builder(LiveHandle, display.RichRepr):
             chmod = f"{chmod:o}"
         if timeout is not None:
             options["timeout"] = _checks.seconds(timeout, "timeout")
+        dest = _checks.text(dest, "dest")
+        chown, chmod = _checks.optional_text(chown, "chown"), _checks.optional_text(chmod, "chmod")
+        step = self._begin_copy(sources, dest, extract=extract, chown=chown, chmod=chmod, from_=from_,
+                                excludes=excludes, parents=parents, checksum=checksum, cache=cache,
+                                cache_key=cache_key)
+        if step is not None and step.hit:
+            return
+        try:
+            self._materialise()
+            if isinstance(from_, Builder):
+                from_._materialise()
+            self._add_now(sources, dest, extract=extract, chown=chown, chmod=chmod, excludes=excludes,
+                          parents=parents, checksum=checksum, options=options)
+        except BaseException as error:
+            self._end_step(step, error=error)
+            raise
+        self._end_step(step)
+
+    def _add_now(self, sources: list[str], dest: str, *, extract: bool, chown: str | None, chmod: str | int | None,
+                 excludes: list[str] | None, parents: bool, checksum: str | None, options: dict[str, Any]) -> None:
         # A download can be stopped with Ctrl-C; local copies stay direct calls (the hot path).
         call = _ffi.call_cancellable if any(_is_url(s) for s in sources) else _ffi.call
         call(
@@ -246,7 +282,10 @@ class Builder(LiveHandle, display.RichRepr):
         self._configure(**changes)
 
     def _configure(self, **changes: Any) -> None:
-        _ffi.call("Configure", builder=self.handle, **{k: _config_value(k, v) for k, v in changes.items()})
+        checked = {k: _config_value(k, v) for k, v in changes.items()}
+        _ffi.call("Configure", builder=self.handle, **checked)
+        if self._cache is not None:
+            self._cache.config.append(checked)
 
     @property
     def config(self) -> ContainerConfig:
@@ -272,6 +311,8 @@ class Builder(LiveHandle, display.RichRepr):
         network: str | None = None,
         input: bytes | str | None = None,
         timeout: float | None = None,
+        cache: bool = True,
+        cache_key: str | None = None,
     ) -> RunResult:
         """Run a command in the working container (chroot isolation by default).
 
@@ -291,6 +332,10 @@ class Builder(LiveHandle, display.RichRepr):
         input (bytes, or str encoded as UTF-8) is the command's stdin, else it
         reads an empty stdin.  timeout (seconds) kills the command and everything
         it started when it expires and raises RunTimeout, also a TimeoutError.
+        With Builder(cache=True), cache=False runs the step every time (and
+        the steps after it too), as does a run with volumes or host mounts,
+        whose inputs the cache cannot see; cache_key (any text) vouches for
+        such a step: it is cached under that text instead.
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
         caps: dict[str, Any] = {
@@ -314,31 +359,55 @@ class Builder(LiveHandle, display.RichRepr):
             if log is not None and kind in ("stdout", "stderr"):
                 log(str(line))
 
-        with _ffi.events(on_event if log else None) as stream, _ffi.data_fd(stdin) as input_fd:
-            raw = _ffi.call_cancellable(
-                "Run",
-                builder=self.handle,
-                input_fd=input_fd,
-                env=_buildopts.pairs(env, "env"),
-                workdir=_checks.optional_text(workdir, "workdir"),
-                user=_checks.optional_text(user, "user"),
-                stream=stream,
-                **caps,
-                **form,
-            )
-        result = RunResult._from_wire(raw)
-        if _checks.flag(check, "check") and result.exit_code != 0:
-            raise RunError(
+        step = self._begin_run(argv, env, workdir, user, caps, stdin, cache, cache_key)
+        try:
+            if step is not None and step.hit:
+                raw = step.result or {"exit_code": 0}
+                replayed = RunResult._from_wire(raw)
+                for line in replayed.stdout.splitlines() + replayed.stderr.splitlines() if log is not None else ():
+                    log(line)  # type: ignore[misc]
+            else:
+                self._materialise()
+                with _ffi.events(on_event if log else None) as stream, _ffi.data_fd(stdin) as input_fd:
+                    raw = _ffi.call_cancellable(
+                        "Run",
+                        builder=self.handle,
+                        input_fd=input_fd,
+                        env=_buildopts.pairs(env, "env"),
+                        workdir=_checks.optional_text(workdir, "workdir"),
+                        user=_checks.optional_text(user, "user"),
+                        stream=stream,
+                        **caps,
+                        **form,
+                    )
+            result = RunResult._from_wire(raw)
+            failed = _checks.flag(check, "check") and result.exit_code != 0
+        except BaseException as error:
+            self._end_step(step, error=error)
+            raise
+        if failed:
+            failure = RunError(
                 f"command {argv!r} exited with status {result.exit_code}: {result.stderr.strip()[-500:]}",
                 exit_code=result.exit_code,
                 stdout=result.stdout,
                 stderr=result.stderr,
             )
+            self._end_step(step, error=failure)
+            raise failure
+        if step is None or not step.hit:
+            self._end_step(step, raw)
         return result
 
     @contextmanager
     def mount(self) -> Iterator[Path]:
-        """Mount the container's root filesystem and yield its path; unmounts on exit."""
+        """Mount the container's root filesystem and yield its path; unmounts on exit.
+
+        With the step cache on, steps after a mount() are not cached: the
+        cache cannot see what was changed through the mount.
+        """
+        self._materialise()
+        if self._cache is not None:
+            self._cache.touched("mount()")
         path = Path(_ffi.call("Mount", builder=self.handle))
         try:
             yield path
@@ -377,6 +446,7 @@ class Builder(LiveHandle, display.RichRepr):
         options = registry_options(registry, access)
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
+        self._materialise()
         result = _transfer.registry_call(
             "Commit",
             options,
@@ -392,6 +462,74 @@ class Builder(LiveHandle, display.RichRepr):
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
         return self.store.image(result["id"])
+
+    # The step cache ------------------------------------------------------------
+
+    @property
+    def steps(self) -> StepReport:
+        """The copy, add and run steps so far, with Builder(cache=True): hit or miss, and why."""
+        return StepReport(self._cache.steps if self._cache is not None else ())
+
+    def _materialise(self) -> None:
+        """Give the working container the content of the last cache hit, if it does not have it yet."""
+        cache = self._cache
+        if cache is not None and cache.pending is not None:
+            info = _ffi.call("Rebase", builder=self.handle, image=cache.pending)
+            self.id, cache.pending = info["id"], None
+
+    def _begin_copy(self, sources: list[str], dest: str, *, extract: bool, chown: str | None,
+                    chmod: str | int | None, from_: Builder | str | None, excludes: list[str] | None,
+                    parents: bool, checksum: str | None, cache: bool, cache_key: str | None,
+                    ) -> _stepcache.Step | None:
+        """Look a copy or add up in the step cache (None: the cache is off)."""
+        if self._cache is None:
+            return None
+        kind = "add" if extract else "copy"
+        urls = [s for s in sources if _is_url(s)] if from_ is None else []
+        local = [s for s in sources if not _is_url(s)] if from_ is None else []
+        args: dict[str, Any] = {"dest": dest, "chown": chown, "chmod": chmod, "exclude": excludes or [],
+                                "parents": parents, "checksum": checksum, "urls": urls,
+                                "cache_key": _checks.optional_text(cache_key, "cache_key")}
+        why_not = "" if _checks.flag(cache, "cache") else "not cacheable: cache=False"
+        if urls and checksum is None and cache_key is None:
+            why_not = why_not or "not cacheable: URL without checksum="
+        if isinstance(from_, Builder):
+            args["from"] = from_._cache.chain_key if from_._cache is not None else None
+            args["sources"] = sources
+            if args["from"] is None and cache_key is None:
+                why_not = why_not or "not cacheable: from_ a Builder whose steps are not cached"
+        elif isinstance(from_, str):
+            args["from"] = "image:" + self.store.image(from_).id
+            args["sources"] = sources
+        names = ", ".join(os.path.basename(s.rstrip("/")) or s for s in sources)
+        return self._cache.begin(self.handle, kind, _stepcache.summary(f"{names} → {dest}"), args,
+                                 sources=local, parents=parents, why_not=why_not)
+
+    def _begin_run(self, argv: list[str], env: dict[str, str] | None, workdir: str | None, user: str | None,
+                   caps: dict[str, Any], stdin: bytes | None, cache: bool, cache_key: str | None,
+                   ) -> _stepcache.Step | None:
+        """Look a run up in the step cache (None: the cache is off)."""
+        if self._cache is None:
+            return None
+        cache_key = _checks.optional_text(cache_key, "cache_key")
+        why_not = _stepcache.run_uncacheable(caps["volumes"], caps["mounts"], _checks.flag(cache, "cache"))
+        options = {k: v for k, v in caps.items() if k not in ("timeout", "volumes", "mounts")}
+        args = _stepcache.run_args(argv, _checks.string_map(env, "env"), stdin,
+                                   workdir=_checks.optional_text(workdir, "workdir"),
+                                   user=_checks.optional_text(user, "user"),
+                                   mounts=caps["mounts"], volumes=caps["volumes"], cache_key=cache_key, **options)
+        shown = argv[2] if argv[:2] == ["/bin/sh", "-c"] else " ".join(argv)
+        return self._cache.begin(self.handle, "run", _stepcache.summary(shown), args,
+                                 why_not="" if cache_key is not None else why_not)
+
+    def _end_step(self, step: _stepcache.Step | None, result: dict[str, Any] | None = None, *,
+                  error: BaseException | None = None) -> None:
+        if step is None or self._cache is None:
+            return
+        if error is not None:
+            self._cache.failed(step, error)
+        else:
+            self._cache.finish(self.handle, step, result)
 
     def delete(self) -> None:
         """Delete the working container (idempotent).

@@ -358,3 +358,27 @@ _RENDERERS: dict[str, tuple[Renderer, Renderer]] = {
     "pybuildah.errors.BuildError": (build_error_html, build_error_text),
     "pybuildah._records.RunResult": (run_result_html, run_result_text),
 }
+
+
+# Step report ----------------------------------------------------------------------
+
+
+def step_report_html(report: Any) -> str:
+    hits = sum(1 for step in report if step.outcome == "hit")
+    summary = f"<b>pybuildah steps</b>: {len(report)} steps, {hits} from the cache"
+    head = "<tr><th>#</th><th>step</th><th>arguments</th><th>cache</th><th>seconds</th><th>why</th></tr>"
+    rows = "".join(_cells(esc(s.index), _code(s.kind), _code(s.summary), f"<b>{esc(s.outcome)}</b>"
+                          if s.outcome != "hit" else esc(s.outcome), f"{s.duration:.3f}", esc(s.reason))
+                   for s in report)
+    return _details(summary, TABLE + head + rows + "</table>", open_=True)
+
+
+def step_report_text(report: Any) -> str:
+    lines = [f"{len(report)} steps, {sum(1 for s in report if s.outcome == 'hit')} from the cache"]
+    for s in report:
+        why = f"  ({s.reason})" if s.reason else ""
+        lines.append(f"  {s.index:>3} {s.outcome:<8} {s.duration:7.3f}s {s.kind} {s.summary}{why}")
+    return "\n".join(lines)
+
+
+_RENDERERS["pybuildah._records.StepReport"] = (step_report_html, step_report_text)

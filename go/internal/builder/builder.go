@@ -32,6 +32,7 @@ type State struct {
 // (and of the copier child it kept).
 func (s *State) Release() {
 	releaseCopier(s)
+	forgetStep(s)
 	s.shared.unshare()
 	s.Store.Release()
 }

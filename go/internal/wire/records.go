@@ -167,3 +167,13 @@ type PruneReport struct {
 	Containers []string `json:"containers"`
 	Images     []string `json:"images"`
 }
+
+// StepLookup is a step's cache key and whether the store holds it: Hit is
+// the entry's image ID, "" for a miss, and then Reason says why.
+type StepLookup struct {
+	Key    string          `json:"key"`
+	Parent string          `json:"parent"`
+	Hit    string          `json:"hit"`
+	Reason string          `json:"reason"`
+	Result json.RawMessage `json:"result"` // a run's RunResult, for a hit
+}

@@ -1,5 +1,7 @@
 package wire
 
+import "encoding/json"
+
 // Creds are registry credentials as "user:password", parsed in one place
 // (sysctx.ParseCreds), never echoed in a message.
 type Creds string
@@ -338,4 +340,34 @@ type ListOptions struct {
 	StoreRef
 	CallRef          // waiting for the store's lock can be cancelled
 	Filters []string `json:"filters" wire:"nonempty"`
+}
+
+// StepOptions describe one step of a Builder with the step cache on
+// (StepLookup): its kind and arguments as Python normalised them, the
+// local files it reads, and the key of the step before (none for the
+// first step, whose parent is derived from Base, the base image's ID).
+type StepOptions struct {
+	BuilderRef
+	Parent  string         `json:"parent" wire:"nonempty"`
+	Base    string         `json:"base"`
+	Kind    string         `json:"kind" wire:"required"`
+	Args    map[string]any `json:"args"`
+	Sources []Path         `json:"sources"` // local inputs, hashed
+	Parents bool           `json:"parents"` // as COPY --parents: files land under the part after "/./"
+}
+
+// StepSaveOptions keep the working container's state as the cache entry of
+// the step StepLookup last looked up on this handle (StepSave).
+type StepSaveOptions struct {
+	BuilderRef
+	Key       string          `json:"key" wire:"required"`
+	CreatedBy string          `json:"created_by"` // the entry's history text
+	Result    json.RawMessage `json:"result"`     // a run's RunResult, returned by later hits
+}
+
+// RebaseOptions move a working container onto an image that holds its
+// content (a cache entry), keeping its configuration (Rebase).
+type RebaseOptions struct {
+	BuilderRef
+	Image string `json:"image" wire:"required"`
 }

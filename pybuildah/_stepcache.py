@@ -1,0 +1,131 @@
+"""The step cache of Builder(cache=True): the chain of step keys, hits, misses and the report.
+
+Go computes each key (hashing the local files a step reads) and keeps the
+entries as unnamed images in the store; this module carries the chain from
+one step to the next and decides what cannot be cached.  See docs/design.md,
+"The step cache".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _checks, _ffi
+from ._records import StepRecord, StepReport
+
+
+@dataclass
+class Step:
+    """A step being made: its key (when cacheable) and what the lookup found."""
+
+    kind: str
+    summary: str
+    started: float = field(default_factory=time.monotonic)
+    outcome: str = "uncached"
+    reason: str = ""
+    key: str = ""
+    result: dict[str, Any] | None = None  # a run's stored RunResult, for a hit
+
+    @property
+    def hit(self) -> bool:
+        return self.outcome == "hit"
+
+
+class StepCache:
+    """The cache state of one Builder: the last step's key and the image its content is in."""
+
+    def __init__(self, base_image_id: str) -> None:
+        self.base = base_image_id or "scratch"
+        self.key = ""  # the last step's key; "" before the first step
+        self.broken = ""  # why later steps cannot be cached; "" while they can
+        self.pending: str | None = None  # image to rebase the container on before it is next used
+        self.config: list[dict[str, Any]] = []  # config changes since the last step
+        self.missed = False  # the last step missed
+        self.steps = StepReport()
+
+    @property
+    def chain_key(self) -> str | None:
+        """What a copy from this Builder depends on: the last key, or None when it can't be known."""
+        if self.broken:
+            return None
+        return self.key or "base:" + self.base
+
+    def begin(self, handle: int, kind: str, summary: str, args: dict[str, Any], *,
+              sources: Sequence[str] = (), parents: bool = False, why_not: str = "") -> Step:
+        """Look the step up; a hit means the caller does nothing."""
+        step = Step(kind, summary)
+        why_not = why_not or self.broken
+        if why_not:
+            step.reason = why_not
+            return step
+        raw = _ffi.call(
+            "StepLookup", builder=handle, parent=self.key or None, base=self.base, kind=kind,
+            args={**args, "config": self.config}, sources=[_checks.wire_path(s) for s in sources],
+            parents=parents,
+        )
+        step.key = raw["key"]
+        if raw["hit"]:
+            step.outcome, step.result = "hit", raw.get("result")
+            self._advance(step.key, raw["hit"], missed=False)
+            self.record(step)
+        else:
+            step.outcome = "miss"
+            step.reason = "parent step missed" if self.missed else raw["reason"]
+        return step
+
+    def finish(self, handle: int, step: Step, result: dict[str, Any] | None = None) -> None:
+        """After a step ran: keep a miss's result under its key, record the step."""
+        if step.outcome == "miss":
+            image = _ffi.call("StepSave", builder=handle, key=step.key, result=result,
+                              created_by=f"pybuildah step: {step.kind} {step.summary}")
+            self._advance(step.key, image, missed=True)
+        else:
+            self.broken = self.broken or "parent step not cached"
+        self.record(step)
+
+    def failed(self, step: Step, error: BaseException) -> None:
+        """The step raised: what the container holds is unknown, so the chain ends here."""
+        step.outcome, step.reason = "failed", type(error).__name__
+        self.broken = "an earlier step failed"
+        self.record(step)
+
+    def touched(self, how: str) -> None:
+        """The file system may have changed outside a step (mount())."""
+        self.broken = self.broken or f"not cacheable after {how}"
+
+    def _advance(self, key: str, image: str, *, missed: bool) -> None:
+        self.key, self.pending, self.missed = key, image, missed
+        self.config = []
+
+    def record(self, step: Step) -> None:
+        self.steps.append(StepRecord(index=len(self.steps) + 1, kind=step.kind, summary=step.summary,
+                                     outcome=step.outcome, duration=time.monotonic() - step.started,
+                                     reason=step.reason, key=step.key))
+
+
+def summary(text: str, limit: int = 60) -> str:
+    """text shortened to limit characters for the report."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_args(argv: list[str], env: dict[str, str | None], input_data: bytes | None, **options: Any) -> dict[str, Any]:
+    """A run's key arguments: the command, its environment and options, the digest of its input."""
+    return {"command": argv, "env": sorted(f"{k}={v}" for k, v in env.items()),
+            "input": hashlib.sha256(input_data).hexdigest() if input_data is not None else None, **options}
+
+
+def run_uncacheable(volumes: Sequence[str] | None, mounts: Sequence[str] | None, cache: bool) -> str:
+    """Why a run cannot be cached ("" if it can): its inputs are outside what the key sees."""
+    if not cache:
+        return "not cacheable: cache=False"
+    if volumes:
+        return "not cacheable: volumes="
+    for spec in mounts or ():
+        fields = dict(part.partition("=")[::2] for part in spec.split(","))
+        if fields.get("type") != "tmpfs":
+            return f"not cacheable: {fields.get('type') or 'bind'} mounts="
+    return ""

@@ -1,0 +1,312 @@
+"""The step cache of Builder(cache=True), with real builds in temporary stores.
+
+A hit must give exactly what a miss gives: the property test builds random
+scripts with the cache warm and with cache=False from nothing and compares
+the images' file trees and configs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pybuildah
+
+Script = Callable[[pybuildah.Builder, Path], None]
+SKIP = ("proc", "sys", "dev", "run", "etc/hosts", "etc/hostname", "etc/resolv.conf")
+
+
+def image_tree(store: pybuildah.Store, image: str) -> dict[str, tuple[Any, ...]]:
+    """Every path of image: type, mode, owner, and content or link target."""
+    out: dict[str, tuple[Any, ...]] = {}
+    with pybuildah.Builder(image, store=store) as b, b.mount() as root:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                path = Path(dirpath) / name
+                rel = str(path.relative_to(root))
+                if rel in SKIP or rel.startswith(tuple(p + "/" for p in SKIP)):
+                    continue
+                info = path.lstat()
+                kind = stat.S_IFMT(info.st_mode)
+                data: Any = None
+                if stat.S_ISREG(info.st_mode):
+                    data = path.read_bytes()
+                elif stat.S_ISLNK(info.st_mode):
+                    data = os.readlink(path)
+                out[rel] = (kind, stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, data)
+    return out
+
+
+def build(store: pybuildah.Store, base: str, script: Script, src: Path, *, cache: bool,
+          name: str) -> tuple[pybuildah.Image, pybuildah.StepReport]:
+    with pybuildah.Builder(base, store=store, cache=cache) as b:
+        script(b, src)
+        report = b.steps
+        return b.commit(name), report
+
+
+def write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+RECORD = "cat /proc/sys/kernel/random/uuid >> /runs-{0}"  # each execution leaves its own line
+
+
+def five_steps(b: pybuildah.Builder, src: Path) -> None:
+    b.copy(str(src / "a.txt"), "/data/")
+    b.run(RECORD.format(1))
+    b.set_env("STAGE", "two")
+    b.copy(str(src / "app"), "/app/")
+    b.run(RECORD.format(2) + ' && echo "$STAGE" > /stage')
+    b.copy(str(src / "b.txt"), "/data/")
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    write(src / "a.txt", "a\n")
+    write(src / "b.txt", "b\n")
+    write(src / "app" / "main.py", "print('one')\n")
+    write(src / "app" / "tool.sh", "echo tool\n", 0o755)
+    os.symlink("main.py", src / "app" / "link.py")
+    return src
+
+
+def child_processes() -> list[str]:
+    """The command lines of this process's children (a kept copier, a RUN runtime, ...)."""
+    out = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                out.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return out
+
+
+def test_unchanged_rerun_is_all_hits_and_starts_nothing(store: pybuildah.Store, busybox: str,
+                                                       sources: Path) -> None:
+    first, report = build(store, busybox, five_steps, sources, cache=True, name="first")
+    assert [s.outcome for s in report] == ["miss"] * 5
+    assert report[0].reason == "no earlier entry"
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        container = b.id
+        five_steps(b, sources)
+        assert [s.outcome for s in b.steps] == ["hit"] * 5
+        assert child_processes() == []  # no copier child, no RUN runtime
+        assert b.id == container  # a chain of hits made no container
+        again = b.commit("again")
+        assert b.id != container  # the commit materialised the last hit once
+    tree = image_tree(store, "again")
+    assert tree == image_tree(store, "first")
+    assert tree["stage"][4] == b"two\n"
+    assert again.config.env["STAGE"] == "two"
+    assert first.id != again.id
+
+
+def test_changed_file_reruns_from_the_copy_that_reads_it(store: pybuildah.Store, busybox: str,
+                                                         sources: Path) -> None:
+    build(store, busybox, five_steps, sources, cache=True, name="first")
+    write(sources / "app" / "main.py", "print('two')\n")
+    _, report = build(store, busybox, five_steps, sources, cache=True, name="second")
+    assert [s.outcome for s in report] == ["hit", "hit", "miss", "miss", "miss"]
+    assert report[2].reason == "content of app/main.py changed"
+    assert report[3].reason == report[4].reason == "parent step missed"
+    first, second = image_tree(store, "first"), image_tree(store, "second")
+    assert first["runs-1"] == second["runs-1"]  # the first run did not run again
+    assert first["runs-2"] != second["runs-2"]  # the second did
+    assert second["app/main.py"][4] == b"print('two')\n"
+
+
+def test_reasons_and_uncacheable_steps(store: pybuildah.Store, busybox: str, sources: Path,
+                                       tmp_path: Path) -> None:
+    def script(command: str, mode: int) -> Script:
+        def run(b: pybuildah.Builder, src: Path) -> None:
+            b.copy(str(src / "app"), "/app/")
+            b.run(command)
+            b.run(RECORD.format(3), volumes=[f"{tmp_path}:/host:ro"])
+            b.run("true")
+            b.run(RECORD.format(4), cache=False)
+        (sources / "app" / "tool.sh").chmod(mode)
+        return run
+
+    build(store, busybox, script("echo one", 0o755), sources, cache=True, name="x")
+    _, report = build(store, busybox, script("echo two", 0o755), sources, cache=True, name="y")
+    assert [s.outcome for s in report] == ["hit", "miss", "uncached", "uncached", "uncached"]
+    assert report[1].reason == "command changed"
+    assert report[2].reason == "not cacheable: volumes="
+    assert report[3].reason == "parent step not cached"
+    _, report = build(store, busybox, script("echo two", 0o700), sources, cache=True, name="z")
+    assert report[0].reason == "mode of app/tool.sh changed"
+    html = report._repr_html_()
+    assert "mode of app/tool.sh changed" in html and "<table" in html
+
+
+def test_run_result_and_config_changes(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    def script(value: str) -> Script:
+        def run(b: pybuildah.Builder, src: Path) -> None:
+            b.set_env("V", value)
+            result = b.run('echo "out $V"; echo err >&2; exit 3', check=False)
+            assert (result.exit_code, result.stdout, result.stderr) == (3, f"out {value}\n", "err\n")
+        return run
+
+    build(store, busybox, script("1"), sources, cache=True, name="x")
+    lines: list[str] = []
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.set_env("V", "1")
+        assert b.run('echo "out $V"; echo err >&2; exit 3', check=False, log=lines.append).stdout == "out 1\n"
+        assert b.steps[0].hit and lines == ["out 1", "err"]
+    _, report = build(store, busybox, script("2"), sources, cache=True, name="y")
+    assert report[0].outcome == "miss" and report[0].reason == "config changed"
+
+
+def test_new_base_misses(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    def script(b: pybuildah.Builder, src: Path) -> None:
+        b.copy(str(src / "a.txt"), "/a.txt")
+
+    build(store, busybox, script, sources, cache=True, name="x")
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.set_label("new", "base")
+        b.commit("newbase")
+    _, report = build(store, "newbase", script, sources, cache=True, name="y")
+    assert report[0].outcome == "miss" and report[0].reason.startswith("base image changed (sha256:")
+
+
+def test_prune_reclaims_unreachable_entries(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    def script(b: pybuildah.Builder, src: Path) -> None:
+        b.copy(str(src / "a.txt"), "/a.txt")
+        b.run("true")
+
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        script(b, sources)  # no commit: the entries are reachable from nothing
+    assert len(store.images(filters=["dangling=true"])) == 1
+    assert len(store.prune().images) == 2
+    _, report = build(store, busybox, script, sources, cache=True, name="kept")
+    assert [s.outcome for s in report] == ["miss", "miss"]
+    store.prune()
+    _, report = build(store, busybox, script, sources, cache=True, name="kept")
+    assert [s.outcome for s in report] == ["hit", "hit"]  # entries under a named image stay
+
+
+CONCURRENT = """
+import sys, pybuildah
+root, extra, src = sys.argv[1:4]
+with pybuildah.Store(root=root, driver="overlay", additional_image_stores=[extra]) as store:
+    with pybuildah.Builder("localhost/busybox:latest", store=store, cache=True) as b:
+        b.copy(src + "/app", "/app/")
+        b.run("cat /proc/sys/kernel/random/uuid > /id; sleep 0.5")
+        b.copy(src + "/a.txt", "/a.txt")
+        b.commit("same-" + sys.argv[4])
+        print([s.outcome for s in b.steps])
+"""
+
+
+def test_two_processes_build_the_same_script(tmp_path: Path, sources: Path, base_store_root: Path) -> None:
+    args = [str(tmp_path / "shared"), str(base_store_root), str(sources)]
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, *args, str(i)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    third = subprocess.run([sys.executable, "-c", CONCURRENT, *args, "3"], capture_output=True, text=True,
+                           check=True)
+    assert third.stdout.strip() == "['hit', 'hit', 'hit']"
+
+
+# The property: a warm cache gives what a cold build without it gives ----------------
+
+names = st.sampled_from(["a", "b", "c.txt", "dir"])
+files = st.dictionaries(
+    st.tuples(st.sampled_from(["", "sub/"]), names).map("".join),
+    st.tuples(st.one_of(st.binary(max_size=20), st.sampled_from(["->a", "->sub"])),
+              st.sampled_from([0o644, 0o755, 0o600, 0o4755])),
+    min_size=1, max_size=5)
+steps = st.lists(st.one_of(
+    st.tuples(st.just("copy"), st.sampled_from(["t1", "t2"]), st.sampled_from(["/x/", "/y/"]),
+              st.sampled_from([None, "1:2", "0:0"]), st.sampled_from([None, "0640"])),
+    st.tuples(st.just("run"), st.sampled_from(["/x", "/y", "/z"]), st.sampled_from(["p", "q"])),
+    st.tuples(st.just("env"), st.sampled_from(["E", "F"]), st.sampled_from(["1", "2"])),
+), min_size=1, max_size=5)
+edits = st.lists(st.one_of(
+    st.tuples(st.just("content"), st.sampled_from(["t1", "t2"]), st.binary(max_size=8)),
+    st.tuples(st.just("mode"), st.sampled_from(["t1", "t2"]), st.sampled_from([0o600, 0o755])),
+    st.tuples(st.just("step"), st.integers(0, 4), st.sampled_from(["env", "command", "chown"])),
+), max_size=2)
+
+
+def make_trees(base: Path, trees: dict[str, dict[str, tuple[bytes | str, int]]]) -> None:
+    for tree, entries in trees.items():
+        root = base / tree
+        root.mkdir(parents=True)
+        (root / "sub").mkdir()
+        for name, (data, mode) in entries.items():
+            path = root / name
+            if path.exists():
+                continue
+            if isinstance(data, str):
+                os.symlink(data[2:], path)
+            else:
+                path.write_bytes(data)
+                path.chmod(mode)
+                os.chown(path, len(data) % 3, 7)  # host owners: they must not matter
+
+
+def script_of(plan: list[tuple[Any, ...]]) -> Script:
+    def run(b: pybuildah.Builder, src: Path) -> None:
+        for step in plan:
+            if step[0] == "copy":
+                b.copy(str(src / step[1]), step[2], chown=step[3], chmod=step[4])
+            elif step[0] == "run":
+                b.run(f"mkdir -p {step[1]} && echo {step[2]} >> {step[1]}/out && ls -R /x /y > /listing 2>&1; true")
+            else:
+                b.set_env(step[1], step[2])
+    return run
+
+
+def apply_edit(src: Path, plan: list[tuple[Any, ...]], edit: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    kind = edit[0]
+    if kind in ("content", "mode"):
+        regular = sorted(p for p in (src / edit[1]).rglob("*") if p.is_file() and not p.is_symlink())
+        if regular:
+            if kind == "content":
+                regular[0].write_bytes(edit[2])
+            else:
+                regular[0].chmod(edit[2])
+        return plan
+    plan = list(plan)
+    index = edit[1] % len(plan)
+    step = plan[index]
+    if step[0] == "env" and edit[2] == "env":
+        plan[index] = (step[0], step[1], step[2] + "x")
+    elif step[0] == "run" and edit[2] == "command":
+        plan[index] = (step[0], step[1], step[2] + "r")
+    elif step[0] == "copy" and edit[2] == "chown":
+        plan[index] = (*step[:3], "3:3" if step[3] != "3:3" else None, step[4])
+    return plan
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(trees=st.fixed_dictionaries({"t1": files, "t2": files}), plan=steps, edit_list=edits)
+def test_warm_cache_gives_what_no_cache_gives(store: pybuildah.Store, busybox: str, tmp_path_factory: Any,
+                                              trees: Any, plan: Any, edit_list: Any) -> None:
+    src = tmp_path_factory.mktemp("prop")
+    make_trees(src, trees)
+    build(store, busybox, script_of(plan), src, cache=True, name="warm-up")
+    for edit in edit_list:
+        plan = apply_edit(src, plan, edit)
+    cached, report = build(store, busybox, script_of(plan), src, cache=True, name="cached")
+    plain, _ = build(store, busybox, script_of(plan), src, cache=False, name="plain")
+    assert image_tree(store, "cached") == image_tree(store, "plain"), [(s.outcome, s.reason) for s in report]
+    assert cached.config == plain.config
+    if not edit_list:
+        assert all(s.hit for s in report)
