@@ -294,7 +294,7 @@ def apply_edit(src: Path, plan: list[tuple[Any, ...]], edit: tuple[Any, ...]) ->
     return plan
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(trees=st.fixed_dictionaries({"t1": files, "t2": files}), plan=steps, edit_list=edits)
 def test_warm_cache_gives_what_no_cache_gives(store: pybuildah.Store, busybox: str, tmp_path_factory: Any,
