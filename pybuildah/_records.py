@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-from .display import RichRepr
+from .display import RichRepr, to_text
 
 R = TypeVar("R")
 
@@ -164,3 +164,7 @@ class StepReport(list[StepRecord], RichRepr):
     @property
     def hits(self) -> int:
         return sum(1 for step in self if step.hit)
+
+    def __str__(self) -> str:
+        """The report as a text table (what print() shows)."""
+        return to_text(self)
