@@ -8,6 +8,7 @@ the images' file trees and configs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import subprocess
@@ -17,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_rootless import User, scripts, users  # session fixtures: the rootless test users
 
 import pybuildah
+
+__all__ = ["scripts", "users"]
 
 Script = Callable[[pybuildah.Builder, Path], None]
 SKIP = ("proc", "sys", "dev", "run", "etc/hosts", "etc/hostname", "etc/resolv.conf")
@@ -220,6 +225,40 @@ def test_two_processes_build_the_same_script(tmp_path: Path, sources: Path, base
     third = subprocess.run([sys.executable, "-c", CONCURRENT, *args, "3"], capture_output=True, text=True,
                            check=True)
     assert third.stdout.strip() == "['hit', 'hit', 'hit']"
+
+
+ROOTLESS = """
+import json, os, sys
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+tag, work, busybox = sys.argv[1:4]
+os.makedirs(work, exist_ok=True)
+with open(os.path.join(work, "data.txt"), "w") as f:
+    f.write("rootless\\n")
+outcomes = []
+with pybuildah.default_store() as store:
+    bases.busybox(store, f"localhost/pbstepcache:{tag}", busybox=busybox)
+    for _ in range(2):
+        with pybuildah.Builder(f"localhost/pbstepcache:{tag}", store=store, cache=True) as b:
+            b.copy(os.path.join(work, "data.txt"), "/data.txt", chown="1001:1001")
+            owner = b.run("stat -c %u:%g /data.txt").stdout.strip()
+            outcomes.append([s.outcome for s in b.steps] + [owner])
+            b.commit(f"localhost/pbstepcache-out:{tag}")
+    store.remove_image(f"localhost/pbstepcache-out:{tag}")
+    store.remove_image(f"localhost/pbstepcache:{tag}")
+print("RESULT " + json.dumps(outcomes), flush=True)
+"""
+
+
+def test_rootless_smoke(users: dict[str, User], scripts: Path) -> None:
+    user = users["pbtest"]
+    (scripts / "stepcache.py").write_text(ROOTLESS)
+    tag = os.urandom(6).hex()
+    done = user.run(sys.executable, str(scripts / "stepcache.py"), tag, str(user.home / f"sc-{tag}"), BUSYBOX)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stdout + done.stderr
+    assert json.loads(lines[0][7:]) == [["miss", "miss", "1001:1001"], ["hit", "hit", "1001:1001"]]
 
 
 # The property: a warm cache gives what a cold build without it gives ----------------
