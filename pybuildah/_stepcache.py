@@ -9,6 +9,7 @@ one step to the next and decides what cannot be cached.  See docs/design.md,
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any
 
 from . import _checks, _ffi
 from ._records import StepRecord, StepReport
+from .errors import BuildahError
+
+LOGGER = logging.getLogger("pybuildah")
 
 
 @dataclass
@@ -80,9 +84,16 @@ class StepCache:
     def finish(self, handle: int, step: Step, result: dict[str, Any] | None = None) -> None:
         """After a step ran: keep a miss's result under its key, record the step."""
         if step.outcome == "miss":
-            image = _ffi.call("StepSave", builder=handle, key=step.key, result=result,
-                              created_by=f"pybuildah step: {step.kind} {step.summary}")
-            self._advance(step.key, image, missed=True)
+            try:
+                image = _ffi.call("StepSave", builder=handle, key=step.key, result=result,
+                                  created_by=f"pybuildah step: {step.kind} {step.summary}")
+            except BuildahError as error:  # the step itself succeeded: go on without the cache
+                LOGGER.warning("step cache: could not keep step %d (%s): %s", len(self.steps) + 1,
+                               step.summary, error)
+                step.outcome, step.reason = "uncached", f"could not keep it: {type(error).__name__}"
+                self.broken = "an earlier step could not be kept"
+            else:
+                self._advance(step.key, image, missed=True)
         else:
             self.broken = self.broken or "parent step not cached"
         self.record(step)

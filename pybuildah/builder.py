@@ -12,7 +12,7 @@ from typing import Any, Unpack
 from . import _buildopts, _checks, _ffi, _stepcache, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
-from .errors import ContainerNotFound, InvalidType, RunError, StoreError
+from .errors import ContainerNotFound, ImageNotFound, InvalidType, RunError, StoreError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
@@ -474,7 +474,11 @@ class Builder(LiveHandle, display.RichRepr):
         """Give the working container the content of the last cache hit, if it does not have it yet."""
         cache = self._cache
         if cache is not None and cache.pending is not None:
-            info = _ffi.call("Rebase", builder=self.handle, image=cache.pending)
+            try:
+                info = _ffi.call("Rebase", builder=self.handle, image=cache.pending)
+            except ImageNotFound as error:
+                raise ImageNotFound(f"the step cache's entry {cache.pending} was removed (by a prune?) "
+                                    f"before this Builder used it: {error}") from error
             self.id, cache.pending = info["id"], None
 
     def _begin_copy(self, sources: list[str], dest: str, *, extract: bool, chown: str | None,

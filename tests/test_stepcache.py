@@ -349,3 +349,15 @@ def test_warm_cache_gives_what_no_cache_gives(store: pybuildah.Store, busybox: s
     assert cached.config == plain.config
     if not edit_list:
         assert all(s.hit for s in report)
+
+
+def test_entry_removed_before_use(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.copy(str(sources / "a.txt"), "/a.txt")
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.copy(str(sources / "a.txt"), "/a.txt")
+        assert b.steps[0].hit
+        (entry,) = store.images(filters=["dangling=true"])
+        store.remove_image(entry.id)
+        with pytest.raises(pybuildah.ImageNotFound, match="step cache's entry"):
+            b.commit("gone")
