@@ -102,6 +102,9 @@ func PyBuildahStepLookup(args *C.char) *C.char { return withBuilder(args, builde
 //export PyBuildahStepSave
 func PyBuildahStepSave(args *C.char) *C.char { return withBuilder(args, builder.StepSave) }
 
+//export PyBuildahStepAdopt
+func PyBuildahStepAdopt(args *C.char) *C.char { return withBuilder(args, builder.StepAdopt) }
+
 //export PyBuildahRebase
 func PyBuildahRebase(args *C.char) *C.char { return withBuilder(args, builder.Rebase) }
 

@@ -50,6 +50,7 @@ EXPORTS = (
     "Commit",
     "StepLookup",
     "StepSave",
+    "StepAdopt",
     "Rebase",
     "InspectImage",
     "ListImages",

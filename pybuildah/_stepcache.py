@@ -18,6 +18,9 @@ from typing import Any
 from . import _checks, _ffi
 from ._records import StepRecord, StepReport
 from .errors import BuildahError
+from .options import RegistryOptions
+from .registry import pull
+from .store import Store
 
 LOGGER = logging.getLogger("pybuildah")
 
@@ -42,8 +45,12 @@ class Step:
 class StepCache:
     """The cache state of one Builder: the last step's key and the image its content is in."""
 
-    def __init__(self, base_image_id: str) -> None:
+    def __init__(self, base_image_id: str, store: Store | None = None, *, cache_from: Sequence[str] = (),
+                 cache_to: Sequence[str] = (), registry: RegistryOptions | None = None) -> None:
         self.base = base_image_id or "scratch"
+        self.store = store
+        self.cache_from, self.cache_to = list(cache_from), list(cache_to)  # registry repositories
+        self.registry = registry or RegistryOptions()
         self.key = ""  # the last step's key; "" before the first step
         self.broken = ""  # why later steps cannot be cached; "" while they can
         self.pending: str | None = None  # image to rebase the container on before it is next used
@@ -72,6 +79,8 @@ class StepCache:
             parents=parents,
         )
         step.key = raw["key"]
+        if not raw["hit"] and self.cache_from:
+            raw = self._pull(handle, step.key) or raw
         if raw["hit"]:
             step.outcome, step.result = "hit", raw.get("result")
             self._advance(step.key, raw["hit"], missed=False)
@@ -94,6 +103,7 @@ class StepCache:
                 self.broken = "an earlier step could not be kept"
             else:
                 self._advance(step.key, image, missed=True)
+                self._push(image, step.key)
         else:
             self.broken = self.broken or "parent step not cached"
         self.record(step)
@@ -107,6 +117,26 @@ class StepCache:
     def touched(self, how: str) -> None:
         """The file system may have changed outside a step (mount())."""
         self.broken = self.broken or f"not cacheable after {how}"
+
+    def _pull(self, handle: int, key: str) -> dict[str, Any] | None:
+        """The entry for key from the first cache_from repository that has it, adopted into the store."""
+        assert self.store is not None
+        for repo in self.cache_from:
+            try:
+                image = pull(f"{repo}:{key}", store=self.store, progress=None, registry=self.registry)
+            except BuildahError as error:  # not there (or unreachable): a miss, as without cache_from
+                LOGGER.debug("step cache: %s:%s not pulled: %s", repo, key, error)
+                continue
+            found: dict[str, Any] = _ffi.call("StepAdopt", builder=handle, image=image.id, key=key)
+            image.untag(f"{repo}:{key}")  # an entry, reclaimed by prune like the others
+            return found
+        return None
+
+    def _push(self, image: str, key: str) -> None:
+        """Push a new entry to every cache_to repository, tagged with its key."""
+        for repo in self.cache_to:
+            assert self.store is not None
+            self.store.image(image).push(f"{repo}:{key}", progress=None, registry=self.registry)
 
     def _advance(self, key: str, image: str, *, missed: bool) -> None:
         self.key, self.pending, self.missed = key, image, missed

@@ -12,7 +12,7 @@ from typing import Any, Unpack
 from . import _buildopts, _checks, _ffi, _stepcache, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
-from .errors import ContainerNotFound, ImageNotFound, InvalidType, RunError, StoreError
+from .errors import ContainerNotFound, ImageNotFound, InvalidArgument, InvalidType, RunError, StoreError
 from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
@@ -47,6 +47,8 @@ class Builder(LiveHandle, display.RichRepr):
         platform: str | None = None,
         registry: RegistryOptions | None = None,
         cache: bool = False,
+        cache_from: str | Sequence[str] | None = None,
+        cache_to: str | Sequence[str] | None = None,
         **access: Unpack[RegistryAccess],
     ) -> None:
         """Start a working container from image (a name, ID, transport reference or manifest list).
@@ -55,12 +57,20 @@ class Builder(LiveHandle, display.RichRepr):
         inputs are unchanged since an earlier build on this store are taken
         from it instead of run again, and Builder.steps says which were and
         why the others were not (see the "Iterating on a build in a
-        notebook" tutorial).
+        notebook" tutorial).  cache_to and cache_from (registry repositories,
+        one or a list) share the entries through a registry: a new entry is
+        pushed to each cache_to repository, tagged with its key, and a step
+        missing from the store is pulled from the first cache_from
+        repository that has it, with this Builder's registry options.
 
         platform ("linux/arm64") picks that platform's image from a list,
         pulling it if needed, as `buildah from --platform`; RUN steps of a
         foreign architecture run under emulation (qemu-user-static).
         """
+        pulls, pushes = _repositories(cache_from, "cache_from"), _repositories(cache_to, "cache_to")
+        if (pulls or pushes) and not _checks.flag(cache, "cache"):
+            raise InvalidArgument("cache_from and cache_to need cache=True")
+        cache = _checks.flag(cache, "cache")
         self.store = resolve(store)
         info = _transfer.registry_call(
             "NewBuilder",
@@ -74,8 +84,9 @@ class Builder(LiveHandle, display.RichRepr):
             platform=_checks.optional_text(platform, "platform"),
         )
         self._adopt(info)
-        if _checks.flag(cache, "cache"):
-            self._cache = _stepcache.StepCache(info["image_id"])
+        if cache:
+            self._cache = _stepcache.StepCache(info["image_id"], self.store, cache_from=pulls, cache_to=pushes,
+                                               registry=registry_options(registry, access))
 
     @classmethod
     def open(cls, name_or_id: str, store: Store | None = None) -> Builder:
@@ -586,6 +597,11 @@ def _local_source(src: str, parents: bool) -> str:
     if parents and src and not os.path.isabs(src):
         return os.path.join(os.getcwd(), src)
     return src if parents and src else _checks.absolute(src, "src")
+
+
+def _repositories(value: str | Sequence[str] | None, what: str) -> list[str]:
+    """One repository or a list of them."""
+    return [_checks.text(value, what)] if isinstance(value, str) else _checks.optional_strings(value, what) or []
 
 
 def _is_url(source: str) -> bool:

@@ -21,11 +21,12 @@ import pytest
 from conftest import BUSYBOX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from registry import Registry, plain_registry
 from test_rootless import User, scripts, users  # session fixtures: the rootless test users
 
 import pybuildah
 
-__all__ = ["scripts", "users"]
+__all__ = ["plain_registry", "scripts", "users"]
 
 Script = Callable[[pybuildah.Builder, Path], None]
 SKIP = ("proc", "sys", "dev", "run", "etc/hosts", "etc/hostname", "etc/resolv.conf")
@@ -361,3 +362,26 @@ def test_entry_removed_before_use(store: pybuildah.Store, busybox: str, sources:
         store.remove_image(entry.id)
         with pytest.raises(pybuildah.ImageNotFound, match="step cache's entry"):
             b.commit("gone")
+
+
+def test_cache_through_a_registry(store: pybuildah.Store, busybox: str, sources: Path, tmp_path: Path,
+                                  base_store_root: Path, plain_registry: Registry) -> None:
+    repo = f"{plain_registry.host}/stepcache/{os.urandom(4).hex()}"
+
+    def script(b: pybuildah.Builder, src: Path) -> None:
+        b.copy(str(src / "app"), "/app/")
+        assert b.run("echo ran; " + RECORD.format(5)).stdout == "ran\n"
+
+    with pybuildah.Builder(busybox, store=store, cache=True, cache_to=repo, tls_verify=False) as b:
+        script(b, sources)
+        b.commit("pushed")
+    with pybuildah.Store(root=tmp_path / "other", driver="overlay",
+                         additional_image_stores=[base_store_root]) as other:
+        with pybuildah.Builder(busybox, store=other, cache=True, cache_from=[repo], tls_verify=False) as b:
+            script(b, sources)
+            assert [s.outcome for s in b.steps] == ["hit", "hit"]
+            b.commit("pulled")
+        assert image_tree(other, "pulled") == image_tree(store, "pushed")
+        with pytest.raises(pybuildah.InvalidArgument, match="cache=True"):
+            pybuildah.Builder(busybox, store=other, cache_from=repo)
+        assert other.containers() == []

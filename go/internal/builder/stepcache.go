@@ -152,9 +152,14 @@ func StepSave(s *State, o wire.StepSaveOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	label, err := json.Marshal(stepcache.Entry{Key: entry.Key, Parent: entry.Parent, Kind: entry.Kind, Result: entry.Result})
+	if err != nil {
+		return "", err
+	}
 	createdBy := s.Builder.ImageCreatedBy
 	s.Builder.ImageCreatedBy = o.CreatedBy
-	defer func() { s.Builder.ImageCreatedBy = createdBy }()
+	restore := withLabel(s.Builder, stepcache.Label, string(label))
+	defer func() { s.Builder.ImageCreatedBy = createdBy; restore() }()
 	format := s.Builder.Format
 	if format == "" {
 		format = define.OCIv1ImageManifest
@@ -230,4 +235,52 @@ func carryConfig(from, to *buildah.Builder) {
 	to.ImageCreatedBy = from.ImageCreatedBy
 	to.ImageHistoryComment = from.ImageHistoryComment
 	to.FromImage, to.FromImageDigest = from.FromImage, from.FromImageDigest
+}
+
+// withLabel sets a label on b for one commit; the function it returns puts
+// the label back as it was.
+func withLabel(b *buildah.Builder, name, value string) func() {
+	before, had := b.Labels()[name]
+	b.SetLabel(name, value)
+	return func() {
+		if had {
+			b.SetLabel(name, before)
+		} else {
+			b.UnsetLabel(name)
+		}
+	}
+}
+
+// StepAdopt makes an image pulled from a cache_from repository an entry of
+// this store: the entry's record travels as the label stepcache.Label of the
+// image's config (without the file list, which only explains misses).
+func StepAdopt(s *State, o wire.StepAdoptOptions) (*wire.StepLookup, error) {
+	img, err := s.Store.Store.Image(o.Image)
+	if err != nil {
+		return nil, errkind.Image(o.Image, err)
+	}
+	raw, err := s.Store.Store.ImageBigData(img.ID, "sha256:"+img.ID)
+	if err != nil {
+		return nil, err
+	}
+	var config struct {
+		Config struct {
+			Labels map[string]string `json:"Labels"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &config); err != nil {
+		return nil, err
+	}
+	var entry stepcache.Entry
+	if err := json.Unmarshal([]byte(config.Config.Labels[stepcache.Label]), &entry); err != nil || entry.Key != o.Key {
+		return nil, errkind.New(errkind.InvalidArgument, "image %s is not the step cache entry %s", img.ID, o.Key)
+	}
+	data, err := json.Marshal(entry)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Store.SetImageBigData(img.ID, entry.BigDataName(), data, nil); err != nil {
+		return nil, err
+	}
+	return &wire.StepLookup{Key: entry.Key, Parent: entry.Parent, Hit: img.ID, Result: entry.Result}, nil
 }

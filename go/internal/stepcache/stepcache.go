@@ -24,6 +24,10 @@ const Version = "pybuildah-step-v1"
 // of lowercase letters, digits and dots as file names unchanged.
 const BigDataPrefix = "pybuildah.step."
 
+// Label is the image label that carries an entry's record (without its file
+// list) to other stores, through a registry (cache_to, cache_from).
+const Label = "io.pybuildah.step"
+
 // FirstPrefix starts the parent "key" of a first step: a digest of the base
 // image and the builder settings that affect every step.
 const FirstPrefix = "b"

@@ -371,3 +371,11 @@ type RebaseOptions struct {
 	BuilderRef
 	Image string `json:"image" wire:"required"`
 }
+
+// StepAdoptOptions make an image pulled from a cache_from repository a step
+// cache entry of the builder's store (StepAdopt).
+type StepAdoptOptions struct {
+	BuilderRef
+	Image string `json:"image" wire:"required"`
+	Key   string `json:"key" wire:"required"`
+}
