@@ -213,6 +213,10 @@ def builder_html(builder: Any) -> str:
     store = getattr(builder, "store", None)
     if store is not None:
         rows.append(("store", _code(getattr(store, "root", ""))))
+    steps = getattr(getattr(builder, "_cache", None), "steps", None)
+    if steps is not None:
+        hits = sum(1 for step in steps if step.outcome == "hit")
+        rows.append(("step cache", f"{len(steps)} steps, {hits} from the cache (<code>.steps</code>)"))
     if config is None:
         rows.append(("config", f"<i>{esc(why)}</i>"))
     else:

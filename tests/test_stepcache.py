@@ -110,6 +110,7 @@ def test_unchanged_rerun_is_all_hits_and_starts_nothing(store: pybuildah.Store, 
         five_steps(b, sources)
         assert [s.outcome for s in b.steps] == ["hit"] * 5
         assert child_processes() == []  # no copier child, no RUN runtime
+        assert "5 steps, 5 from the cache" in b._repr_html_()
         assert b.id == container  # a chain of hits made no container
         again = b.commit("again")
         assert b.id != container  # the commit materialised the last hit once
