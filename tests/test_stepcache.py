@@ -105,6 +105,9 @@ def test_unchanged_rerun_is_all_hits_and_starts_nothing(store: pybuildah.Store, 
     first, report = build(store, busybox, five_steps, sources, cache=True, name="first")
     assert [s.outcome for s in report] == ["miss"] * 5
     assert report[0].reason == "no earlier entry"
+    with pybuildah.Builder(busybox, store=store) as plain:  # the check below sees a step's children
+        plain.copy(str(sources / "a.txt"), "/a.txt")
+        assert any("buildah-copier" in command for command in child_processes())
     with pybuildah.Builder(busybox, store=store, cache=True) as b:
         container = b.id
         five_steps(b, sources)
