@@ -389,3 +389,25 @@ def test_cache_through_a_registry(store: pybuildah.Store, busybox: str, sources:
         with pytest.raises(pybuildah.InvalidArgument, match="cache=True"):
             pybuildah.Builder(busybox, store=other, cache_from=repo)
         assert other.containers() == []
+
+
+def test_copy_from_a_cached_builder_and_an_image(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    def two_stages(tag: str) -> tuple[list[str], list[str], list[str]]:
+        with pybuildah.Builder(busybox, store=store, cache=True) as build_stage, \
+                pybuildah.Builder(busybox, store=store, cache=True) as final:
+            build_stage.copy(str(sources / "app"), "/src/")
+            build_stage.run("mkdir /out && cat /src/main.py /src/tool.sh > /out/bundle")
+            final.copy("/out/bundle", "/bundle", from_=build_stage)
+            final.copy("/bin/busybox", "/bin/tool", from_=busybox)
+            final.commit(tag)
+            return ([s.outcome for s in build_stage.steps], [s.outcome for s in final.steps],
+                    [s.reason for s in final.steps])
+
+    assert two_stages("one")[1] == ["miss", "miss"]
+    assert two_stages("two")[:2] == (["hit", "hit"], ["hit", "hit"])
+    assert image_tree(store, "two") == image_tree(store, "one")
+    write(sources / "app" / "main.py", "print('three')\n")
+    stage, final, reasons = two_stages("three")
+    assert stage == ["miss", "miss"] and final == ["miss", "miss"]
+    assert reasons == ["from changed", "parent step missed"]
+    assert image_tree(store, "three")["bundle"][4].startswith(b"print('three')\n")

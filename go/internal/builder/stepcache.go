@@ -76,13 +76,22 @@ func StepLookup(s *State, o wire.StepOptions) (*wire.StepLookup, error) {
 	return result, nil
 }
 
-// explain says why entry missed: what differs from the newest sibling, or,
+// explain says why entry missed: what differs from the closest sibling (two
+// steps can follow the same parent: two Builders from one base), or,
 // for a first step, that an entry for the same step on another base exists.
 func explain(st storage.Store, entry *stepcache.Entry, siblings, firsts []candidate) string {
-	for _, c := range siblings {
-		if earlier, err := readEntry(st, c); err == nil {
-			return stepcache.Explain(entry, earlier)
+	var nearest *stepcache.Entry
+	for i, c := range siblings { // newest first; the closest wins, the newest among equals
+		if i == 50 {
+			break
 		}
+		if earlier, err := readEntry(st, c); err == nil &&
+			(nearest == nil || stepcache.Distance(entry, earlier) < stepcache.Distance(entry, nearest)) {
+			nearest = earlier
+		}
+	}
+	if nearest != nil {
+		return stepcache.Explain(entry, nearest)
 	}
 	for i, c := range firsts {
 		if i == 50 { // enough: entries of other scripts are first steps too

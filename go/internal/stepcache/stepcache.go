@@ -173,6 +173,31 @@ func explainFiles(now, before []File) string {
 	return "inputs changed"
 }
 
+// Distance counts how far other is from e: a different kind counts more
+// than all arguments, then each differing argument, then whether the files differ.
+func Distance(e, other *Entry) int {
+	d := 0
+	if e.Kind != other.Kind {
+		d += 1000
+	}
+	names := map[string]bool{}
+	for k := range e.Args {
+		names[k] = true
+	}
+	for k := range other.Args {
+		names[k] = true
+	}
+	for name := range names {
+		if string(e.Args[name]) != string(other.Args[name]) {
+			d += 10
+		}
+	}
+	if explainFiles(e.Files, other.Files) != "inputs changed" {
+		d++
+	}
+	return d
+}
+
 // SameStep reports whether two first steps differ only in their base.
 func SameStep(e, other *Entry) bool {
 	if e.Kind != other.Kind || len(e.Args) != len(other.Args) || len(e.Files) != len(other.Files) {

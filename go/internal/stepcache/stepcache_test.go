@@ -108,3 +108,15 @@ func TestTree(t *testing.T) {
 		t.Fatal("a missing source was listed")
 	}
 }
+
+func TestDistancePrefersTheSameStep(t *testing.T) {
+	now := entry(t, "p", map[string]any{"dest": "/bundle", "from": "k2"}, nil)
+	sameStep := entry(t, "p", map[string]any{"dest": "/bundle", "from": "k1"}, nil)
+	otherStep := entry(t, "p", map[string]any{"dest": "/src/", "from": nil}, []File{{Path: "app", Type: "d"}})
+	if Distance(now, sameStep) >= Distance(now, otherStep) {
+		t.Fatal("another step of the same parent is nearer than the same step")
+	}
+	if got := Explain(now, sameStep); got != "from changed" {
+		t.Fatalf("Explain = %q", got)
+	}
+}
