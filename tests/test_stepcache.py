@@ -276,14 +276,15 @@ files = st.dictionaries(
     min_size=1, max_size=5)
 steps = st.lists(st.one_of(
     st.tuples(st.just("copy"), st.sampled_from(["t1", "t2"]), st.sampled_from(["/x/", "/y/"]),
-              st.sampled_from([None, "1:2", "0:0"]), st.sampled_from([None, "0640"])),
+              st.sampled_from([None, "1:2", "0:0"]), st.sampled_from([None, "0640"]),
+              st.sampled_from([None, "**/a"])),
     st.tuples(st.just("run"), st.sampled_from(["/x", "/y", "/z"]), st.sampled_from(["p", "q"])),
     st.tuples(st.just("env"), st.sampled_from(["E", "F"]), st.sampled_from(["1", "2"])),
 ), min_size=1, max_size=5)
 edits = st.lists(st.one_of(
     st.tuples(st.just("content"), st.sampled_from(["t1", "t2"]), st.binary(max_size=8)),
     st.tuples(st.just("mode"), st.sampled_from(["t1", "t2"]), st.sampled_from([0o600, 0o755])),
-    st.tuples(st.just("step"), st.integers(0, 4), st.sampled_from(["env", "command", "chown"])),
+    st.tuples(st.just("step"), st.integers(0, 4), st.sampled_from(["env", "command", "chown", "exclude"])),
 ), max_size=2)
 
 
@@ -308,7 +309,8 @@ def script_of(plan: list[tuple[Any, ...]]) -> Script:
     def run(b: pybuildah.Builder, src: Path) -> None:
         for step in plan:
             if step[0] == "copy":
-                b.copy(str(src / step[1]), step[2], chown=step[3], chmod=step[4])
+                b.copy(str(src / step[1]), step[2], chown=step[3], chmod=step[4],
+                       exclude=[step[5]] if step[5] else None)
             elif step[0] == "run":
                 b.run(f"mkdir -p {step[1]} && echo {step[2]} >> {step[1]}/out && ls -R /x /y > /listing 2>&1; true")
             else:
@@ -334,11 +336,13 @@ def apply_edit(src: Path, plan: list[tuple[Any, ...]], edit: tuple[Any, ...]) ->
     elif step[0] == "run" and edit[2] == "command":
         plan[index] = (step[0], step[1], step[2] + "r")
     elif step[0] == "copy" and edit[2] == "chown":
-        plan[index] = (*step[:3], "3:3" if step[3] != "3:3" else None, step[4])
+        plan[index] = (*step[:3], "3:3" if step[3] != "3:3" else None, *step[4:])
+    elif step[0] == "copy" and edit[2] == "exclude":
+        plan[index] = (*step[:5], None if step[5] else "**/a")
     return plan
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(trees=st.fixed_dictionaries({"t1": files, "t2": files}), plan=steps, edit_list=edits)
 def test_warm_cache_gives_what_no_cache_gives(store: pybuildah.Store, busybox: str, tmp_path_factory: Any,
@@ -411,3 +415,12 @@ def test_copy_from_a_cached_builder_and_an_image(store: pybuildah.Store, busybox
     assert stage == ["miss", "miss"] and final == ["miss", "miss"]
     assert reasons == ["from changed", "parent step missed"]
     assert image_tree(store, "three")["bundle"][4].startswith(b"print('three')\n")
+
+
+def test_without_cache_nothing_is_kept(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    before = {image.id for image in store.images()}
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.copy(str(sources / "a.txt"), "/a.txt")
+        b.run("true")
+        assert list(b.steps) == []
+    assert {image.id for image in store.images()} == before
