@@ -110,7 +110,8 @@ class StepCache:
 
     def failed(self, step: Step, error: BaseException) -> None:
         """The step raised: what the container holds is unknown, so the chain ends here."""
-        step.outcome, step.reason = "failed", type(error).__name__
+        why_not = f" ({step.reason})" if step.outcome == "uncached" and step.reason else ""
+        step.outcome, step.reason = "failed", type(error).__name__ + why_not
         self.broken = "an earlier step failed"
         self.record(step)
 

@@ -424,3 +424,20 @@ def test_without_cache_nothing_is_kept(store: pybuildah.Store, busybox: str, sou
         b.run("true")
         assert list(b.steps) == []
     assert {image.id for image in store.images()} == before
+
+
+def test_cache_key_vouches_for_a_step(store: pybuildah.Store, busybox: str, sources: Path,
+                                      tmp_path: Path) -> None:
+
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.run("cp /host/a.txt /copied", volumes=[f"{sources}:/host:ro"], cache_key="v1")
+        b.copy(str(sources / "a.txt"), "/x")
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.run("cp /host/a.txt /copied", volumes=[f"{sources}:/host:ro"], cache_key="v1")
+        with pytest.raises(pybuildah.BuildahError):
+            b.add("http://127.0.0.1:9/never.tgz", "/x")  # no checksum, no cache_key: fetched, and fails
+        assert [s.outcome for s in b.steps] == ["hit", "failed"]
+        assert b.steps[1].reason.endswith("(not cacheable: URL without checksum=)")
+    with pybuildah.Builder(busybox, store=store, cache=True) as b:
+        b.run("cp /host/a.txt /copied", volumes=[f"{sources}:/host:ro"], cache_key="v2")
+        assert b.steps[0].outcome == "miss" and b.steps[0].reason == "cache_key changed"
