@@ -94,13 +94,16 @@ class StepCache:
         """After a step ran: keep a miss's result under its key, record the step."""
         if step.outcome == "miss":
             try:
-                image = _ffi.call("StepSave", builder=handle, key=step.key, result=result,
-                                  created_by=f"pybuildah step: {step.kind} {step.summary}")
-            except BuildahError as error:  # the step itself succeeded: go on without the cache
-                LOGGER.warning("step cache: could not keep step %d (%s): %s", len(self.steps) + 1,
-                               step.summary, error)
+                image = _ffi.call_cancellable("StepSave", builder=handle, key=step.key, result=result,
+                                              created_by=f"pybuildah step: {step.kind} {step.summary}")
+            except BaseException as error:  # the step itself succeeded: go on without the cache
                 step.outcome, step.reason = "uncached", f"could not keep it: {type(error).__name__}"
                 self.broken = "an earlier step could not be kept"
+                if not isinstance(error, BuildahError):  # Ctrl-C: the chain ends here, then stop
+                    self.record(step)
+                    raise
+                LOGGER.warning("step cache: could not keep step %d (%s): %s", len(self.steps) + 1,
+                               step.summary, error)
             else:
                 self._advance(step.key, image, missed=True)
                 self._push(image, step.key)

@@ -21,6 +21,7 @@ import (
 	"go.podman.io/storage/pkg/stringid"
 
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/stepcache"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -173,7 +174,12 @@ func StepSave(s *State, o wire.StepSaveOptions) (string, error) {
 	if format == "" {
 		format = define.OCIv1ImageManifest
 	}
-	id, _, _, err := s.Builder.Commit(context.Background(), nil, buildah.CommitOptions{
+	call, err := interrupt.Begin(o.CallID())
+	if err != nil {
+		return "", err
+	}
+	defer call.End()
+	id, _, _, err := s.Builder.Commit(call.Context(), nil, buildah.CommitOptions{
 		PreferredManifestType: format,
 		SystemContext:         s.Store.Sys(),
 	})

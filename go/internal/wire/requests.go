@@ -360,6 +360,7 @@ type StepOptions struct {
 // the step StepLookup last looked up on this handle (StepSave).
 type StepSaveOptions struct {
 	BuilderRef
+	CallRef // a large layer's commit stops on Ctrl-C
 	Key       string          `json:"key" wire:"required"`
 	CreatedBy string          `json:"created_by"` // the entry's history text
 	Result    json.RawMessage `json:"result"`     // a run's RunResult, returned by later hits
