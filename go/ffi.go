@@ -99,7 +99,7 @@ func withBuilder[T interface{ BuilderHandle() uint64 }, R any](args *C.char, fn 
 
 func encodeError(err error) *C.char {
 	d := errkind.Describe(err)
-	return encode(wire.Envelope{Error: &wire.Error{Kind: string(d.Kind), Message: d.Message, ExitCode: d.ExitCode, Details: d.Details}})
+	return encode(wire.Envelope{Error: &wire.Error{Kind: string(d.Kind), Message: d.Message, ExitCode: d.ExitCode, Details: d.Details, Errno: d.Errno}})
 }
 
 func encode(e wire.Envelope) *C.char {

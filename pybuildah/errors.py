@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from typing import Any, cast
 
 from .display import RichRepr
@@ -36,8 +37,15 @@ class SourceNotFound(BuildahError, FileNotFoundError):
     """A file to copy or add does not exist."""
 
 
-class StoreError(BuildahError):
-    """The containers/storage store could not be opened or used."""
+class StoreError(BuildahError, OSError):
+    """The containers/storage store could not be opened or used.
+
+    Also an OSError: a full disk or quota (in commit, copy, run, pull, build's
+    layers) is a StoreError whose errno is ENOSPC or EDQUOT.
+    """
+
+    def __str__(self) -> str:  # Buildah's message, not OSError's "[Errno N] strerror"
+        return str(self.args[0]) if self.args else ""
 
 
 class ForkError(BuildahError):
@@ -177,4 +185,8 @@ def from_wire(error: dict[str, Any]) -> BuildahError:
         if cls is BuildCancelled:
             kwargs["signal"] = details.get("signal") or None
         return build_cls(message, exit_code=error.get("exit_code"), **kwargs)
-    return cls(message)
+    exc = cls(message)
+    code = error.get("errno")
+    if isinstance(exc, OSError) and isinstance(code, int):
+        exc.errno, exc.strerror = code, os.strerror(code)
+    return exc

@@ -220,6 +220,29 @@ def test_missing_emulation_is_a_clear_error(pstore: pybuildah.Store, tmp_path: P
     assert {image.id for image in pstore.images()} == before  # refused before anything ran
 
 
+def test_a_foreign_base_without_emulation_names_the_handler_in_build(
+    pstore: pybuildah.Store, tmp_path: Path, plain_registry: Registry
+) -> None:
+    """No platform= given: the FROM image's architecture decides, before the build (stored base) or after it (pulled)."""
+    context = tmp_path / "from-s390x"
+    context.mkdir()
+    (context / "Containerfile").write_text(f"FROM {S390X} AS base\nRUN true\nFROM base\nRUN true\n")
+    before = {image.id for image in pstore.images()}
+    with pytest.raises(pybuildah.EmulationError, match="no binfmt_misc handler for s390x") as stored:
+        pybuildah.build(context, store=pstore, pull="never")
+    assert "qemu-s390x" in str(stored.value) and "exec format error" not in str(stored.value)
+    assert {image.id for image in pstore.images()} == before and not pstore.containers()
+
+    # A base that only the build's pull brings: the runtime's "exec format error" is explained after the fact.
+    remote = plain_registry.ref("platforms/s390x:1")
+    pstore.image(S390X).push(remote, tls_verify=False, retries=0, progress=None)
+    (context / "Containerfile").write_text(f"FROM {remote}\nRUN true\n")
+    with pytest.raises(pybuildah.EmulationError, match="no binfmt_misc handler for s390x") as pulled:
+        pybuildah.build(context, store=pstore, tls_verify=False, retries=0)
+    assert "exec format error" in str(pulled.value)  # the build's own words follow the cause
+    assert isinstance(pulled.value, pybuildah.RunError) and not pstore.containers()
+
+
 CHECK_WITHOUT_HANDLERS = """
 import sys, pybuildah
 root, runroot, bases_root, image = sys.argv[1:]

@@ -65,6 +65,11 @@ func prepare(st *store.State, o wire.BuildOptions) (*plan, error) {
 	if err := checkEmulation(o.Platforms, containerfiles); err != nil {
 		return nil, err
 	}
+	if len(o.Platforms) == 0 {
+		if err := checkBaseEmulation(st, containerfiles); err != nil {
+			return nil, err
+		}
+	}
 	return &plan{options: *options, containerfiles: containerfiles, stages: stages, redact: registryPassword(o)}, nil
 }
 
@@ -200,6 +205,9 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 	report.flush()
 	if call.Stopped() {
 		return nil, cancelled(err == nil)
+	}
+	if emulation := afterFailure(st, p.containerfiles, err, log.execFormat); emulation != nil {
+		return nil, errkind.Redact(fmt.Errorf("%w (the build failed with exec format error: %s)", emulation, errkind.CleanMessage(err)), p.redact)
 	}
 	if err != nil {
 		return nil, errkind.Redact(failure(err, log.stepLines(), p.stages), p.redact)

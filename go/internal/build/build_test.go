@@ -182,3 +182,15 @@ func TestCancelledMessage(t *testing.T) {
 		t.Error(fmt.Sprint(err))
 	}
 }
+
+func TestBaseImagesSkipsStagesScratchAndArguments(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Containerfile")
+	text := "FROM docker.io/a:1 AS one\nRUN true\nFROM one\nFROM scratch\nFROM --platform=linux/s390x b AS Two\nFROM two\nFROM $BASE\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := baseImages([]string{file})
+	if strings.Join(got, ",") != "docker.io/a:1,b" {
+		t.Errorf("baseImages = %q", got)
+	}
+}

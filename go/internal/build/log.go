@@ -21,6 +21,8 @@ type buildLog struct {
 	mu     sync.Mutex
 	stream uint64
 	steps  []stepLine
+	// execFormat: a line said "exec format error" (a foreign RUN without an emulator)
+	execFormat bool
 }
 
 type stepLine struct {
@@ -50,6 +52,9 @@ func parseStepLine(text string) (stepLine, bool) {
 func (l *buildLog) line(kind, text string) {
 	if step, ok := parseStepLine(text); ok {
 		l.steps = append(l.steps, step)
+	}
+	if errkind.ExecFormatLine(text) {
+		l.execFormat = true
 	}
 	events.Emit(l.stream, "log", wire.LogLine{Kind: kind, Line: text})
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strings"
+	"syscall"
 
 	"github.com/docker/distribution/registry/api/errcode"
 	errcodev2 "github.com/docker/distribution/registry/api/v2"
@@ -38,6 +39,18 @@ func generic(err error) (Kind, *int) {
 		return RunError, &code
 	}
 	return "", nil
+}
+
+// NoSpace returns ENOSPC or EDQUOT when err says a file system ran out of
+// space or quota (0 otherwise): as an errno from this process, or as the
+// text of one from a re-exec'd child (layer application, the copier).
+func NoSpace(err error) syscall.Errno {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		if errors.Is(err, errno) || errnoText(err, errno) {
+			return errno
+		}
+	}
+	return 0
 }
 
 // ContainerGone reports whether err says that a working container does not exist.

@@ -57,6 +57,7 @@ type Error struct {
 	Err      error
 	ExitCode *int
 	Details  any // extra fields for the exception, e.g. BuildError's instruction
+	Errno    *int
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -87,15 +88,23 @@ type Described struct {
 	Message  string
 	ExitCode *int
 	Details  any
+	Errno    *int // for the kinds that are OSErrors in Python
 }
 
-// Describe classifies err: an explicit kind wins, then registry failures,
-// then storage's and the OS's sentinels; anything else is BuildahError.
+// Describe classifies err: an explicit kind wins, then a full disk (a
+// StoreError with its errno, whichever step ran out of space), then registry
+// failures, then storage's and the OS's sentinels; anything else is
+// BuildahError.
 func Describe(err error) Described {
 	out := Described{Kind: BuildahError, Message: CleanMessage(err)}
 	var ke *Error
 	if errors.As(err, &ke) {
-		out.Kind, out.ExitCode, out.Details = ke.Kind, ke.ExitCode, ke.Details
+		out.Kind, out.ExitCode, out.Details, out.Errno = ke.Kind, ke.ExitCode, ke.Details, ke.Errno
+		return out
+	}
+	if errno := NoSpace(err); errno != 0 {
+		code := int(errno)
+		out.Kind, out.Errno = StoreError, &code
 		return out
 	}
 	if kind := Registry(err); kind != "" {
@@ -116,5 +125,5 @@ func Redact(err error, secrets []string) error {
 	}
 	d := Describe(err)
 	msg := secret.Scrub(d.Message, secrets)
-	return &Error{Kind: d.Kind, Err: errors.New(msg), ExitCode: d.ExitCode, Details: d.Details}
+	return &Error{Kind: d.Kind, Err: errors.New(msg), ExitCode: d.ExitCode, Details: d.Details, Errno: d.Errno}
 }

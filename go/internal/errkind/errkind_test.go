@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/docker/distribution/registry/api/errcode"
@@ -161,5 +162,28 @@ func TestImageMissingArchiveAndUnknownTransport(t *testing.T) {
 	bogus := errors.New(`Invalid image name "bogus://x", unknown transport "bogus"`)
 	if got := Describe(Image("bogus://x", bogus)).Kind; got != InvalidReference {
 		t.Errorf("unknown transport: %s", got)
+	}
+}
+
+func TestNoSpaceIsAStoreErrorWithItsErrno(t *testing.T) {
+	for _, c := range []struct {
+		err   error
+		errno syscall.Errno
+	}{
+		{fmt.Errorf("writing blob: %w", &os.PathError{Op: "write", Path: "/x", Err: syscall.ENOSPC}), syscall.ENOSPC},
+		{errors.New(`adding layer with blob "sha256:x": processing tar file(write /big: no space left on device): exit status 1`), syscall.ENOSPC},
+		{fmt.Errorf("x: %w", syscall.EDQUOT), syscall.EDQUOT},
+		{fmt.Errorf("wrapped exit: %w: %w", &exec.ExitError{}, syscall.ENOSPC), syscall.ENOSPC},
+	} {
+		d := Describe(c.err)
+		if d.Kind != StoreError || d.Errno == nil || *d.Errno != int(c.errno) {
+			t.Errorf("Describe(%v) = %s, errno %v", c.err, d.Kind, d.Errno)
+		}
+		if r := Describe(Redact(c.err, []string{"secret"})); r.Errno == nil || *r.Errno != int(c.errno) {
+			t.Errorf("Redact lost the errno of %v", c.err)
+		}
+	}
+	if d := Describe(errors.New("no space for you")); d.Kind != BuildahError || d.Errno != nil {
+		t.Errorf("plain text: %+v", d)
 	}
 }

@@ -8,7 +8,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
+
+// errnoText: storage applies layers and Buildah's copier writes files in
+// re-exec'd children, whose errors come back over a pipe as strings, so an
+// errno from there is only visible as its text ("no space left on device").
+func errnoText(err error, errno syscall.Errno) bool {
+	return strings.Contains(err.Error(), errno.Error())
+}
 
 // plainHTTPText: net/http reports a plain-HTTP answer to a TLS client with
 // an untyped errors.New ("server gave HTTP response to HTTPS client").
@@ -53,6 +61,11 @@ func CopierSourceMissing(err error) bool {
 func ChecksumMismatchText(err error) bool {
 	return strings.Contains(err.Error(), "unexpected response digest for ")
 }
+
+// ExecFormatLine: a RUN of a foreign program without an emulator fails in
+// the chroot runtime, a re-exec'd child, which prints its ENOEXEC into the
+// build log; the build's error says only "exit status 1".
+func ExecFormatLine(line string) bool { return strings.Contains(line, syscall.ENOEXEC.Error()) }
 
 // TagUnknown: libimage's "tag not known" sentinel (errTagUnknown) is unexported.
 func TagUnknown(err error) bool { return strings.Contains(err.Error(), "tag not known") }

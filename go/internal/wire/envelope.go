@@ -16,6 +16,7 @@ type Error struct {
 	Message  string `json:"message"`
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Details  any    `json:"details,omitempty"`
+	Errno    *int   `json:"errno,omitempty"` // StoreError is an OSError: ENOSPC for a full disk
 }
 
 // StoreRef is embedded by the options of calls on a store.
