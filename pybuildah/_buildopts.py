@@ -11,6 +11,8 @@ and a path holding a comma is passed as a comma-free link to it.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
@@ -114,6 +116,44 @@ def pairs(values: Mapping[str, str] | None, what: str) -> list[str]:
     """NAME=VALUE strings (labels, annotations, env); Buildah splits them at the first "=", so names hold none."""
     return [f"{no_separator(k, '=', f'{what}: the name')}={v}"
             for k, v in _checks.string_map(values, what).items()]
+
+
+def to_stdout(output: str) -> bool:
+    """Whether an --output value means standard output: "-", or type=tar with dest=- (Buildah's two forms)."""
+    if output == "-":
+        return True
+    fields = dict(field.partition("=")[::2] for field in output.split(","))
+    return "," in output and fields.get("type") == "tar" and fields.get("dest") == "-"
+
+
+def outputs(output: str | Sequence[str] | None, files: PrivateFiles) -> tuple[list[str], str | None]:
+    """--output values, and the private tar file that stands in for standard output, if one is asked for.
+
+    Buildah would write "-" to file descriptor 1 from Go, past sys.stdout; the
+    tar goes to a private file instead, which build() copies to
+    sys.stdout.buffer once the build has succeeded.
+    """
+    values = [] if output is None else [output] if isinstance(output, str) else _checks.strings(output, "output")
+    stdout = [value for value in values if to_stdout(value)]
+    if not stdout:
+        return values, None
+    if len(stdout) > 1:
+        raise InvalidArgument("output: standard output (\"-\") can be given once")
+    if not callable(getattr(getattr(sys.stdout, "buffer", None), "write", None)):
+        raise InvalidArgument('output="-" writes the tar to sys.stdout.buffer, and this sys.stdout has none '
+                              '(a notebook?): use output="type=tar,dest=FILE"')
+    tar = files.path("output") + ".tar"
+    open(tar, "wb").close()  # so that flag_safe can link to it: Buildah splits --output at commas
+    dest = files.flag_safe(tar, "output")
+    return [f"type=tar,dest={dest}" if to_stdout(value) else value for value in values], tar
+
+
+def copy_to_stdout(tar: str) -> None:
+    """Write a finished output tar to sys.stdout.buffer, after what was printed before it."""
+    sys.stdout.flush()
+    with open(tar, "rb") as file:
+        shutil.copyfileobj(file, sys.stdout.buffer, 1 << 20)
+    sys.stdout.buffer.flush()
 
 
 # The prefixes by which --build-context tells an image or a URL from a directory.

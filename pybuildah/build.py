@@ -158,10 +158,12 @@ def build(
     ``"docker-image://ref"`` for an image (as ``--build-context``).
     ``output="type=local,dest=DIR"`` (or ``type=tar,dest=FILE``) also writes
     the final stage's files there (as ``--output``); the image is still
-    returned.  ``source_date_epoch`` (default: $SOURCE_DATE_EPOCH, as
-    buildah reads it) fixes the timestamps in the image's configuration and
-    history, and ``rewrite_timestamp=True`` clamps file times in new layers
-    to it, for reproducible builds.
+    returned.  ``output="-"`` (or ``type=tar,dest=-``) writes that tar to
+    ``sys.stdout.buffer`` once the build has succeeded (nothing on failure).
+    ``source_date_epoch`` (default: $SOURCE_DATE_EPOCH, as buildah reads it)
+    fixes the timestamps in the image's configuration and history, and
+    ``rewrite_timestamp=True`` clamps file times in new layers to it, for
+    reproducible builds.
     RUN steps take ``network`` ("private", "host", "none"), ``cap_add``,
     ``cap_drop``, ``volumes`` ("HOST:CONTAINER[:OPTIONS]"), ``ulimits``
     ("nofile=1024:2048") and ``add_hosts`` ("name:ip"); ``env`` sets
@@ -189,8 +191,7 @@ def build(
         options["secrets"] = _buildopts.secrets(secrets, files)
         options.update(_buildopts.reproducible(source_date_epoch, rewrite_timestamp))
         options["build_contexts"] = _buildopts.build_contexts(build_contexts)
-        options["outputs"] = [] if output is None else [output] if isinstance(output, str) \
-            else _checks.strings(output, "output")
+        options["outputs"], stdout_tar = _buildopts.outputs(output, files)
         options.update(reg._wire())
         options.update(
             network=_checks.optional_text(network, "network"),
@@ -204,7 +205,10 @@ def build(
             cache_to=_buildopts.names(cache_to, "cache_to"),
             ssh=_buildopts.ssh(ssh, files),
         )
-        return _run(target_store, sink, log is None, options, reg, manifest)
+        built = _run(target_store, sink, log is None, options, reg, manifest)
+        if stdout_tar is not None:
+            _buildopts.copy_to_stdout(stdout_tar)
+        return built
 
 
 def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, options: dict[str, Any],

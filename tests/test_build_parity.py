@@ -10,6 +10,7 @@ import os
 import secrets as token
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -384,3 +385,46 @@ def test_ssh_agent_reaches_run_mount_ssh(
     assert fingerprint in read_file(store, other.id, "/keys").decode()
     with pytest.raises(pybuildah.InvalidArgument):
         pybuildah.build(ctx, store=store, ssh={"default": tmp_path / "no-such-socket"})
+
+
+def test_output_to_stdout_writes_the_tar_to_sys_stdout_buffer(
+    store: pybuildah.Store, busybox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = context_with(tmp_path, f"FROM {busybox}\nRUN echo ran > /ran\n")
+    raw = io.BytesIO()
+    text = io.TextIOWrapper(raw, write_through=True)
+    monkeypatch.setattr(sys, "stdout", text)
+    print("before", end="\n")
+    for form in ("-", "dest=-,type=tar"):
+        start = len(raw.getvalue())
+        pybuildah.build(ctx, store=store, log=lambda line: None, output=form)
+        data = raw.getvalue()[start:]
+        if start == 0:
+            assert data.startswith(b"before\n")  # printed text comes first, flushed
+            data = data[len(b"before\n"):]
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = tar.extractfile(next(m for m in tar.getmembers() if m.name.lstrip("./") == "ran"))
+            assert member is not None and member.read() == b"ran\n"
+    # A failed build writes nothing; no file named "-" appears; a sys.stdout without .buffer is refused.
+    failing = context_with(tmp_path / "failing", f"FROM {busybox}\nRUN false\n")
+    size = len(raw.getvalue())
+    with pytest.raises(pybuildah.BuildError):
+        pybuildah.build(failing, store=store, log=lambda line: None, output="-")
+    assert len(raw.getvalue()) == size and not (Path.cwd() / "-").exists()
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    with pytest.raises(pybuildah.InvalidArgument, match="sys.stdout.buffer"):
+        pybuildah.build(ctx, store=store, output="-")
+    with pytest.raises(pybuildah.InvalidArgument, match="once"):
+        pybuildah.build(ctx, store=store, output=["-", "type=tar,dest=-"])
+
+
+def test_cli_output_dash_pipes_the_tar_and_keeps_the_id_off_stdout(tmp_path: Path) -> None:
+    ctx = context_with(tmp_path, "FROM scratch\nCOPY ran /ran\n", ran="ran\n")
+    script = "import sys; from pybuildah.cli import main; sys.exit(main(sys.argv[1:]))"
+    out = subprocess.run(
+        [sys.executable, "-c", script, "--root", str(tmp_path / "root"), "--storage-driver", "overlay",
+         "build", "-o", "-", str(ctx)], capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr.decode()
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+        assert "ran" in {n.lstrip("./") for n in tar.getnames()}
+    assert out.stderr.decode().strip().splitlines()[-1].isalnum()  # the image ID went to stderr

@@ -8,6 +8,7 @@ import io
 import os
 import sys
 
+from .._buildopts import to_stdout
 from ..build import build
 from ..errors import BuildError, InvalidArgument
 from . import open_store
@@ -179,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
             cache_to=args.cache_to,
             ssh=_ssh_sources(args.ssh),
         )
-        print(result.id)
+        # With -o - the tar owns standard output (as buildah build -o - is quiet there).
+        print(result.id, file=sys.stderr if any(to_stdout(o) for o in args.output) else sys.stdout)
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1

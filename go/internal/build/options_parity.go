@@ -43,8 +43,12 @@ func setParity(options *define.BuildOptions, o wire.BuildOptions, reg *sysctx.Re
 	}
 	options.AdditionalBuildContexts = contexts
 	for _, out := range o.Outputs {
-		if _, err := parse.GetBuildOutput(out); err != nil {
+		parsed, err := parse.GetBuildOutput(out)
+		if err != nil {
 			return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("output: %w", err))
+		}
+		if parsed.IsStdout || parsed.Path == "-" { // Buildah would write to file descriptor 1, past Python's sys.stdout
+			return errkind.New(errkind.InvalidArgument, "output %q: standard output is written by the Python side (build(output=\"-\"))", out)
 		}
 	}
 	options.BuildOutputs = o.Outputs
