@@ -412,7 +412,7 @@ def test_output_to_stdout_writes_the_tar_to_sys_stdout_buffer(
         pybuildah.build(failing, store=store, log=lambda line: None, output="-")
     assert len(raw.getvalue()) == size and not (Path.cwd() / "-").exists()
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    with pytest.raises(pybuildah.InvalidArgument, match="sys.stdout.buffer"):
+    with pytest.raises(pybuildah.InvalidArgument, match=r"sys\.stdout\.buffer"):
         pybuildah.build(ctx, store=store, output="-")
     with pytest.raises(pybuildah.InvalidArgument, match="once"):
         pybuildah.build(ctx, store=store, output=["-", "type=tar,dest=-"])

@@ -223,7 +223,7 @@ def test_missing_emulation_is_a_clear_error(pstore: pybuildah.Store, tmp_path: P
 def test_a_foreign_base_without_emulation_names_the_handler_in_build(
     pstore: pybuildah.Store, tmp_path: Path, plain_registry: Registry
 ) -> None:
-    """No platform= given: the FROM image's architecture decides, before the build (stored base) or after it (pulled)."""
+    """No platform= given: the FROM image's architecture decides, before the build (stored) or after it (pulled)."""
     context = tmp_path / "from-s390x"
     context.mkdir()
     (context / "Containerfile").write_text(f"FROM {S390X} AS base\nRUN true\nFROM base\nRUN true\n")
