@@ -12,6 +12,7 @@ string where a value is required, so the two cannot be confused.
 from __future__ import annotations
 
 import base64
+import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -100,6 +101,18 @@ def data(value: Any, what: str) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise InvalidType(f"{what} must be bytes or str, not {_kind(value)}")
     return bytes(value)
+
+
+def input_source(value: Any, what: str) -> Any:
+    """bytes (str is encoded as UTF-8), or a binary file object (with readinto() or read()) to stream."""
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        return data(value, what)
+    if isinstance(value, io.TextIOBase):
+        raise InvalidType(f"{what} must be bytes, str or a binary file object; a text-mode file is none "
+                          "(open it with 'rb')")
+    if not callable(getattr(value, "readinto", None)) and not callable(getattr(value, "read", None)):
+        raise InvalidType(f"{what} must be bytes, str or a binary file object, not {_kind(value)}")
+    return value
 
 
 def flag(value: Any, what: str) -> bool:

@@ -10,17 +10,19 @@ The returned envelope is ``{"ok": value}`` or ``{"error": {...}}``.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import logging
 import os
 import re
 import select
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import cffi
 
@@ -290,23 +292,108 @@ def release(handle: int) -> None:
         call("ReleaseHandle", handle=handle)
 
 
-@contextmanager
-def data_fd(data: bytes | None) -> Iterator[int | None]:
-    """A memfd holding data (None: none), for an export that reads it during the call.
+class BinaryStream(Protocol):
+    """What run(input=) streams from: anything with read(n) returning bytes."""
 
-    Large inputs skip base64 and JSON this way; Go reads through a duplicate.
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+INPUT_CHUNK = 1 << 20
+
+
+@contextmanager
+def data_fd(data: bytes | BinaryStream | None) -> Iterator[int | None]:
+    """A file descriptor that Go reads during the call, from its current offset (None: no input).
+
+    bytes go into a memfd (large inputs skip base64 and JSON).  A regular
+    file is reopened (its own offset, from the file's current position, the
+    caller's position untouched).  Any other binary stream (a pipe, a socket,
+    io.BytesIO) is pumped by a thread into a pipe that Go reads as it goes, so
+    nothing is held in memory whole.  Go reads through a duplicate.
     """
     if data is None:
         yield None
         return
-    fd = os.memfd_create("pybuildah-input", os.MFD_CLOEXEC)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        fd = os.memfd_create("pybuildah-input", os.MFD_CLOEXEC)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.lseek(fd, 0, os.SEEK_SET)
+            yield fd
+        finally:
+            os.close(fd)
+        return
+    regular = _regular_file(data)
+    if regular is not None:
+        try:
+            yield regular
+        finally:
+            os.close(regular)
+        return
+    with _pumped(data) as fd:
         yield fd
+
+
+def _regular_file(data: BinaryStream) -> int | None:
+    """A new descriptor of a file object's regular file at its current position, or None."""
+    fileno = getattr(data, "fileno", None)
+    tell = getattr(data, "tell", None)
+    if not (callable(fileno) and callable(tell)):
+        return None
+    try:
+        fd = int(fileno())
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        position = int(tell())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+    own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    os.lseek(own, position, os.SEEK_SET)
+    return own
+
+
+@contextmanager
+def _pumped(data: BinaryStream) -> Iterator[int]:
+    """The read end of a pipe that a thread fills from data until its end (or until nobody reads)."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    with suppress(OSError):  # fewer, larger hand-overs (the limit is /proc/sys/fs/pipe-max-size)
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, INPUT_CHUNK)
+    failures: list[BaseException] = []
+
+    def pump() -> None:
+        try:
+            readinto = getattr(data, "readinto", None)
+            buffer = bytearray(INPUT_CHUNK)
+            while True:
+                if callable(readinto):
+                    n = readinto(buffer)
+                    chunk = memoryview(buffer)[:n or 0]
+                else:
+                    chunk = memoryview(data.read(INPUT_CHUNK))
+                if not chunk:
+                    return
+                while chunk:
+                    chunk = chunk[os.write(write_end, chunk):]
+        except BrokenPipeError:  # the command (and Go) stopped reading, as with subprocess
+            pass
+        except TypeError as exc:  # read() gave str: a text-mode stream
+            failures.append(errors.InvalidType(f"input must be a binary stream: {exc}"))
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            os.close(write_end)
+
+    thread = threading.Thread(target=pump, name="pybuildah-input", daemon=True)
+    thread.start()
+    try:
+        yield read_end
     finally:
-        os.close(fd)
+        os.close(read_end)  # a pump blocked on a full pipe gets EPIPE and ends
+        thread.join(1.0)  # one blocked reading a stalled source ends when it returns
+    if failures:
+        raise failures[0]
 
 
 @contextmanager

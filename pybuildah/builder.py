@@ -320,7 +320,7 @@ class Builder(LiveHandle, display.RichRepr):
         volumes: Sequence[str] | None = None,
         mounts: Sequence[str] | None = None,
         network: str | None = None,
-        input: bytes | str | None = None,
+        input: bytes | str | _ffi.BinaryStream | None = None,
         timeout: float | None = None,
         cache: bool = True,
         cache_key: str | None = None,
@@ -340,9 +340,11 @@ class Builder(LiveHandle, display.RichRepr):
         read-only unless rw; "type=tmpfs,dst=/scratch").  network is buildah run
         --network: "none" gives the command a network namespace of its own with
         only loopback, "host" (chroot isolation's default) the host's.
-        input (bytes, or str encoded as UTF-8) is the command's stdin, else it
-        reads an empty stdin.  timeout (seconds) kills the command and everything
-        it started when it expires and raises RunTimeout, also a TimeoutError.
+        input (bytes, str encoded as UTF-8, or a binary file object such as an
+        open("...", "rb") file, a pipe or io.BytesIO, streamed from its current
+        position) is the command's stdin, else it reads an empty stdin.
+        timeout (seconds) kills the command and everything it started when it
+        expires and raises RunTimeout, also a TimeoutError.
         With Builder(cache=True), cache=False runs the step every time (and
         the steps after it too), as does a run with volumes or host mounts,
         whose inputs the cache cannot see; cache_key (any text) vouches for
@@ -358,7 +360,7 @@ class Builder(LiveHandle, display.RichRepr):
             "network": _checks.optional_text(network, "network"),
             "timeout": _checks.seconds(timeout, "timeout") if timeout is not None else None,
         }
-        stdin = _checks.data(input, "input") if input is not None else None
+        stdin = _checks.input_source(input, "input") if input is not None else None
         if isinstance(command, str):
             form: dict[str, Any] = {"shell": command}
             argv = ["/bin/sh", "-c", command]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -76,6 +78,86 @@ def test_run_input_type_is_checked_before_anything_runs(store: pybuildah.Store, 
     with pybuildah.Builder(busybox, store=store) as b:
         with pytest.raises(pybuildah.InvalidType):
             b.run(["/bin/sh", "-c", "touch /ran"], input=7)  # type: ignore[arg-type]
+        assert b.run(["/bin/sh", "-c", "test -e /ran || echo absent"]).stdout == "absent\n"
+
+
+class _Endless:
+    """A binary stream that never ends: only a streamed input lets a command that stops reading finish."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readinto(self, buffer: bytearray) -> int:
+        buffer[:] = b"y" * len(buffer)
+        self.served += len(buffer)
+        return len(buffer)
+
+
+def test_run_input_streams_a_binary_file_object(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
+    size = 64 << 20
+    data = tmp_path / "input.bin"
+    with open(data, "wb") as out:
+        out.truncate(size)
+        out.seek(size - 5)
+        out.write(b"tail\n")
+    with pybuildah.Builder(busybox, store=store) as b:
+        # A regular file: read from its current position, which stays where it was.
+        with open(data, "rb") as file:
+            started = time.monotonic()
+            assert _run_in_thread(b, 120, ["wc", "-c"], input=file).stdout.strip() == str(size)
+            print(f"\n64 MiB file into wc -c: {time.monotonic() - started:.2f}s")
+            file.seek(size - 5)
+            assert b.run(["cat"], input=file).stdout == "tail\n"
+            assert file.tell() == size - 5
+        assert b.run(["cat"], input=io.BytesIO(b"from memory\n")).stdout == "from memory\n"
+
+        # A pipe whose writer is a thread: 64 MiB streamed as it is written.
+        read_end, write_end = os.pipe()
+        chunk = os.urandom(1 << 20)
+
+        def writer() -> None:
+            with open(write_end, "wb") as pipe:
+                for _ in range(64):
+                    pipe.write(chunk)
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        with open(read_end, "rb") as pipe:
+            started = time.monotonic()
+            assert _run_in_thread(b, 120, ["wc", "-c"], input=pipe).stdout.strip() == str(size)
+            print(f"64 MiB pipe into wc -c: {time.monotonic() - started:.2f}s")
+        thread.join(10)
+
+        # Streamed, not read whole first: an endless source serves a command that stops reading.
+        endless = _Endless()
+        assert _run_in_thread(b, 120, ["head", "-c", "3000000"], input=endless).stdout_bytes == b"y" * 3_000_000
+        assert endless.served < 64 << 20
+
+
+def test_run_input_from_a_stalled_pipe_stops_on_ctrl_c(store: pybuildah.Store, busybox: str) -> None:
+    read_end, write_end = os.pipe()  # nobody ever writes: cat waits for ever
+    with pybuildah.Builder(busybox, store=store) as b, open(read_end, "rb") as pipe:
+        b.run(["true"])
+        timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            b.run(["cat"], input=pipe, timeout=120)
+        took = time.monotonic() - started
+        print(f"\nCtrl-C to KeyboardInterrupt with a stalled input pipe: {took - 1.0:.2f}s")
+        assert took < 10
+        os.close(write_end)  # the pump thread, waiting on the stalled pipe, sees its end
+        assert b.run(["echo", "usable"]).stdout == "usable\n"
+
+
+def test_run_input_in_text_mode_is_a_type_error(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
+    (tmp_path / "text.txt").write_text("text\n")
+    with pybuildah.Builder(busybox, store=store) as b:
+        with open(tmp_path / "text.txt") as text, pytest.raises(pybuildah.InvalidType, match="rb") as caught:
+            b.run(["/bin/sh", "-c", "touch /ran"], input=text)  # type: ignore[arg-type]
+        assert isinstance(caught.value, TypeError)
+        with pytest.raises(TypeError):
+            b.run(["cat"], input=io.StringIO("text"))  # type: ignore[arg-type]
         assert b.run(["/bin/sh", "-c", "test -e /ran || echo absent"]).stdout == "absent\n"
 
 

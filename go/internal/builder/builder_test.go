@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -117,7 +118,10 @@ func TestInputReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.WriteString("the input"); err != nil { // the offset is now at the end
+	if _, err := f.WriteString("skip the input"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(5, io.SeekStart); err != nil { // read from the current offset
 		t.Fatal(err)
 	}
 	fd := int(f.Fd())
@@ -130,13 +134,45 @@ func TestInputReader(t *testing.T) {
 	if err != nil || string(got) != "the input" {
 		t.Errorf("read %q, %v", got, err)
 	}
-	if offset, _ := f.Seek(0, io.SeekCurrent); offset != 9 {
+	if offset, _ := f.Seek(0, io.SeekCurrent); offset != 5 {
 		t.Errorf("the caller's offset moved to %d", offset)
 	}
-	pipeReader, pipeWriter, _ := os.Pipe()
-	defer pipeReader.Close()
-	defer pipeWriter.Close()
-	for _, bad := range []int{-1, 1 << 20, int(pipeReader.Fd())} {
+
+	// A pipe is a stream; closing ends a read that waits on a silent writer.
+	streamReader, streamWriter, _ := os.Pipe()
+	defer streamReader.Close()
+	defer streamWriter.Close()
+	pipeFD := int(streamReader.Fd())
+	r, done, err = InputReader(&pipeFD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := streamWriter.WriteString("streamed"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "streamed" {
+		t.Errorf("pipe read %q, %v", buf, err)
+	}
+	waiting := make(chan error)
+	go func() { _, err := r.Read(buf); waiting <- err }()
+	time.Sleep(50 * time.Millisecond)
+	done()
+	select {
+	case err := <-waiting:
+		if err == nil {
+			t.Error("a read after close succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("close did not end a waiting read")
+	}
+
+	socket, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(socket)
+	for _, bad := range []int{-1, 1 << 20, socket} {
 		if _, _, err := InputReader(&bad); errkind.Describe(err).Kind != errkind.InvalidArgument {
 			t.Errorf("InputReader(%d) = %v", bad, err)
 		}

@@ -66,12 +66,15 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer closeInput()
 	call, err := interrupt.BeginWithInput(o.CallID(), input)
 	if err != nil {
+		closeInput()
 		return nil, err
 	}
-	defer call.End()
+	defer func() {
+		closeInput() // first: End waits for the feeder, which may be waiting on the input
+		call.End()
+	}()
 	if timeout > 0 {
 		call.SetTimeout(timeout)
 	}
@@ -242,9 +245,12 @@ func CheckRunMounts(mounts []string) error {
 	return nil
 }
 
-// InputReader reads the whole of the caller's file descriptor fd (nil: no
-// input) through a duplicate of it, from its start, without moving the
-// caller's offset.  The file must be a regular one, such as a memfd.
+// InputReader reads the caller's file descriptor fd (nil: no input)
+// through a duplicate of it: a regular file (a memfd, or a file the caller
+// opened) from its current offset to its end, without moving that offset; a
+// pipe as a stream until its writer closes it.  The close function also
+// ends a read that is waiting on the pipe, so a stalled writer cannot keep
+// the call from returning.
 func InputReader(fd *int) (io.Reader, func(), error) {
 	if fd == nil {
 		return nil, func() {}, nil
@@ -256,11 +262,29 @@ func InputReader(fd *int) (io.Reader, func(), error) {
 	if err != nil {
 		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d: %v", *fd, err)
 	}
-	f := os.NewFile(uintptr(dup), "input")
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d is not a regular file", *fd)
+	var stat unix.Stat_t
+	if err := unix.Fstat(dup, &stat); err != nil {
+		unix.Close(dup)
+		return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d: %v", *fd, err)
 	}
-	return io.NewSectionReader(f, 0, info.Size()), func() { f.Close() }, nil
+	switch stat.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		offset, err := unix.Seek(dup, 0, io.SeekCurrent)
+		if err != nil {
+			unix.Close(dup)
+			return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d: %v", *fd, err)
+		}
+		f := os.NewFile(uintptr(dup), "input")
+		return io.NewSectionReader(f, offset, max(stat.Size-offset, 0)), func() { f.Close() }, nil
+	case unix.S_IFIFO:
+		// Non-blocking, so that the runtime's poller serves reads and Close interrupts one.
+		if err := unix.SetNonblock(dup, true); err != nil {
+			unix.Close(dup)
+			return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d: %v", *fd, err)
+		}
+		f := os.NewFile(uintptr(dup), "input")
+		return f, func() { f.Close() }, nil
+	}
+	unix.Close(dup)
+	return nil, nil, errkind.New(errkind.InvalidArgument, "input_fd %d is neither a regular file nor a pipe", *fd)
 }

@@ -120,8 +120,9 @@ type RunOptions struct {
 	CapDrop  []string `json:"cap_drop"`
 	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
 	// As buildah run --network and --mount; InputFD is a file descriptor
-	// of the caller's (a memfd) holding the command's stdin, read from its
-	// start during the call; Timeout kills the command after that many seconds.
+	// of the caller's holding the command's stdin, read during the call: a
+	// regular file (a memfd) from its offset, or a pipe until its end;
+	// Timeout kills the command after that many seconds.
 	Network string   `json:"network" wire:"nonempty"`
 	Mounts  []string `json:"mounts" wire:"nonempty"`
 	InputFD *int     `json:"input_fd"`
