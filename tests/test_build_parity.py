@@ -428,3 +428,40 @@ def test_cli_output_dash_pipes_the_tar_and_keeps_the_id_off_stdout(tmp_path: Pat
     with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
         assert "ran" in {n.lstrip("./") for n in tar.getnames()}
     assert out.stderr.decode().strip().splitlines()[-1].isalnum()  # the image ID went to stderr
+
+
+def test_run_and_build_read_volume_specs_with_one_parser(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
+    """The same specs mean the same in run() and build(): accepted (and what the step sees), or refused alike."""
+    host = tmp_path / "vol:host"  # a colon in the path, written \: in a spec
+    host.mkdir()
+    (host / "in.txt").write_text("seen\n")
+    escaped = str(host).replace(":", "\\:")
+    ctx = context_with(tmp_path, f"FROM {busybox}\nRUN cat /v/in.txt > /seen; touch /v/probe 2>/dev/null || true\n")
+    specs: list[list[str]] = [
+        [f"{escaped}:/v"], [f"{escaped}:/v:ro"], [f"{escaped}:/v:ro,rprivate"], [f"{escaped}:/v:rw,z"],
+        ["relative:/v"], [f"{escaped}:relative"], [f"{escaped}:/v:rx"], [f"{escaped}:/v:ro,rw"],
+        [f"{escaped}:/v:ro:z"], [f"{tmp_path}/missing:/v"], [f"{escaped}:/v", f"{escaped}:/v:ro"], [f"{escaped}"],
+    ]
+    with pybuildah.Builder(busybox, store=store) as b:
+        for spec in specs:
+            (host / "probe").unlink(missing_ok=True)
+            outcomes = []
+            for how in ("run", "build"):
+                try:
+                    if how == "run":
+                        out = b.run("cat /v/in.txt; touch /v/probe 2>/dev/null || true", volumes=spec).stdout
+                    else:
+                        image = pybuildah.build(ctx, store=store, log=lambda line: None, volumes=spec)
+                        out = read_file(store, image.id, "/seen").decode()
+                    outcomes.append(("ok", out, (host / "probe").exists()))
+                except pybuildah.BuildahError as exc:
+                    outcomes.append((type(exc).__name__, "", False))
+                (host / "probe").unlink(missing_ok=True)
+            assert outcomes[0] == outcomes[1], (spec, outcomes)
+            accepted = outcomes[0][0] == "ok"
+            assert accepted == (spec in specs[:4]), (spec, outcomes)
+            if accepted:
+                read_only = "ro" in spec[0].rsplit(":", 1)[-1].split(",")
+                assert outcomes[0][1] == "seen\n" and outcomes[0][2] == (not read_only), (spec, outcomes)
+            else:
+                assert outcomes[0][0] == ("SourceNotFound" if "missing" in spec[0] else "InvalidArgument"), spec

@@ -7,11 +7,11 @@ import (
 
 	units "github.com/docker/go-units"
 	"go.podman.io/buildah/define"
-	"go.podman.io/buildah/pkg/parse"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/validate"
+	"pybuildah.dev/shim/internal/volumes"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -27,8 +27,8 @@ func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
 		options.NamespaceOptions, options.ConfigureNetwork = namespaces, policy
 	}
 	options.AddCapabilities, options.DropCapabilities = o.CapAdd, o.CapDrop
-	if err := parse.Volumes(o.Volumes); err != nil {
-		return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("volumes: %w", err))
+	if _, err := volumes.Parse(o.Volumes); err != nil {
+		return err
 	}
 	options.CommonBuildOpts.Volumes = o.Volumes
 	for _, limit := range o.Ulimits {

@@ -74,22 +74,6 @@ func TestParseSourceDateEpoch(t *testing.T) {
 	}
 }
 
-func TestBindMounts(t *testing.T) {
-	dir := t.TempDir()
-	got, err := BindMounts([]string{dir + ":/data", dir + ":/ro:ro"})
-	if err != nil || len(got) != 2 || got[0].Options[1] != "rw" || got[1].Options[1] != "ro" || got[1].Destination != "/ro" {
-		t.Fatalf("BindMounts = %+v, %v", got, err)
-	}
-	for _, bad := range []string{dir, dir + ":rel", "rel:/x", dir + ":/x:rx", dir + ":/x:ro:z"} {
-		if _, err := BindMounts([]string{bad}); errkind.Describe(err).Kind != errkind.InvalidArgument {
-			t.Errorf("BindMounts(%q) = %v", bad, err)
-		}
-	}
-	if _, err := BindMounts([]string{dir + "/missing:/x"}); errkind.Describe(err).Kind != errkind.SourceNotFound {
-		t.Errorf("missing source: %v", err)
-	}
-}
-
 func TestCheckRunMounts(t *testing.T) {
 	dir := t.TempDir()
 	good := []string{"type=bind,src=" + dir + ",dst=/d", "src=" + dir + ",dst=/d,rw", "type=tmpfs,dst=/t",

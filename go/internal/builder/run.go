@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/buildah"
 	"go.podman.io/buildah/pkg/parse"
 	"golang.org/x/sys/unix"
@@ -22,6 +21,7 @@ import (
 	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/platform"
 	"pybuildah.dev/shim/internal/validate"
+	"pybuildah.dev/shim/internal/volumes"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -42,7 +42,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := BindMounts(o.Volumes)
+	mounts, err := volumes.Parse(o.Volumes)
 	if err != nil {
 		return nil, err
 	}
@@ -181,32 +181,6 @@ func signalNamed(name string) unix.Signal {
 		}
 	}
 	return 0
-}
-
-// BindMounts turns buildah run -v specs, HOST:CONTAINER[:ro|rw], into bind
-// mounts (read-write unless ro).  Both paths must be absolute and the host
-// path must exist.
-func BindMounts(volumes []string) ([]specs.Mount, error) {
-	var out []specs.Mount
-	for _, v := range volumes {
-		parts := strings.Split(v, ":")
-		mode := "rw"
-		switch {
-		case len(parts) == 3 && (parts[2] == "ro" || parts[2] == "rw"):
-			mode = parts[2]
-		case len(parts) != 2:
-			return nil, errkind.New(errkind.InvalidArgument, "volume %q: want HOST:CONTAINER[:ro|rw]", v)
-		}
-		src, dst := parts[0], parts[1]
-		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) {
-			return nil, errkind.New(errkind.InvalidArgument, "volume %q: both paths must be absolute", v)
-		}
-		if _, err := os.Stat(src); err != nil {
-			return nil, errkind.Wrap(errkind.SourceNotFound, fmt.Errorf("volume %q: %w", v, err))
-		}
-		out = append(out, specs.Mount{Type: "bind", Source: src, Destination: dst, Options: []string{"rbind", mode}})
-	}
-	return out, nil
 }
 
 // CheckRunMounts applies to buildah run --mount specs the rule that the

@@ -118,7 +118,7 @@ type RunOptions struct {
 	Hostname string   `json:"hostname" wire:"nonempty"`
 	CapAdd   []string `json:"cap_add"`
 	CapDrop  []string `json:"cap_drop"`
-	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:ro|rw], as buildah run -v
+	Volumes  []string `json:"volumes"` // HOST:CONTAINER[:OPTIONS], as buildah run -v (internal/volumes)
 	// As buildah run --network and --mount; InputFD is a file descriptor
 	// of the caller's holding the command's stdin, read during the call: a
 	// regular file (a memfd) from its offset, or a pipe until its end;
