@@ -115,6 +115,13 @@ def input_source(value: Any, what: str) -> Any:
     return value
 
 
+def optional_callable(value: Any, what: str) -> Any:
+    """None, or something to call (a log or progress handler), checked before anything runs."""
+    if value is not None and not callable(value):
+        raise InvalidType(f"{what} must be a callable or None, not {_kind(value)}")
+    return value
+
+
 def flag(value: Any, what: str) -> bool:
     """A bool, not merely something truthy."""
     if not isinstance(value, bool):

@@ -200,7 +200,7 @@ def build(
             volumes=_checks.optional_strings(volumes, "volumes"),
             ulimits=_checks.optional_strings(ulimits, "ulimits"),
             add_hosts=_checks.optional_strings(add_hosts, "add_hosts"),
-            env=_buildopts.pairs(env, "env"),
+            env=_checks.string_map(env, "env"),
             cache_from=_buildopts.names(cache_from, "cache_from"),
             cache_to=_buildopts.names(cache_to, "cache_to"),
             ssh=_buildopts.ssh(ssh, files),

@@ -351,6 +351,7 @@ class Builder(LiveHandle, display.RichRepr):
         such a step: it is cached under that text instead.
         """
         check = _checks.flag(check, "check")  # before running: a bad argument changes nothing
+        log = _checks.optional_callable(log, "log")
         caps: dict[str, Any] = {
             "cap_add": _checks.optional_strings(cap_add, "cap_add"),
             "cap_drop": _checks.optional_strings(cap_drop, "cap_drop"),
@@ -386,7 +387,7 @@ class Builder(LiveHandle, display.RichRepr):
                         "Run",
                         builder=self.handle,
                         input_fd=input_fd,
-                        env=_buildopts.pairs(env, "env"),
+                        env=_checks.string_map(env, "env"),
                         workdir=_checks.optional_text(workdir, "workdir"),
                         user=_checks.optional_text(user, "user"),
                         stream=stream,

@@ -109,7 +109,10 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 	sys := reg.Sys
 	var timestamp *time.Time
 	if o.Timestamp != nil {
-		t := time.Unix(*o.Timestamp, 0).UTC()
+		t, err := validate.Timestamp("timestamp", *o.Timestamp)
+		if err != nil {
+			return nil, err
+		}
 		timestamp = &t
 	}
 	options := &define.BuildOptions{

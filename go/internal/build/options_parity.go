@@ -12,6 +12,7 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/sysctx"
+	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -127,8 +128,8 @@ func sourceDateEpoch(explicit *int64, env string) (*time.Time, error) {
 	if seconds < 0 {
 		return nil, errkind.New(errkind.InvalidArgument, "source_date_epoch must not be negative, not %d", seconds)
 	}
-	t := time.Unix(seconds, 0).UTC()
-	return &t, nil
+	t, err := validate.Timestamp("source_date_epoch", seconds)
+	return &t, err
 }
 
 // failure is a registry's refusal (credentials, TLS) or silence (the idle

@@ -99,7 +99,7 @@ func TestSetRunOptions(t *testing.T) {
 	options := &define.BuildOptions{CommonBuildOpts: &define.CommonBuildOptions{Ulimit: []string{"nofile=10:10"}}}
 	err := setRunOptions(options, wire.BuildOptions{
 		Network: "none", CapDrop: []string{"CAP_CHOWN"}, Ulimits: []string{"nofile=5:5"},
-		AddHosts: []string{"a:10.0.0.1", "b:host-gateway", "c:[::1]"}, Env: []string{"A=1"},
+		AddHosts: []string{"a:10.0.0.1", "b:host-gateway", "c:[::1]"}, Env: map[string]string{"A": "1"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,12 +109,14 @@ func TestSetRunOptions(t *testing.T) {
 		t.Errorf("options not carried over: %+v %+v", options, options.CommonBuildOpts)
 	}
 	for name, o := range map[string]wire.BuildOptions{
-		"netns path": {Network: "/no/such/netns"},
-		"ulimit":     {Ulimits: []string{"nofile=many"}},
-		"host":       {AddHosts: []string{"noaddress"}},
-		"host ip":    {AddHosts: []string{"a:999.1.1.1"}},
-		"volume":     {Volumes: []string{"relative:/x"}},
-		"env":        {Env: []string{"NOVALUE"}},
+		"netns path":  {Network: "/no/such/netns"},
+		"ulimit":      {Ulimits: []string{"nofile=many"}},
+		"host":        {AddHosts: []string{"noaddress"}},
+		"host ip":     {AddHosts: []string{"a:999.1.1.1"}},
+		"volume":      {Volumes: []string{"relative:/x"}},
+		"env":         {Env: map[string]string{"A=B": "x"}},
+		"env name":    {Env: map[string]string{"": "x"}},
+		"ulimit < -1": {Ulimits: []string{"nofile=-5:-3"}},
 	} {
 		options := &define.BuildOptions{CommonBuildOpts: &define.CommonBuildOptions{}}
 		if err := setRunOptions(options, o); errkind.Describe(err).Kind != errkind.InvalidArgument {

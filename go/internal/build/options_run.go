@@ -32,8 +32,12 @@ func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
 	}
 	options.CommonBuildOpts.Volumes = o.Volumes
 	for _, limit := range o.Ulimits {
-		if _, err := units.ParseUlimit(limit); err != nil {
+		parsed, err := units.ParseUlimit(limit)
+		if err != nil {
 			return errkind.Wrap(errkind.InvalidArgument, fmt.Errorf("ulimits: %w", err))
+		}
+		if parsed.Soft < -1 || parsed.Hard < -1 { // -1 is unlimited; the kernel takes no other negative
+			return errkind.New(errkind.InvalidArgument, "ulimits: %q: a limit is a number from 0, or -1 for unlimited", limit)
 		}
 	}
 	// Later entries of a kind win, so the caller's come after the defaults.
@@ -44,10 +48,11 @@ func setRunOptions(options *define.BuildOptions, o wire.BuildOptions) error {
 		}
 	}
 	options.CommonBuildOpts.AddHost = o.AddHosts
-	if err := validate.Assignments("env", o.Env); err != nil {
+	env, err := validate.Environment(o.Env)
+	if err != nil {
 		return err
 	}
-	options.Envs = o.Env
+	options.Envs = env
 	return nil
 }
 

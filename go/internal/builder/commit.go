@@ -13,6 +13,7 @@ import (
 	"pybuildah.dev/shim/internal/images"
 	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/sysctx"
+	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -81,7 +82,10 @@ func commitOptions(s *State, o wire.CommitOptions) (*buildah.CommitOptions, *sys
 		options.MaxRetries = int(*reg.Retries)
 	}
 	if o.Timestamp != nil {
-		t := time.Unix(*o.Timestamp, 0).UTC()
+		t, err := validate.Timestamp("timestamp", *o.Timestamp)
+		if err != nil {
+			return nil, nil, err
+		}
 		options.HistoryTimestamp = &t
 	} else if o.SourceDateEpoch != "" {
 		t, err := ParseSourceDateEpoch(o.SourceDateEpoch)
@@ -100,5 +104,5 @@ func ParseSourceDateEpoch(value string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errkind.New(errkind.InvalidArgument, "parsing SOURCE_DATE_EPOCH %q: %v", value, err)
 	}
-	return time.Unix(seconds, 0).UTC(), nil
+	return validate.Timestamp("SOURCE_DATE_EPOCH", seconds)
 }

@@ -52,6 +52,11 @@ func CheckConfig(c wire.ConfigChange) error {
 			return err
 		}
 	}
+	if c.User != nil {
+		if err := validate.User(*c.User); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

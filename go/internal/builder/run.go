@@ -34,6 +34,13 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	env, err := validate.Environment(o.Env)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate.User(o.User); err != nil {
+		return nil, err
+	}
 	capAdd, err := validate.Capabilities("cap_add", o.CapAdd)
 	if err != nil {
 		return nil, err
@@ -84,7 +91,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	keepCopier(s)
 	err = s.Builder.Run(argv, buildah.RunOptions{
 		Isolation:        s.Builder.Isolation,
-		Env:              o.Env,
+		Env:              env,
 		WorkingDir:       o.WorkDir,
 		User:             o.User,
 		Stdin:            call.Stdin(),

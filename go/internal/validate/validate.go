@@ -5,6 +5,7 @@ package validate
 import (
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,10 +48,65 @@ func Chmod(mode string) error {
 	if mode == "" {
 		return nil
 	}
-	if _, err := strconv.ParseUint(mode, 8, 32); err != nil {
-		return invalid("invalid chmod %q: expected an octal mode such as 0755", mode)
+	if bits, err := strconv.ParseUint(mode, 8, 32); err != nil || bits > 0o7777 {
+		return invalid("invalid chmod %q: expected an octal mode from 0 to 7777, such as 0755", mode)
 	}
 	return nil
+}
+
+// MaxID is the largest user or group ID (2^32-1 is the kernel's "no ID").
+const MaxID = math.MaxUint32 - 1
+
+// User accepts a config's USER[:GROUP]: names, or numeric IDs from 0 to
+// MaxID ("-1" or "4294967296" is neither a name nor an ID).
+func User(spec string) error {
+	for _, part := range strings.SplitN(spec, ":", 2) {
+		if strings.TrimLeft(part, "-+0123456789") != "" || part == "" {
+			continue // a name (or an empty group)
+		}
+		if id, err := strconv.ParseInt(part, 10, 64); err != nil || id < 0 || id > MaxID || part[0] == '+' {
+			return invalid("invalid user %q: a numeric ID must be from 0 to %d", spec, MaxID)
+		}
+	}
+	return nil
+}
+
+// Environment checks the names of a NAME -> VALUE map (run's and build's
+// env=) and returns NAME=VALUE items, sorted by name.
+func Environment(env map[string]string) ([]string, error) {
+	names := make([]string, 0, len(env))
+	for name := range env {
+		switch {
+		case name == "":
+			return nil, invalid("env: a variable needs a name")
+		case strings.Contains(name, "="):
+			return nil, invalid("env: the name %q must not contain \"=\": it would be read as NAME=VALUE", name)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, name := range names {
+		out = append(out, name+"="+env[name])
+	}
+	return out, nil
+}
+
+// Timestamps an image can record: its JSON time format holds years 1 to 9999.
+const (
+	MinTimestamp = -62135596800 // 0001-01-01T00:00:00Z
+	MaxTimestamp = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// Timestamp turns seconds since the epoch into a time an image's config and
+// history can hold (what says which option); a build's source_date_epoch
+// must also not be negative (SOURCE_DATE_EPOCH's own rule).
+func Timestamp(what string, seconds int64) (time.Time, error) {
+	if seconds < MinTimestamp || seconds > MaxTimestamp {
+		return time.Time{}, invalid("%s %d is outside the years 1 to 9999 that an image can record (%d to %d)",
+			what, seconds, int64(MinTimestamp), int64(MaxTimestamp))
+	}
+	return time.Unix(seconds, 0).UTC(), nil
 }
 
 // Chown accepts USER[:GROUP] or :GROUP, names or numeric IDs ("" means

@@ -188,3 +188,51 @@ func TestTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestChmodRange(t *testing.T) {
+	for _, good := range []string{"0", "755", "0755", "7777", "07777"} {
+		if err := Chmod(good); err != nil {
+			t.Errorf("Chmod(%q) = %v", good, err)
+		}
+	}
+	for _, bad := range []string{"10000", "17777", "9999", "-1", "0o755", " 755", "77777777777"} {
+		if err := Chmod(bad); err == nil {
+			t.Errorf("Chmod(%q) accepted", bad)
+		}
+	}
+}
+
+func TestUserIDs(t *testing.T) {
+	for _, good := range []string{"", "root", "1000", "0:0", "app:staff", "1000:", "4294967294", ":5", "user-1"} {
+		if err := User(good); err != nil {
+			t.Errorf("User(%q) = %v", good, err)
+		}
+	}
+	for _, bad := range []string{"-1", "4294967295", "1:-1", "99999999999999999999", "+5"} {
+		if err := User(bad); err == nil {
+			t.Errorf("User(%q) accepted", bad)
+		}
+	}
+}
+
+func TestEnvironmentAndTimestamp(t *testing.T) {
+	env, err := Environment(map[string]string{"B": "2=3", "A": ""})
+	if err != nil || strings.Join(env, " ") != "A= B=2=3" {
+		t.Errorf("Environment = %q, %v", env, err)
+	}
+	for _, bad := range []map[string]string{{"": "x"}, {"A=B": "x"}} {
+		if _, err := Environment(bad); err == nil {
+			t.Errorf("Environment(%v) accepted", bad)
+		}
+	}
+	for _, good := range []int64{0, -1, MinTimestamp, MaxTimestamp, 1_700_000_000} {
+		if _, err := Timestamp("t", good); err != nil {
+			t.Errorf("Timestamp(%d) = %v", good, err)
+		}
+	}
+	for _, bad := range []int64{MinTimestamp - 1, MaxTimestamp + 1, math.MaxInt64, math.MinInt64} {
+		if _, err := Timestamp("t", bad); err == nil {
+			t.Errorf("Timestamp(%d) accepted", bad)
+		}
+	}
+}

@@ -108,12 +108,12 @@ type ConfigChange struct {
 type RunOptions struct {
 	BuilderRef
 	CallRef
-	Command []string `json:"command"`
-	Shell   *string  `json:"shell"`
-	Env     []string `json:"env"`
-	WorkDir string   `json:"workdir" wire:"nonempty"`
-	User    string   `json:"user" wire:"nonempty"`
-	Stream  uint64   `json:"stream"`
+	Command []string          `json:"command"`
+	Shell   *string           `json:"shell"`
+	Env     map[string]string `json:"env"` // NAME -> VALUE (validate.Environment)
+	WorkDir string            `json:"workdir" wire:"nonempty"`
+	User    string            `json:"user" wire:"nonempty"`
+	Stream  uint64            `json:"stream"`
 	// As buildah run --hostname, --cap-add and --cap-drop.
 	Hostname string   `json:"hostname" wire:"nonempty"`
 	CapAdd   []string `json:"cap_add"`
@@ -259,13 +259,13 @@ type BuildOptions struct {
 
 	// RUN steps: buildah build's --network, --cap-add, --cap-drop,
 	// --volume, --ulimit, --add-host; and --env for the image.
-	Network  string   `json:"network"`
-	CapAdd   []string `json:"cap_add"`
-	CapDrop  []string `json:"cap_drop"`
-	Volumes  []string `json:"volumes"`   // HOST:CONTAINER[:OPTIONS]
-	Ulimits  []string `json:"ulimits"`   // TYPE=SOFT[:HARD]
-	AddHosts []string `json:"add_hosts"` // NAME:IP
-	Env      []string `json:"env"`       // NAME=VALUE
+	Network  string            `json:"network"`
+	CapAdd   []string          `json:"cap_add"`
+	CapDrop  []string          `json:"cap_drop"`
+	Volumes  []string          `json:"volumes"`   // HOST:CONTAINER[:OPTIONS]
+	Ulimits  []string          `json:"ulimits"`   // TYPE=SOFT[:HARD]
+	AddHosts []string          `json:"add_hosts"` // NAME:IP
+	Env      map[string]string `json:"env"`       // NAME -> VALUE (validate.Environment)
 
 	CacheFrom []string `json:"cache_from"` // repositories (--cache-from, --cache-to)
 	CacheTo   []string `json:"cache_to"`
