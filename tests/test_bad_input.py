@@ -9,11 +9,16 @@ config and the working directory are the same afterwards.
 
 The corpus is built from "slots" (one argument of one call, with the kind of
 value it takes) and explicit value cases; hypothesis then draws more bad
-values for the same slots.
+values for the same slots.  "Domains" go further for the parameters whose
+values have a range (modes, ports, IDs, signals, env names, timestamps,
+ulimits, jobs, timeouts, callbacks): hypothesis draws from the valid region,
+which must be accepted, and from the invalid one, which must be refused as
+above, so that the boundary itself is tested.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -293,7 +298,9 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, base_store_root: Path) -> Iter
 def _snapshot(c: Ctx) -> object:
     images = sorted((i.id, tuple(sorted(i.names))) for i in c.store.images())
     containers = sorted((i.id, i.name) for i in c.store.containers())
-    return images, containers, c.builder.config, sorted(os.listdir("."))
+    config = c.builder.config  # ports and volumes come from maps upstream: their order is not kept
+    config = dataclasses.replace(config, ports=sorted(config.ports), volumes=sorted(config.volumes))
+    return images, containers, config, sorted(os.listdir("."))
 
 
 @pytest.fixture
@@ -343,3 +350,117 @@ def test_bad_input_drawn(ctx: Ctx, empty_cwd: Path, data: st.DataObject) -> None
     slot = data.draw(st.sampled_from(SLOTS), label="slot")
     value, expected = data.draw(_bad_values(slot), label="value")
     _check(ctx, lambda c: slot.call(c, value), expected)
+
+
+# Parameter domains: hypothesis draws from each parameter's valid and invalid regions. A valid value
+# is accepted; an invalid one raises the typed error that is also the matching builtin and changes
+# nothing.  One shared store; a fresh working container per parameter, so accepted values (a user, an
+# env) do not leak into other tests.
+
+MIN_TS, MAX_TS = -62135596800, 253402300799  # years 1 to 9999: what an image's JSON time can hold
+MAX_ID = 2**32 - 2
+NOT_CALLABLE = st.one_of(st.integers(), st.text(max_size=5), st.binary(max_size=5), st.lists(st.integers(), max_size=2))
+ENV_NAMES = st.text(min_size=1, max_size=12).filter(lambda s: "=" not in s and "\0" not in s)
+BAD_ENV_NAMES = st.one_of(st.just(""), st.tuples(st.text(max_size=5), st.text(max_size=5)).map("=".join))
+MODES = st.integers(0, 0o7777)
+BAD_MODES = st.one_of(st.integers(0o10000, 2**62), st.integers(max_value=-1))
+PORTS = st.integers(1, 65535)
+BAD_PORTS = st.one_of(st.integers(max_value=0), st.integers(min_value=65536, max_value=2**40))
+
+
+def _octal(mode: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
+    return mode.map(lambda n: f"{n:o}" if n >= 0 else f"-{-n:o}")
+
+
+def _removed(image: pybuildah.Image | object) -> None:
+    """Accepted calls that make images leave none behind (the store stays small)."""
+    if isinstance(image, pybuildah.Image):
+        image.remove(force=True)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A parameter: how to call with a value, its valid region, its invalid region and their error."""
+
+    name: str
+    call: Call
+    valid: st.SearchStrategy[Any]
+    invalid: st.SearchStrategy[Any]
+    expected: type[BaseException] = VALUE
+    examples: int = 12
+
+
+def _build(c: Ctx, **kwargs: Any) -> None:
+    context = c.tmp / "domain-build"
+    if not context.exists():
+        context.mkdir()
+        (context / "Containerfile").write_text(f"FROM {B}\nLABEL domain=1\n")  # a new image, never the base
+    _removed(pybuildah.build(context, store=c.store, **{"log": lambda line: None, **kwargs}))
+
+
+DOMAINS = [
+    Domain("copy(chmod=int)", lambda c, v: c.builder.copy("/etc/hostname", "/x", chmod=v), MODES, BAD_MODES),
+    Domain("copy(chmod=str)", lambda c, v: c.builder.copy("/etc/hostname", "/x", chmod=v), _octal(MODES),
+           st.one_of(_octal(BAD_MODES), st.from_regex(r"\A[0-7]*[89][0-9]*\Z"), st.sampled_from(["0o7", "0x1ff"]))),
+    Domain("copy(chown=) IDs", lambda c, v: c.builder.copy("/etc/hostname", "/x", chown=v),
+           st.tuples(st.integers(0, 65535), st.integers(0, 65535)).map(lambda p: f"{p[0]}:{p[1]}"),
+           st.tuples(st.integers(max_value=-1), st.integers(0, 9)).map(lambda p: f"{p[0]}:{p[1]}")),
+    Domain("set_env(name)", lambda c, v: c.builder.set_env(v, "x"), ENV_NAMES, BAD_ENV_NAMES),
+    Domain("configure(env=) names", lambda c, v: c.builder.configure(env={v: "x"}), ENV_NAMES, BAD_ENV_NAMES),
+    Domain("run(env=) names", lambda c, v: c.builder.run("true", env={v: "x"}), ENV_NAMES, BAD_ENV_NAMES,
+           examples=6),
+    Domain("build(env=) names", lambda c, v: _build(c, env={v: "x"}), ENV_NAMES, BAD_ENV_NAMES, examples=5),
+    Domain("set_port(int)", lambda c, v: c.builder.set_port(v), PORTS, BAD_PORTS),
+    Domain("set_port(str)", lambda c, v: c.builder.set_port(v),
+           st.tuples(PORTS, st.sampled_from(["tcp", "udp", "sctp"])).map(lambda p: f"{p[0]}/{p[1]}"),
+           st.one_of(BAD_PORTS.map(str), PORTS.map(lambda p: f"{p}/icmp"))),
+    Domain("set_user(int)", lambda c, v: c.builder.set_user(v), st.integers(0, MAX_ID),
+           st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_ID + 1, max_value=2**62))),
+    Domain("set_stop_signal", lambda c, v: c.builder.set_stop_signal(v), st.integers(1, 64).map(str),
+           st.one_of(st.integers(max_value=0), st.integers(65, 2**31)).map(str)),
+    Domain("commit(timestamp=)", lambda c, v: _removed(c.builder.commit("localhost/domain:ts", timestamp=v)),
+           st.integers(MIN_TS, MAX_TS), st.one_of(st.integers(max_value=MIN_TS - 1), st.integers(min_value=MAX_TS + 1)),
+           examples=6),
+    Domain("build(source_date_epoch=)", lambda c, v: _build(c, source_date_epoch=v), st.integers(0, MAX_TS),
+           st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_TS + 1)), examples=5),
+    Domain("build(timestamp=)", lambda c, v: _build(c, timestamp=v), st.integers(MIN_TS, MAX_TS),
+           st.one_of(st.integers(max_value=MIN_TS - 1), st.integers(min_value=MAX_TS + 1)), examples=5),
+    Domain("build(ulimits=)", lambda c, v: _build(c, ulimits=[v]),
+           st.tuples(st.integers(0, 4096), st.integers(0, 4096)).map(lambda p: f"nofile={min(p)}:{max(p)}"),
+           st.one_of(st.integers(max_value=-2).map(lambda n: f"nofile={n}:{n}"),
+                     st.tuples(st.integers(1, 4096), st.integers(1, 4096)).filter(lambda p: p[0] != p[1])
+                     .map(lambda p: f"nofile={max(p)}:{min(p)}")), examples=5),
+    Domain("build(jobs=)", lambda c, v: _build(c, jobs=v), st.integers(1, 64), st.integers(max_value=0), examples=5),
+    Domain("run(timeout=)", lambda c, v: c.builder.run("true", timeout=v),
+           st.floats(1, 365 * 86400), st.one_of(st.floats(max_value=0), st.floats(min_value=365 * 86400 + 1),
+                                                 st.just(float("nan"))), examples=6),
+    Domain("run(log=)", lambda c, v: c.builder.run("echo hi", log=v), st.just([].append), NOT_CALLABLE, TYPE,
+           examples=6),
+    Domain("build(log=)", lambda c, v: _build(c, log=v), st.just([].append), NOT_CALLABLE, TYPE, examples=6),
+]
+
+
+@pytest.fixture
+def fresh(ctx: Ctx) -> Iterator[Ctx]:
+    """The shared store with a working container of its own."""
+    with pybuildah.Builder(B, store=ctx.store) as builder:
+        yield Ctx(ctx.store, builder, ctx.image, ctx.tmp)
+
+
+@pytest.mark.parametrize("domain", DOMAINS, ids=[domain.name for domain in DOMAINS])
+def test_parameter_domain(fresh: Ctx, empty_cwd: Path, domain: Domain) -> None:
+    regions = {"valid": 0, "invalid": 0}
+
+    @settings(max_examples=domain.examples, deadline=None, database=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        if data.draw(st.booleans(), label="valid region"):
+            regions["valid"] += 1
+            domain.call(fresh, data.draw(domain.valid, label="valid value"))  # accepted
+        else:
+            regions["invalid"] += 1
+            value = data.draw(domain.invalid, label="invalid value")
+            _check(fresh, lambda c: domain.call(c, value), domain.expected)
+
+    check()
+    assert regions["valid"] and regions["invalid"], regions  # both regions were drawn
