@@ -140,6 +140,9 @@ func failure(err error, steps []stepLine, stages []string) error {
 	case errkind.AuthenticationError, errkind.TLSError, errkind.RegistryTimeout:
 		return errkind.Wrap(kind, err)
 	}
+	if errkind.IntegrityText(err) { // a base whose blob or manifest a registry served wrong
+		return errkind.Wrap(errkind.RegistryError, err)
+	}
 	return attribute(err, steps, stages)
 }
 

@@ -17,6 +17,7 @@ import (
 	"go.podman.io/buildah/pkg/chrootuser"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/transports"
 	"go.podman.io/storage"
 )
 
@@ -89,6 +90,8 @@ func Image(ref string, err error) error {
 		return err
 	}
 	switch {
+	case registryReference(ref) && IntegrityText(err):
+		return Wrap(RegistryError, err)
 	case errors.Is(err, storage.ErrImageUnknown), fileReference(ref) && errors.Is(err, fs.ErrNotExist),
 		imageMissingText(ref, err):
 		return Wrap(ImageNotFound, err)
@@ -96,6 +99,13 @@ func Image(ref string, err error) error {
 		return Wrap(InvalidReference, err)
 	}
 	return err
+}
+
+// registryReference reports whether ref names an image in a registry:
+// docker://, or a name without another transport (host:port/name:tag).
+func registryReference(ref string) bool {
+	name, _, ok := strings.Cut(ref, ":")
+	return strings.HasPrefix(ref, "docker://") || !ok || transports.Get(name) == nil
 }
 
 // fileReference reports whether ref names a path (oci-archive:/x.tar).

@@ -17,6 +17,7 @@ import (
 	"go.podman.io/buildah/pkg/chrootuser"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	_ "go.podman.io/image/v5/transports/alltransports" // the transports, as the library registers them
 	"go.podman.io/storage"
 )
 
@@ -72,6 +73,9 @@ func TestImage(t *testing.T) {
 		{"oci-archive:/nope.tar", errors.New("open /nope.tar: no such file or directory"), ImageNotFound},
 		{"docker://r/x", errors.New("reading manifest: manifest unknown"), ImageNotFound},
 		{"x", New(TLSError, "kept"), TLSError},
+		{"127.0.0.1:5000/x:1", errors.New("reading blob sha256:1: Digest did not match, expected sha256:1, got sha256:2"), RegistryError},
+		{"docker://r/x", errors.New("reading manifest 1: exceeded maximum allowed size of 4194304 bytes"), RegistryError},
+		{"oci-archive:/x.tar", errors.New("exceeded maximum allowed size of 1048576 bytes"), BuildahError},
 	}
 	for _, c := range cases {
 		if got := Describe(Image(c.ref, c.err)).Kind; got != c.want {

@@ -67,6 +67,16 @@ func ChecksumMismatchText(err error) bool {
 // build log; the build's error says only "exit status 1".
 func ExecFormatLine(line string) bool { return strings.Contains(line, syscall.ENOEXEC.Error()) }
 
+// IntegrityText: containers/image reports a blob whose content does not
+// match its digest (copy's digesting reader: "Digest did not match,
+// expected ...") and a manifest or config over its size limit
+// (iolimits.ReadAtMost: "exceeded maximum allowed size of N bytes") with
+// untyped fmt.Errorf.  From a registry, both are the registry's fault.
+func IntegrityText(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Digest did not match, expected ") || strings.Contains(msg, "exceeded maximum allowed size of ")
+}
+
 // TagUnknown: libimage's "tag not known" sentinel (errTagUnknown) is unexported.
 func TagUnknown(err error) bool { return strings.Contains(err.Error(), "tag not known") }
 
