@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("--build-context", action="append", default=[], metavar="NAME=DIR|URL|docker-image://REF",
                      help="an extra build context for COPY --from=NAME (repeatable)")
     cmd.add_argument("-o", "--output", action="append", default=[], metavar="type=local|tar,dest=PATH",
-                     help="also write the final stage's files there (repeatable)")
+                     help="also write the final stage's files there (repeatable; \"-\": a tar on stdout)")
     cmd.add_argument("--source-date-epoch", type=int, metavar="SECONDS",
                      help="timestamps for the image's configuration and history (default: $SOURCE_DATE_EPOCH)")
     cmd.add_argument("--rewrite-timestamp", action="store_true",
