@@ -364,7 +364,8 @@ def _pumped(data: BinaryStream) -> Iterator[int]:
 
     def pump() -> None:
         try:
-            readinto = getattr(data, "readinto", None)
+            # readinto1: one read of the source at most, so what a slow writer sends goes on at once
+            readinto = getattr(data, "readinto1", None) or getattr(data, "readinto", None)
             buffer = bytearray(INPUT_CHUNK)
             while True:
                 if callable(readinto):
@@ -391,7 +392,7 @@ def _pumped(data: BinaryStream) -> Iterator[int]:
         yield read_end
     finally:
         os.close(read_end)  # a pump blocked on a full pipe gets EPIPE and ends
-        thread.join(1.0)  # one blocked reading a stalled source ends when it returns
+        thread.join(0.2)  # one blocked reading a stalled source ends when that read returns
     if failures:
         raise failures[0]
 

@@ -233,6 +233,12 @@ def test_a_foreign_base_without_emulation_names_the_handler_in_build(
     assert "qemu-s390x" in str(stored.value) and "exec format error" not in str(stored.value)
     assert {image.id for image in pstore.images()} == before and not pstore.containers()
 
+    # A foreign stage that runs nothing is fine: only what RUNs needs an emulator.
+    (context / "Containerfile").write_text(
+        f"FROM --platform=linux/s390x {S390X} AS payload\nFROM {BASES}\n"
+        "COPY --from=payload /bin/busybox /s390x-busybox\nRUN test -s /s390x-busybox\n")
+    pybuildah.build(context, store=pstore, pull="never", log=lambda line: None).remove(force=True)
+
     # A base that only the build's pull brings: the runtime's "exec format error" is explained after the fact.
     remote = plain_registry.ref("platforms/s390x:1")
     pstore.image(S390X).push(remote, tls_verify=False, retries=0, progress=None)

@@ -183,14 +183,16 @@ func TestCancelledMessage(t *testing.T) {
 	}
 }
 
-func TestBaseImagesSkipsStagesScratchAndArguments(t *testing.T) {
+func TestRunBasesFollowStagesAndSkipStagesWithoutRun(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "Containerfile")
-	text := "FROM docker.io/a:1 AS one\nRUN true\nFROM one\nFROM scratch\nFROM --platform=linux/s390x b AS Two\nFROM two\nFROM $BASE\n"
+	text := "FROM docker.io/a:1 AS one\nFROM one\nRUN true\nFROM scratch\nRUN x\n" +
+		"FROM --platform=linux/s390x b AS Payload\nCOPY x /x\nFROM c\nCOPY --from=payload /x /x\nRUN true\n" +
+		"FROM $BASE\nRUN true\nFROM payload\nRUN true\n"
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := baseImages([]string{file})
-	if strings.Join(got, ",") != "docker.io/a:1,b" {
-		t.Errorf("baseImages = %q", got)
+	got := runBases([]string{file})
+	if strings.Join(got, ",") != "docker.io/a:1,c,b" {
+		t.Errorf("runBases = %q", got)
 	}
 }

@@ -66,22 +66,19 @@ func checkEmulation(platforms []string, containerfiles []string) error {
 }
 
 // checkBaseEmulation is checkEmulation for builds without platforms: the
-// stages' FROM images found in the store say which architectures RUN steps
-// need.  Before the build it refuses what it can see; after a failed build
-// (whose bases may just have been pulled) it turns the runtime's "exec
-// format error" into the same EmulationError.
+// FROM images (found in the store) of the stages that RUN something say
+// which architectures need an emulator.  Before the build it refuses what it
+// can see; after a failed build (whose bases may just have been pulled) it
+// turns the runtime's "exec format error" into the same EmulationError.
 func checkBaseEmulation(st *store.State, containerfiles []string) error {
-	if !hasRun(containerfiles) {
-		return nil
-	}
-	for _, base := range baseImages(containerfiles) {
+	for _, base := range runBases(containerfiles) {
 		img, err := images.ResolveLocal(st, base)
 		if err != nil {
 			continue // not here yet: a pull will bring it, and the check after the build covers it
 		}
 		info, err := images.InspectStored(st, img)
 		if err != nil {
-			continue
+			continue // a manifest list: the build picks this machine's entry
 		}
 		if err := platform.CheckEmulation(info.Architecture); err != nil {
 			return fmt.Errorf("FROM %s: %w", base, err)
@@ -99,11 +96,12 @@ func afterFailure(st *store.State, containerfiles []string, err error, execForma
 	return checkBaseEmulation(st, containerfiles)
 }
 
-// baseImages lists the images that stages start FROM (not earlier stages,
-// scratch or names made of build arguments).
-func baseImages(containerfiles []string) []string {
+// runBases lists the images that the stages with a RUN instruction start
+// from, following FROM an earlier stage to that stage's image (scratch and
+// names made of build arguments are left out).  A stage without RUN runs
+// nothing, whatever its architecture (a cross-build's payload stage).
+func runBases(containerfiles []string) []string {
 	var out []string
-	stages := map[string]bool{"scratch": true}
 	for _, path := range containerfiles {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -113,18 +111,30 @@ func baseImages(containerfiles []string) []string {
 		if err != nil {
 			continue
 		}
-		for _, child := range parsed.Children {
-			if !strings.EqualFold(child.Value, command.From) || child.Next == nil {
-				continue
-			}
-			base := child.Next.Value
-			if !stages[strings.ToLower(base)] && !strings.Contains(base, "$") {
-				out = append(out, base)
-			}
-			if as := child.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
-				stages[strings.ToLower(as.Next.Value)] = true
+		images := map[string]string{} // stage name -> the image it starts from ("" for none)
+		current, runs := "", false
+		flush := func() {
+			if runs && current != "" && current != "scratch" && !strings.Contains(current, "$") {
+				out = append(out, current)
 			}
 		}
+		for _, child := range parsed.Children {
+			switch {
+			case strings.EqualFold(child.Value, command.From) && child.Next != nil:
+				flush()
+				base := child.Next.Value
+				if image, ok := images[strings.ToLower(base)]; ok {
+					base = image
+				}
+				current, runs = base, false
+				if as := child.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
+					images[strings.ToLower(as.Next.Value)] = base
+				}
+			case strings.EqualFold(child.Value, command.Run):
+				runs = true
+			}
+		}
+		flush()
 	}
 	return out
 }

@@ -117,7 +117,7 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 			Kind:     errkind.RunTimeout,
 			Err:      fmt.Errorf("running %q: timed out after %v; the command was killed", argv, timeout),
 			ExitCode: &killed,
-			Details:  wire.RunResult{ExitCode: killed, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, // what it wrote in time
+			Details:  wire.RunResult{ExitCode: killed, Stdout: stdout.Bytes(), Stderr: untilKilled(stderr.Bytes())}, // what it wrote in time
 		}
 	}
 	if call.Stopped() {
@@ -142,6 +142,14 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 		return nil, s.explain(fmt.Errorf("running %q: %w", argv, err))
 	}
 	return &wire.RunResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
+}
+
+// untilKilled is a killed command's stderr without the runtime's notes
+// ("subprocess exited on killed"), which it may or may not have written
+// before it was killed too.
+func untilKilled(stderr []byte) []byte {
+	trimmed, _ := TrimRuntimeNotes(stderr, 1)
+	return trimmed
 }
 
 // runtimeNotes is how many note lines the chroot runtime can append: one
