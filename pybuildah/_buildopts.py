@@ -113,7 +113,7 @@ def secrets(secrets: Mapping[str, SecretSource] | None, files: PrivateFiles) -> 
 
 
 def pairs(values: Mapping[str, str] | None, what: str) -> list[str]:
-    """NAME=VALUE strings (labels, annotations, env); Buildah splits them at the first "=", so names hold none."""
+    """NAME=VALUE strings (labels, annotations); Buildah splits them at the first "=", so names hold none."""
     return [f"{no_separator(k, '=', f'{what}: the name')}={v}"
             for k, v in _checks.string_map(values, what).items()]
 
