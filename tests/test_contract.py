@@ -41,6 +41,14 @@ def test_every_go_error_kind_has_its_exception_class() -> None:
         assert type(errors.from_wire({"kind": kind, "message": "m"})).__name__ == kind
 
 
+def test_kinds_that_carry_an_errno_are_os_errors_and_receive_it() -> None:
+    errno_kinds = set(_contract()["errno_kinds"])  # type: ignore[call-overload]
+    assert errno_kinds == {"StoreError"}
+    for kind in errno_kinds:
+        exc = errors.from_wire({"kind": kind, "message": "m", "errno": 28})
+        assert isinstance(exc, OSError) and exc.errno == 28 and str(exc) == "m"
+
+
 def test_wire_records_match_the_python_dataclasses() -> None:
     records = _contract()["records"]
     assert isinstance(records, dict)

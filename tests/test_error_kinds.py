@@ -75,6 +75,10 @@ def test_a_full_disk_is_a_store_error_with_enospc_and_the_store_stays_usable(
         with pytest.raises(pybuildah.StoreError) as copying:
             filler.copy(big, "/big.bin")
         assert copying.value.errno == errno.ENOSPC
+        # Nor can a command start (Buildah saves the container's state first): not a RunError either.
+        with pytest.raises(pybuildah.StoreError) as running:
+            filler.run("true")
+        assert running.value.errno == errno.ENOSPC and not isinstance(running.value, pybuildah.RunError)
 
 
 def test_errno_reaches_python_only_for_os_errors() -> None:

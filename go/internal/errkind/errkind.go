@@ -51,6 +51,10 @@ func All() []Kind {
 	}
 }
 
+// ErrnoKinds are the kinds that may carry an errno (Python's classes for them
+// are OSErrors): a full disk or quota is a StoreError with ENOSPC or EDQUOT.
+func ErrnoKinds() []Kind { return []Kind{StoreError} }
+
 // Error tags an error with its kind and, for some kinds, more fields.
 type Error struct {
 	Kind     Kind

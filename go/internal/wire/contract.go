@@ -12,6 +12,7 @@ import (
 // the field names of the records Python reads, derived from the types here.
 type Contract struct {
 	ErrorKinds []string            `json:"error_kinds"`
+	ErrnoKinds []string            `json:"errno_kinds"` // kinds whose errors may carry "errno"
 	Records    map[string][]string `json:"records"`
 }
 
@@ -21,7 +22,11 @@ func NewContract() Contract {
 	for _, kind := range errkind.All() {
 		kinds = append(kinds, string(kind))
 	}
-	return Contract{ErrorKinds: kinds, Records: map[string][]string{
+	var errnoKinds []string
+	for _, kind := range errkind.ErrnoKinds() {
+		errnoKinds = append(errnoKinds, string(kind))
+	}
+	return Contract{ErrorKinds: kinds, ErrnoKinds: errnoKinds, Records: map[string][]string{
 		"ContainerConfig": FieldNames(ContainerConfig{}),
 		"ContainerInfo":   without(FieldNames(ContainerInfo{}), "handle"), // the handle is the Builder's
 		"RunResult":       FieldNames(RunResult{}),
