@@ -7,7 +7,8 @@ with medians and ratios (pybuildah / CLI; below 1 is faster):
 - a build that uses a secret, an extra build context, a local output and reproducible
   timestamps (``buildah build --secret --build-context --output --source-date-epoch
   --rewrite-timestamp``);
-- ``run(input=...)`` of 16 MiB into ``wc -c`` against ``buildah run`` reading it from stdin;
+- ``run(input=...)`` of 16 MiB into ``wc -c`` against ``buildah run`` reading it from stdin,
+  as bytes and streamed from an open file and from a pipe fed by a thread;
 - ``run(..., network="none", timeout=...)`` against a plain ``buildah run``: the CLI refuses
   ``--network`` other than host with chroot isolation, so this shows what the two options cost.
 
@@ -20,11 +21,13 @@ Usage: PYTHONPATH=. python3 bench/bench_options.py [--runs 5]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +112,23 @@ def main() -> None:
             out = cli_run("run", "--isolation", "chroot", container, "--", "wc", "-c", stdin=work / "input.bin")
             assert out.strip() == str(len(INPUT))
 
+        def ours_file() -> None:
+            with open(work / "input.bin", "rb") as file:
+                assert builder.run(["wc", "-c"], input=file).stdout.strip() == str(len(INPUT))
+
+        def ours_pipe() -> None:
+            read_end, write_end = os.pipe()
+
+            def feed() -> None:
+                with open(write_end, "wb") as pipe:
+                    pipe.write(INPUT)
+
+            feeder = threading.Thread(target=feed)
+            feeder.start()
+            with open(read_end, "rb") as pipe:
+                assert builder.run(["wc", "-c"], input=pipe).stdout.strip() == str(len(INPUT))
+            feeder.join()
+
         def ours_none() -> None:
             builder.run(["true"], network="none", timeout=30)
 
@@ -117,6 +137,8 @@ def main() -> None:
 
         pairs = {"build: secret, context, output, epoch": (ours_build, cli_build),
                  "run(input=16 MiB) | wc -c": (ours_input, cli_input),
+                 "run(input=open file, 16 MiB) | wc -c": (ours_file, cli_input),
+                 "run(input=pipe, 16 MiB) | wc -c": (ours_pipe, cli_input),
                  "run(network=none, timeout=)": (ours_none, cli_none)}
         for ours, theirs in pairs.values():  # warm-up
             ours()
