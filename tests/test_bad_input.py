@@ -362,6 +362,7 @@ MAX_ID = 2**32 - 2
 NOT_CALLABLE = st.one_of(st.integers(), st.text(max_size=5), st.binary(max_size=5), st.lists(st.integers(), max_size=2))
 ENV_NAMES = st.text(min_size=1, max_size=12).filter(lambda s: "=" not in s and "\0" not in s)
 BAD_ENV_NAMES = st.one_of(st.just(""), st.tuples(st.text(max_size=5), st.text(max_size=5)).map("=".join))
+HOST_CHARS = st.characters(codec="ascii", categories=["L", "N"])
 MODES = st.integers(0, 0o7777)
 BAD_MODES = st.one_of(st.integers(0o10000, 2**62), st.integers(max_value=-1))
 PORTS = st.integers(1, 65535)
@@ -418,6 +419,14 @@ DOMAINS = [
            st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_ID + 1, max_value=2**62))),
     Domain("set_stop_signal", lambda c, v: c.builder.set_stop_signal(v), st.integers(1, 64).map(str),
            st.one_of(st.integers(max_value=0), st.integers(65, 2**31)).map(str)),
+    Domain("set_stop_signal(SIGRT)", lambda c, v: c.builder.set_stop_signal(v),
+           st.one_of(st.integers(0, 30).map("SIGRTMIN+{}".format), st.integers(0, 30).map("SIGRTMAX-{}".format)),
+           st.one_of(st.integers(31, 2**40).map("SIGRTMIN+{}".format), st.integers(1, 99).map("SIGRTMAX+{}".format))),
+    Domain("run(hostname=)", lambda c, v: c.builder.run("true", hostname=v),
+           st.text(HOST_CHARS, min_size=1, max_size=64), st.text(HOST_CHARS, min_size=65, max_size=300), examples=6),
+    Domain("Image.push(compression_level=) gzip",
+           lambda c, v: c.image.push(f"oci:{c.tmp}/levels:1", compression_level=v, progress=None),
+           st.integers(-2, 9), st.one_of(st.integers(max_value=-3), st.integers(min_value=10)), examples=6),
     Domain("commit(timestamp=)", lambda c, v: _removed(c.builder.commit("localhost/domain:ts", timestamp=v)),
            st.integers(MIN_TS, MAX_TS), st.one_of(st.integers(max_value=MIN_TS - 1), st.integers(min_value=MAX_TS + 1)),
            examples=6),

@@ -41,6 +41,9 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	if err := validate.User(o.User); err != nil {
 		return nil, err
 	}
+	if err := validate.Hostname(o.Hostname); err != nil {
+		return nil, err
+	}
 	capAdd, err := validate.Capabilities("cap_add", o.CapAdd)
 	if err != nil {
 		return nil, err

@@ -110,6 +110,19 @@ func ParseCompression(name string) (Compression, error) {
 	return "", errkind.New(errkind.InvalidArgument, "unknown compression %q (expected gzip or zstd)", name)
 }
 
+// CheckLevel accepts a compression level for c (nil: the default).  gzip,
+// also what a copy without a compression uses, takes -2 (Huffman only) to 9;
+// zstd maps any level to one of its own.
+func (c Compression) CheckLevel(level *int) error {
+	if level == nil || c == "zstd" {
+		return nil
+	}
+	if *level < -2 || *level > 9 {
+		return errkind.New(errkind.InvalidArgument, "compression_level %d: gzip takes -2 (Huffman only) to 9", *level)
+	}
+	return nil
+}
+
 // Archive returns the compression for buildah.Commit (uncompressed when unset).
 func (c Compression) Archive() archive.Compression {
 	switch c {

@@ -96,3 +96,17 @@ func TestSaveFormat(t *testing.T) {
 	_, err := SaveFormat("zip")
 	wantInvalid(t, err)
 }
+
+func TestCompressionLevel(t *testing.T) {
+	level := func(n int) *int { return &n }
+	for _, c := range []Compression{"", "gzip"} {
+		if c.CheckLevel(nil) != nil || c.CheckLevel(level(-2)) != nil || c.CheckLevel(level(9)) != nil {
+			t.Errorf("%q: a gzip level was refused", c)
+		}
+		wantInvalid(t, c.CheckLevel(level(10)))
+		wantInvalid(t, c.CheckLevel(level(-3)))
+	}
+	if Compression("zstd").CheckLevel(level(19)) != nil {
+		t.Error("zstd 19 refused")
+	}
+}

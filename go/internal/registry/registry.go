@@ -166,6 +166,9 @@ func pushOptions(st *store.State, o wire.PushOptions) (*libimage.PushOptions, *s
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := compression.CheckLevel(o.Level); err != nil {
+		return nil, nil, err
+	}
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, nil, err

@@ -206,6 +206,37 @@ func Jobs(jobs *int) (int, error) {
 
 var realtime = regexp.MustCompile(`^SIGRT(MIN|MAX)([+-][0-9]+)?$`)
 
+// Linux's real-time signals: SIGRTMIN is 34 and SIGRTMAX 64 as the C library
+// numbers them (glibc keeps 32 and 33), so SIGRTMIN+n and SIGRTMAX-n take n
+// from 0 to 30.
+const realtimeSpan = 30
+
+// realtimeInRange reports whether name is SIGRTMIN[+n] or SIGRTMAX[-n] naming a
+// real-time signal (SIGRTMAX+5 names none).
+func realtimeInRange(name string) bool {
+	m := realtime.FindStringSubmatch(name)
+	if m == nil {
+		return false
+	}
+	if m[2] == "" {
+		return true
+	}
+	n, err := strconv.Atoi(m[2][1:])
+	if err != nil || n > realtimeSpan {
+		return false
+	}
+	return n == 0 || (m[1] == "MIN") == (m[2][0] == '+')
+}
+
+// Hostname accepts a RUN's hostname: at most 64 bytes, the kernel's
+// HOST_NAME_MAX ("" is the container's default).
+func Hostname(name string) error {
+	if len(name) > 64 {
+		return invalid("hostname %q is %d bytes long: the kernel takes at most 64", name, len(name))
+	}
+	return nil
+}
+
 // Signal accepts a stop signal: a name with or without "SIG" in any case
 // (SIGTERM, term, SIGRTMIN+3) or a number from 1 to 64.
 func Signal(sig string) error {
@@ -217,7 +248,7 @@ func Signal(sig string) error {
 		if !strings.HasPrefix(name, "SIG") {
 			name = "SIG" + name
 		}
-		if unix.SignalNum(name) != 0 || realtime.MatchString(name) {
+		if unix.SignalNum(name) != 0 || realtimeInRange(name) {
 			return nil
 		}
 	}

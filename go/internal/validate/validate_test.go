@@ -236,3 +236,19 @@ func TestEnvironmentAndTimestamp(t *testing.T) {
 		}
 	}
 }
+
+func TestRealtimeSignalsAndHostnames(t *testing.T) {
+	for _, good := range []string{"SIGRTMIN", "RTMIN+3", "SIGRTMAX-30", "sigrtmax", "SIGRTMIN+30", "SIGRTMAX+0"} {
+		if err := Signal(good); err != nil {
+			t.Errorf("Signal(%q) = %v", good, err)
+		}
+	}
+	for _, bad := range []string{"SIGRTMAX+5", "SIGRTMIN-1", "SIGRTMIN+31", "SIGRTMAX-31", "SIGRTMIN+99999999999999999999"} {
+		if err := Signal(bad); err == nil {
+			t.Errorf("Signal(%q) accepted", bad)
+		}
+	}
+	if Hostname(strings.Repeat("a", 64)) != nil || Hostname(strings.Repeat("a", 65)) == nil {
+		t.Error("Hostname: 64 bytes at most")
+	}
+}
