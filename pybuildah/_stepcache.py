@@ -163,10 +163,12 @@ def run_args(argv: list[str], env: dict[str, str | None], input_data: bytes | No
             "input": hashlib.sha256(input_data).hexdigest() if input_data is not None else None, **options}
 
 
-def run_uncacheable(volumes: Sequence[str] | None, mounts: Sequence[str] | None, cache: bool) -> str:
+def run_uncacheable(volumes: Sequence[str] | None, mounts: Sequence[str] | None, cache: bool, streamed: bool) -> str:
     """Why a run cannot be cached ("" if it can): its inputs are outside what the key sees."""
     if not cache:
         return "not cacheable: cache=False"
+    if streamed:
+        return "not cacheable: input= is a stream"
     if volumes:
         return "not cacheable: volumes="
     for spec in mounts or ():

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _buildopts, _checks, _ffi, _stepcache, _transfer, display
+from . import _checks, _ffi, _stepcache, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, ImageNotFound, InvalidArgument, InvalidType, RunError, StoreError
@@ -379,7 +379,7 @@ class Builder(LiveHandle, display.RichRepr):
                 raw = step.result or {"exit_code": 0}
                 replayed = RunResult._from_wire(raw)
                 for line in replayed.stdout.splitlines() + replayed.stderr.splitlines() if log is not None else ():
-                    log(line)  # type: ignore[misc]
+                    log(line)
             else:
                 self._materialise()
                 with _ffi.events(on_event if log else None) as stream, _ffi.data_fd(stdin) as input_fd:
@@ -524,15 +524,18 @@ class Builder(LiveHandle, display.RichRepr):
                                  sources=local, parents=parents, why_not=why_not)
 
     def _begin_run(self, argv: list[str], env: dict[str, str] | None, workdir: str | None, user: str | None,
-                   caps: dict[str, Any], stdin: bytes | None, cache: bool, cache_key: str | None,
+                   caps: dict[str, Any], stdin: bytes | _ffi.BinaryStream | None, cache: bool,
+                   cache_key: str | None,
                    ) -> _stepcache.Step | None:
         """Look a run up in the step cache (None: the cache is off)."""
         if self._cache is None:
             return None
         cache_key = _checks.optional_text(cache_key, "cache_key")
-        why_not = _stepcache.run_uncacheable(caps["volumes"], caps["mounts"], _checks.flag(cache, "cache"))
+        data = stdin if stdin is None or isinstance(stdin, bytes) else None
+        streamed = stdin is not None and data is None
+        why_not = _stepcache.run_uncacheable(caps["volumes"], caps["mounts"], _checks.flag(cache, "cache"), streamed)
         options = {k: v for k, v in caps.items() if k not in ("timeout", "volumes", "mounts")}
-        args = _stepcache.run_args(argv, _checks.string_map(env, "env"), stdin,
+        args = _stepcache.run_args(argv, _checks.string_map(env, "env"), data,
                                    workdir=_checks.optional_text(workdir, "workdir"),
                                    user=_checks.optional_text(user, "user"),
                                    mounts=caps["mounts"], volumes=caps["volumes"], cache_key=cache_key, **options)

@@ -8,6 +8,7 @@ the images' file trees and configs.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import stat
@@ -441,3 +442,16 @@ def test_cache_key_vouches_for_a_step(store: pybuildah.Store, busybox: str, sour
     with pybuildah.Builder(busybox, store=store, cache=True) as b:
         b.run("cp /host/a.txt /copied", volumes=[f"{sources}:/host:ro"], cache_key="v2")
         assert b.steps[0].outcome == "miss" and b.steps[0].reason == "cache_key changed"
+
+
+def test_a_streamed_input_is_not_cached_but_bytes_are(store: pybuildah.Store, busybox: str) -> None:
+    reports = []
+    for _ in range(2):
+        with pybuildah.Builder(busybox, store=store, cache=True) as b:
+            b.run("cat > /from-bytes", input=b"same bytes")
+            b.run("cat > /from-stream", input=io.BytesIO(b"streamed"))
+            assert b.run("cat /from-stream").stdout == "streamed"
+            reports.append(b.steps)
+    second = reports[1]
+    assert [step.hit for step in second][:2] == [True, False]
+    assert "input= is a stream" in (second[1].reason or "")
