@@ -228,6 +228,63 @@ def test_rootless_flow_and_buildah_sees_the_image(users: dict[str, User], script
     subprocess.run(["rm", "-rf", str(work)], check=True)
 
 
+DRIVER_PROBE = r'''
+import json, sys
+import pybuildah
+from pybuildah import bases
+pybuildah.init_reexec()
+try:
+    with pybuildah.Store() as store:
+        out = {"driver": store.driver, "root": str(store.root)}
+        if len(sys.argv) > 1:
+            out["image"] = bases.busybox(store, "localhost/debian-first:1", busybox=sys.argv[1]).id
+except pybuildah.StoreError as exc:
+    out = {"error": str(exc)}
+print("RESULT " + json.dumps(out), flush=True)
+'''
+
+
+def test_a_store_first_touched_by_debians_buildah_names_the_ways_out(users: dict[str, User], scripts: Path) -> None:
+    # A new user runs Debian's buildah first (it picks vfs), then pybuildah (overlay): from then on
+    # the store holds two drivers.  The error names pybuildah's ways out, and the storage.conf line
+    # that the README gives makes both tools share the store.
+    user = users["pbtest"]
+    name = f"debian-first-{uuid.uuid4().hex[:8]}"
+    home, runtime = user.home / name, user.runtime_dir / name
+    for directory in (home, runtime):
+        directory.mkdir(mode=0o700)
+        os.chown(directory, user.uid, user.gid)
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    storage = home / ".local/share/containers/storage"
+    (scripts / "probe.py").write_text(DRIVER_PROBE)
+    try:
+        debian = user.run("/usr/bin/buildah", "images", env=env, timeout=120)
+        assert debian.returncode == 0, debian.stderr
+        assert (storage / "vfs").is_dir() and not (storage / "overlay").exists()
+        first = _result(user.run(sys.executable, str(scripts / "probe.py"), env=env, timeout=120))
+        assert first == {"driver": "overlay", "root": str(storage)}  # vfs alone is never picked by itself
+        error = str(_result(user.run(sys.executable, str(scripts / "probe.py"), env=env, timeout=120))["error"])
+        assert "contains several valid graphdrivers" in error and "-s <DRIVER>" not in error
+        for way_out in ('pybuildah.Store(driver="overlay")', "pybuildah --storage-driver overlay",
+                        'driver = "overlay"', str(home / ".config/containers/storage.conf")):
+            assert way_out in error, error
+        cli = user.run(sys.executable, "-m", "pybuildah", "--storage-driver", "overlay", "images", "--format", "json",
+                       env=env, timeout=120)
+        assert cli.returncode == 0 and json.loads(cli.stdout) == [], cli.stderr
+        # The README's fix: one line in the user's storage.conf, read by every tool.
+        user.run("mkdir", "-p", str(home / ".config/containers"), env=env)
+        user.run("sh", "-c", f"printf '[storage]\\ndriver = \"overlay\"\\n' > {home}/.config/containers/storage.conf",
+                 env=env)
+        built = _result(user.run(sys.executable, str(scripts / "probe.py"), BUSYBOX, env=env, timeout=300))
+        assert built["driver"] == "overlay" and len(str(built["image"])) == 64, built
+        listed = user.run("/usr/bin/buildah", "images", "--format", "{{.Name}}:{{.Tag}} {{.ID}}", env=env, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert ["localhost/debian-first:1", str(built["image"])[:12]] in [line.split() for line in
+                                                                        listed.stdout.splitlines()], listed.stdout
+    finally:
+        subprocess.run(["rm", "-rf", str(home), str(runtime)], check=False)
+
+
 SINGLE_ID = r'''
 import os, sys
 import pybuildah

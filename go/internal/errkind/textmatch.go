@@ -137,3 +137,18 @@ func CleanMessage(err error) string {
 func BadRunMount(err error) bool {
 	return strings.Contains(err.Error(), "resolving mountpoints for container")
 }
+
+// SeveralDriversText: containers/storage refuses a store that holds the
+// layers of several graph drivers with a plain fmt.Errorf ("ROOT contains
+// several valid graphdrivers: vfs, overlay; Please cleanup or ...").
+// It returns the part before buildah's own advice ("-s <DRIVER>").
+func SeveralDriversText(err error) (string, bool) {
+	msg := err.Error()
+	if !strings.Contains(msg, "contains several valid graphdrivers") {
+		return "", false
+	}
+	if i := strings.Index(msg, "; Please cleanup"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg, true
+}

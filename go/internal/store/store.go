@@ -131,7 +131,7 @@ func open(o wire.StoreOptions) (*State, error) {
 	}
 	s, err := storage.GetStore(opts)
 	if err != nil {
-		return nil, errkind.Wrap(errkind.StoreError, err)
+		return nil, explainOpenError(err)
 	}
 	warnOldTools(s.GraphRoot())
 	st := &State{Store: s, refs: 1, sources: map[string]string{}}
