@@ -99,6 +99,9 @@ _stream_ids = itertools.count(1)
 _call_ids = itertools.count(1)
 
 LOGGER = logging.getLogger("pybuildah")
+# A library's records go where the application's logging config sends them, and nowhere when it
+# has none: without this, Python's last-resort handler would print warnings (registry retries) to stderr.
+LOGGER.addHandler(logging.NullHandler())
 _LOG_STREAM = next(_stream_ids)
 _LOG_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
                "error": logging.ERROR, "fatal": logging.CRITICAL, "panic": logging.CRITICAL}

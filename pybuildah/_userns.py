@@ -24,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import logging
 import os
 import pwd
 import signal
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
 
 from . import _ffi, errors
@@ -45,7 +45,6 @@ WAITED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD}
 SI_KERNEL = 0x80  # siginfo's si_code for a signal the kernel sent, e.g. the terminal's Ctrl-C
 START_UNDER = "start it under `pybuildah unshare` (for Jupyter: `pybuildah kernel install`)"
 
-LOGGER = logging.getLogger("pybuildah")
 
 
 @dataclass(frozen=True)
@@ -200,11 +199,13 @@ def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
             return
     else:
         problem = f"no subordinate ranges for user {user!r} in /etc/subuid and /etc/subgid"
-    LOGGER.warning(
-        "pybuildah: %s; falling back to a single-ID user namespace (UID %d and GID %d as 0): files can "
-        "belong to no other user or group, so chown to other IDs and images with such files fail. "
-        "Give the user ranges with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`.",
-        problem, uid, gid, user)
+    # A warning, not a log record: the "pybuildah" logger is silent unless the program configures
+    # logging, and a program without ranges must still be told why its chowns will fail.
+    warnings.warn(
+        f"pybuildah: {problem}; falling back to a single-ID user namespace (UID {uid} and GID {gid} as 0): files "
+        "can belong to no other user or group, so chown to other IDs and images with such files fail. "
+        f"Give the user ranges with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`.",
+        RuntimeWarning, stacklevel=2)
     if "newgidmap" not in mapped:
         with open(f"/proc/{pid}/setgroups", "w", encoding="ascii") as setgroups:
             setgroups.write("deny")

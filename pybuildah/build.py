@@ -228,6 +228,7 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
             sink_failures.append(exc)
 
     sync_env()
+    LOGGER.info("Building %s", options["context"])
     try:
         with scrubbed(reg), _notebook.build_output(sink, default_log, LOGGER) as out, \
                 _ffi.events(on_event) as stream:
@@ -240,6 +241,7 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
         raise
     if sink_failures:
         raise sink_failures[0]
+    LOGGER.info("Built %s", f"manifest list {manifest}" if manifest is not None else f"image {result['id']}")
     if manifest is not None:
         return Manifest(manifest, store=target_store)
     return target_store.image(result["id"])

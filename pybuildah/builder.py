@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,8 @@ from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
+
+LOGGER = logging.getLogger("pybuildah.builder")
 
 HostPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # bytes: names that are not UTF-8
 Sources = HostPath | Sequence[HostPath]
@@ -87,6 +90,7 @@ class Builder(LiveHandle, display.RichRepr):
         if cache:
             self._cache = _stepcache.StepCache(info["image_id"], self.store, cache_from=pulls, cache_to=pushes,
                                                registry=registry_options(registry, access))
+        LOGGER.info("FROM %s: working container %s", image, self.name)
 
     @classmethod
     def open(cls, name_or_id: str, store: Store | None = None) -> Builder:
@@ -197,6 +201,7 @@ class Builder(LiveHandle, display.RichRepr):
         if timeout is not None:
             options["timeout"] = _checks.seconds(timeout, "timeout")
         dest = _checks.text(dest, "dest")
+        LOGGER.info("%s %s %s in %s", "ADD" if extract else "COPY", " ".join(sources), dest, self.name)
         chown, chmod = _checks.optional_text(chown, "chown"), _checks.optional_text(chmod, "chmod")
         step = self._begin_copy(sources, dest, extract=extract, chown=chown, chmod=chmod, from_=from_,
                                 excludes=excludes, parents=parents, checksum=checksum, cache=cache,
@@ -369,6 +374,8 @@ class Builder(LiveHandle, display.RichRepr):
             argv = _checks.strings(command, "command")
             form = {"command": argv}
 
+        LOGGER.info("RUN %s in %s", argv, self.name)
+
         def on_event(kind: str, line: Any) -> None:
             if log is not None and kind in ("stdout", "stderr"):
                 log(str(line))
@@ -460,6 +467,7 @@ class Builder(LiveHandle, display.RichRepr):
         options = registry_options(registry, access)
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
+        LOGGER.info("Committing %s to %s", self.name, destination or "an unnamed image")
         self._materialise()
         result = _transfer.registry_call(
             "Commit",
@@ -473,6 +481,7 @@ class Builder(LiveHandle, display.RichRepr):
             timestamp=timestamp,
             source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
         )
+        LOGGER.info("Committed %s: image %s", self.name, result["id"])
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
         return self.store.image(result["id"])

@@ -6,6 +6,7 @@ command line, and never appear in an exception message, a log line or a repr.
 
 from __future__ import annotations
 
+import logging
 from typing import Unpack
 
 from . import _checks, _ffi, _transfer
@@ -16,6 +17,8 @@ from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
+
+LOGGER = logging.getLogger("pybuildah.registry")
 
 
 def pull(
@@ -43,6 +46,7 @@ def pull(
     keywords or as ``registry=RegistryOptions(...)``.
     """
     target = resolve(store)
+    LOGGER.info("Pulling %s (policy %s)", ref, policy)
     pulled = _transfer.registry_call(
         "Pull", registry_options(registry, access), progress, store=target.handle, ref=_checks.text(ref, "ref"),
         all_tags=_checks.flag(all_tags, "all_tags"), policy=_checks.text(policy, "policy"),
@@ -51,7 +55,9 @@ def pull(
     )
     if not pulled:
         raise BuildahError(f"pulling {ref}: no image was pulled")
-    return Image(target, pulled[0])
+    image = Image(target, pulled[0])
+    LOGGER.info("Pulled %s: image %s", ref, image.id)
+    return image
 
 
 def push(
