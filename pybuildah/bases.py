@@ -79,6 +79,9 @@ def busybox(store: Store | None = None, tag: str = "localhost/busybox:latest", *
             busybox: PathLike | None = None, arch: str | None = None) -> Image:
     """Build a busybox image (a shell and coreutils) from a static busybox binary.
 
+    The image's timestamps are fixed (the epoch), so the same binary always
+    gives the same image ID: calling it again changes nothing in the store.
+
     With arch (Go's names: "arm64", "arm", "ppc64le", ...) other than this
     machine's, the binary is Debian's busybox-static for that architecture,
     fetched with apt, and the image is marked with that architecture; its
@@ -102,7 +105,7 @@ def busybox(store: Store | None = None, tag: str = "localhost/busybox:latest", *
         b.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         b.set_cmd(["/bin/sh"])
         b.set_created_by("pybuildah.bases.busybox")
-        return b.commit(tag)
+        return b.commit(tag, timestamp=0)  # the same binary gives the same image: no new ID, nothing left dangling
 
 
 def _local_goroot() -> Path:
@@ -135,4 +138,4 @@ def go_toolchain(store: Store | None = None, tag: str = "localhost/golang:local"
         b.set_env("CGO_ENABLED", "0")
         b.set_workdir("/src")
         b.set_created_by("pybuildah.bases.go_toolchain")
-        return b.commit(tag)
+        return b.commit(tag, timestamp=0)
