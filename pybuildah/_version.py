@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import _ffi
 
-__all__ = ["__version__", "buildah_version", "version"]
+__all__ = ["__version__", "buildah_version", "engine_versions", "version"]
 
 DISTRIBUTION = "pybuildah"
 UNKNOWN = "0+unknown"
@@ -47,4 +47,9 @@ __version__ = version()
 
 def buildah_version() -> str:
     """The version of the Buildah engine built into this pybuildah (e.g. "1.45.0")."""
-    return str(_ffi.call("Version")["buildah"])
+    return engine_versions()["buildah"]
+
+
+def engine_versions() -> dict[str, str]:
+    """The versions built in: buildah, go (the Go runtime) and storage (containers/storage)."""
+    return {key: str(value) for key, value in _ffi.call("Version").items()}

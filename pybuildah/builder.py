@@ -426,15 +426,27 @@ class Builder(LiveHandle, display.RichRepr):
         With the step cache on, steps after a mount() are not cached: the
         cache cannot see what was changed through the mount.
         """
-        self._materialise()
-        if self._cache is not None:
-            self._cache.touched("mount()")
-        path = Path(_ffi.call("Mount", builder=self.handle))
+        path = self.mount_root()
         try:
             yield path
         finally:
             if not self._deleted:
-                _ffi.call("Unmount", builder=self._handle)
+                self.unmount()
+
+    def mount_root(self) -> Path:
+        """Mount the root filesystem and return its path; it stays mounted until unmount() (buildah mount).
+
+        Other processes see the mount too, as root; rootless, only this program's
+        user namespace does.  As with mount(), the step cache stops caching here.
+        """
+        self._materialise()
+        if self._cache is not None:
+            self._cache.touched("mount()")
+        return Path(_ffi.call("Mount", builder=self.handle))
+
+    def unmount(self) -> bool:
+        """Undo mount_root(), also one made by another process (buildah umount); False when not mounted."""
+        return bool(_ffi.call("Unmount", builder=self.handle))
 
     # Results -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -78,3 +79,44 @@ def test_python_dash_m_pybuildah_build(tmp_path: Path) -> None:
     assert helped.returncode == 0
     for flag in ("--tag", "--file", "--target", "--build-arg", "--layers", "--no-cache", "CONTEXT"):
         assert flag in helped.stdout
+
+
+def test_bud_on_a_terminal_prints_the_image_id_once(tmp_path: Path) -> None:
+    # `bud` is buildah's alias; on a terminal the log already ends with the ID, which is not printed twice.
+    ctx = scratch_context(tmp_path, "FROM scratch\nCOPY hello.txt /hello.txt\n")
+    argv = [sys.executable, "-m", "pybuildah", "--root", str(tmp_path / "root"), "--storage-driver", "overlay",
+            "bud", "-t", "terminal:1", str(ctx)]
+    controller, terminal = os.openpty()
+    with subprocess.Popen(argv, stdout=terminal, stderr=terminal, cwd=REPO) as proc:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's other side closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=300) == 0
+    os.close(controller)
+    shown = b"".join(chunks).decode()
+    with pybuildah.Store(root=tmp_path / "root", driver="overlay") as store:
+        image_id = store.image("terminal:1").id
+    assert shown.splitlines().count(image_id) == 1, shown  # a line of its own; "Copying config sha256:ID" too
+    piped = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
+    with pybuildah.Store(root=tmp_path / "root", driver="overlay") as store:
+        image_id = store.image("terminal:1").id
+    assert piped.stdout == image_id + "\n" and image_id in piped.stderr  # for id=$(pybuildah bud ...)
+
+
+def test_version_names_pybuildah_buildah_go_and_storage() -> None:
+    done = subprocess.run([sys.executable, "-m", "pybuildah", "version", "--json"], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    versions = json.loads(done.stdout)
+    assert versions["pybuildah"] == pybuildah.__version__ and versions["buildah"] == pybuildah.buildah_version()
+    assert versions["go"].startswith("go1.") and versions["storage"].startswith("v1.")
+    text = subprocess.run([sys.executable, "-m", "pybuildah", "version"], capture_output=True, text=True,
+                          timeout=60, cwd=REPO).stdout
+    assert f"Version:         {pybuildah.buildah_version()}\n" in text

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,58 @@ def test_step_by_step_commit_writes_the_same_image_as_the_cli_steps(cli: PinnedC
     assert our_run.stdout.strip() == their_run
     assert "CapEff" in their_run and "app\nfrom another context\nhi" in their_run
     assert image.id == theirs
+
+
+# A shell script written for buildah: the same steps, verbs and flags run with `pybuildah` in its place.
+SCRIPT = r"""
+set -eu
+B="$1"; ctx="$2"; tag="$3"
+c=$($B from --pull=never --name "script-$tag" localhost/busybox:latest)
+test "$c" = "script-$tag"
+$B run $c -- sh -c 'echo hi > /hi && mkdir -p /d'
+$B run --user 1001 --workingdir /d --env GREETING=bonjour -v "$ctx/../extra:/data:ro" $c -- \
+    sh -c 'echo $GREETING $(id -u) $(pwd); cat /data/extra.txt'
+$B copy --chown 1001:1001 --chmod 0640 $c "$ctx/app.txt" /app/app.txt > /dev/null
+$B add $c "$ctx/../app.tar" /opt/ > /dev/null
+other=$($B from --pull=never localhost/busybox:latest)
+$B run $other -- sh -c 'echo from-the-other > /other'
+$B copy --from $other $c /other /copied > /dev/null
+$B rm $other > /dev/null
+mnt=$($B mount $c)
+echo written-through-the-mount > "$mnt/mounted"
+$B umount $c > /dev/null
+$B config --entrypoint '["/bin/sh", "-c"]' --cmd '/app/run.sh --flag' --port 8080/tcp --user 1001:1001 \
+    --env MODE=prod --env 'PATH=$PATH:/app' --env 'GREETING=$MODE-mode' --label version=1.0.0 \
+    --annotation org.example.note=hi --author someone --workingdir /app $c
+id=$($B commit --timestamp 0 --rm $c "localhost/script-$tag:1")
+echo "ID $id"
+"""
+
+
+def test_a_buildah_shell_script_runs_with_pybuildah_in_its_place(cli: PinnedCLI, ours: pybuildah.Store,
+                                                                   tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    subprocess.run(["tar", "-cf", str(tmp_path / "app.tar"), "-C", str(ctx), "app.txt", "--mtime=@0",
+                    "--owner=0", "--group=0"], check=True)
+    store_flags = f"--root {cli.root / 'root'} --runroot {cli.root / 'run'} --storage-driver overlay"
+    commands = {"buildah": f"{cli.path} {store_flags}",
+                "pybuildah": f"{sys.executable} -m pybuildah --root {ours.root} --storage-driver overlay"}
+    outputs = {}
+    for tool, command in commands.items():
+        done = subprocess.run(["sh", "-c", SCRIPT, "sh", command, str(ctx), tool], capture_output=True, text=True,
+                              env={**cli.env, "BUILDAH_ISOLATION": "chroot"} if tool == "buildah" else None,
+                              timeout=600)  # as CI scripts set it for buildah; chroot is pybuildah's default
+        assert done.returncode == 0, f"{tool}: {done.stdout}{done.stderr}"
+        outputs[tool] = done.stdout.splitlines()
+    assert outputs["buildah"][0] == outputs["pybuildah"][0] == "bonjour 1001 /d"
+    assert outputs["buildah"][1] == outputs["pybuildah"][1] == "from another context"
+    theirs, ours_id = (outputs[tool][-1].removeprefix("ID ") for tool in ("buildah", "pybuildah"))
+    image = ours.image("localhost/script-pybuildah:1")
+    assert image.id == ours_id == theirs
+    assert image.config.entrypoint == ["/bin/sh", "-c"] and image.config.cmd == ["/app/run.sh", "--flag"]
+    assert image.config.env["PATH"].endswith(":/app") and image.config.env["GREETING"] == "prod-mode"
+    assert image.created == datetime.fromtimestamp(0, UTC)
+    assert not ours.containers(filters=["name=script-pybuildah"])
 
 
 @pytest.mark.parametrize("writer", ["cli", "pybuildah"])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import BUSYBOX
 from registry import PASSWORD, USERNAME, Registry, auth_registry, file_tree, make_image, plain_registry, skopeo
 
 import pybuildah
+from pybuildah import bases
+from pybuildah.cli import images as cli_images
 
 __all__ = ["auth_registry", "plain_registry"]
 
@@ -196,6 +200,31 @@ def test_cli_images_tag_inspect_push_pull_rmi(tmp_path: Path, plain_registry: Re
 
     failed = run_cli(root, "pull", "--tls-verify=false", plain_registry.ref("cli-image:missing"), check=False)
     assert failed.returncode == 1 and "manifest unknown" in failed.stderr
+
+
+def test_cli_images_hides_intermediate_images_as_buildah_does(tmp_path: Path) -> None:
+    root = tmp_path / "cli-root"
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Containerfile").write_text(
+        "FROM localhost/busybox:latest\nRUN echo one > /one\nRUN echo two > /two\n")
+    with pybuildah.Store(root=root, driver="overlay") as store:
+        base = bases.busybox(store, busybox=BUSYBOX)
+        built = pybuildah.build(tmp_path / "ctx", store=store, tag="layered:1", layers=True, log=lambda line: None)
+        intermediate = {image.id for image in store.images(filters=["intermediate=true"])}
+    assert intermediate and built.id not in intermediate
+    shown = {entry["id"] for entry in json.loads(run_cli(root, "images", "--format", "json").stdout)}
+    assert shown == {base.id, built.id}
+    for flag in ("-a", "--all"):
+        every = {entry["id"] for entry in json.loads(run_cli(root, "images", flag, "--format", "json").stdout)}
+        assert every == shown | intermediate
+    rows = [line.split() for line in run_cli(root, "images").stdout.splitlines()[1:]]
+    assert len(rows) == 2 and all(re.fullmatch(r"\d+(\.\d+)? (B|kB|MB|GB)", " ".join(r[-2:])) for r in rows), rows
+
+
+@pytest.mark.parametrize(("size", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (4452352, "4.45 MB"),
+                                            (123456789, "123 MB"), (2_500_000_000, "2.5 GB")])
+def test_cli_sizes_are_decimal_as_buildah_prints_them(size: int, text: str) -> None:
+    assert cli_images.size_text(size) == text  # go-units HumanSizeWithPrecision(size, 3), as buildah images
 
 
 def test_cli_login_reads_the_password_from_stdin(tmp_path: Path, auth_registry: Registry) -> None:

@@ -7,20 +7,18 @@ a subcommand's handler takes the parsed arguments and returns an exit status.
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from .. import _userns
 from .._version import __version__, buildah_version
 from ..errors import BuildahError
-from ..store import Store
+from . import build, containers, images, kernel, manifest, steps, unshare
 
-COMMANDS = ("build", "images", "containers", "manifest", "unshare", "kernel")
+COMMANDS = (build, steps, images, containers, manifest, unshare, kernel)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,8 +39,8 @@ def parser() -> argparse.ArgumentParser:
                      choices=["debug", "info", "warning", "error", "critical"],
                      help="log level for Buildah's own messages (default: warning)")
     subparsers = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return top
 
 
@@ -80,26 +78,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str) -> int:
     print("Error: " + " ".join(message.split("\n")).strip(), file=sys.stderr)
     return 1
-
-
-def open_store(args: argparse.Namespace) -> Store | None:
-    """The store that the global --root/--runroot/--storage-driver options name (None: the default)."""
-    if args.root is None and args.runroot is None and args.storage_driver is None:
-        return None  # an empty --root "" is given, and refused by Store
-    return Store(root=args.root, runroot=args.runroot, driver=args.storage_driver)
-
-
-def format_flag(p: argparse.ArgumentParser) -> None:
-    """--format {text,json}, which every listing command takes."""
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
-
-
-def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Rows (the first one the header) in left-aligned columns, as buildah prints them."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

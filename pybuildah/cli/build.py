@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import io
-import os
 import sys
 
 from .._buildopts import to_stdout
 from ..build import build
 from ..errors import BuildError, InvalidArgument
-from . import open_store
-from .images import _boolean
+from ._common import boolean, open_store, pairs
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = subparsers.add_parser("build", help="build an image from a Containerfile",
+    cmd = subparsers.add_parser("build", aliases=["bud"], help="build an image from a Containerfile (alias: bud)",
                                 description="Build an image from a Containerfile with Buildah's own front end.")
     cmd.add_argument("-t", "--tag", action="append", default=[], metavar="TAG", help="name the image (repeatable)")
     cmd.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
@@ -59,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="a registry repository to push cached layers to (with --layers)")
     cmd.add_argument("--ssh", action="append", default=[], metavar="ID[=SOCKET|KEY[,KEY...]]",
                      help="an SSH agent or keys for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)")
-    cmd.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
+    cmd.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
     cmd.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
@@ -70,23 +68,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
     cmd.add_argument("context", nargs="?", default=".", metavar="CONTEXT", help="the build context directory")
     cmd.set_defaults(handler=run)
-
-
-def _pairs(values: list[str], what: str, *, from_env: bool = False) -> dict[str, str]:
-    """Parse K=V options; with from_env a bare K takes its value from the environment, as buildah does."""
-    out: dict[str, str] = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not key:
-            raise InvalidArgument(f"{what} {value!r}: expected K=V")
-        if sep:
-            out[key] = val
-        elif from_env:
-            if key in os.environ:
-                out[key] = os.environ[key]
-        else:
-            out[key] = ""
-    return out
 
 
 def _creds(args: argparse.Namespace) -> str | None:
@@ -112,7 +93,7 @@ def _secret_sources(values: list[str]) -> dict[str, str]:
     """--secret id=ID[,src=PATH|,env=NAME] (as buildah: src defaults to a file named ID)."""
     out: dict[str, str] = {}
     for value in values:
-        fields = _pairs(value.split(","), "--secret")
+        fields = pairs(value.split(","), "--secret")
         if "id" not in fields or not set(fields) <= {"id", "src", "env", "type"}:
             raise InvalidArgument(f"--secret {value!r}: expected id=ID[,src=PATH|,env=NAME]")
         if "env" in fields or fields.get("type") == "env":
@@ -132,8 +113,11 @@ def _ssh_sources(values: list[str]) -> dict[str, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    shown: list[str] = []
+
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+        shown[:] = [line]
 
     platforms = [p for value in args.platform for p in value.split(",") if p]
     creds = _creds(args)
@@ -148,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
                            else [str(f) for f in files] or None),
             tag=args.tag or None,
             target=args.target,
-            build_args=_pairs(args.build_arg, "--build-arg", from_env=True),
-            labels=_pairs(args.label, "--label"),
+            build_args=pairs(args.build_arg, "--build-arg", from_env=True),
+            labels=pairs(args.label, "--label"),
             layers=args.layers,
             no_cache=args.no_cache,
             pull=args.pull,
@@ -161,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
             platforms=platforms or None,
             manifest=args.manifest,
             secrets=_secret_sources(args.secret),
-            build_contexts=_pairs(args.build_context, "--build-context"),
+            build_contexts=pairs(args.build_context, "--build-context"),
             output=args.output or None,
             source_date_epoch=args.source_date_epoch,
             rewrite_timestamp=args.rewrite_timestamp,
@@ -175,13 +159,17 @@ def run(args: argparse.Namespace) -> int:
             volumes=args.volume,
             ulimits=args.ulimit,
             add_hosts=args.add_host,
-            env=_pairs(args.env, "--env", from_env=True),
+            env=pairs(args.env, "--env", from_env=True),
             cache_from=args.cache_from,
             cache_to=args.cache_to,
             ssh=_ssh_sources(args.ssh),
         )
-        # With -o - the tar owns standard output (as buildah build -o - is quiet there).
-        print(result.id, file=sys.stderr if any(to_stdout(o) for o in args.output) else sys.stdout)
+        # With -o - the tar owns standard output (as buildah build -o - is quiet there).  Otherwise the log
+        # (stderr) ends with the image ID; on a terminal where both streams show, once is enough.
+        if any(to_stdout(o) for o in args.output):
+            print(result.id, file=sys.stderr)
+        elif not (shown == [result.id] and sys.stdout.isatty() and sys.stderr.isatty()):
+            print(result.id)
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from typing import Any
 from .. import store as stores
 from ..builder import Builder
 from ..errors import InvalidArgument
-from . import format_flag, open_store, print_json, print_table
+from ._common import format_flag, open_store, print_json, print_table
 
 
 def register(subparsers: Any) -> None:

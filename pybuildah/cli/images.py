@@ -19,12 +19,14 @@ from .. import store as stores
 from ..errors import InvalidArgument, SourceNotFound
 from ..image import Image
 from ..progress import ProgressEvent
-from . import format_flag, open_store, print_json, print_table
+from ._common import boolean, format_flag, open_store, print_json, print_table, registry_flags
 
 
 def register(subparsers: Any) -> None:
     """Add the image and registry subcommands."""
     p = subparsers.add_parser("images", help="list images in local storage")
+    p.add_argument("--all", "-a", action="store_true",
+                   help="also list intermediate images (unnamed images that other images build on)")
     p.add_argument("--filter", "-f", action="append", default=[], metavar="KEY=VALUE",
                    help="as buildah images --filter: dangling=true, reference=PATTERN, label=K[=V], before=IMAGE, ...")
     format_flag(p)
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--policy", default="always", choices=("always", "missing", "newer", "never"))
     p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="pull this platform's image of a manifest list")
     p.add_argument("--all-platforms", action="store_true", help="pull a manifest list and every image in it")
-    _registry_flags(p)
+    registry_flags(p)
     format_flag(p)
     p.set_defaults(handler=cmd_pull)
 
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--image-format", choices=("oci", "docker"), help="manifest type to write (default: keep)")
     p.add_argument("--compression-format", choices=("gzip", "zstd"), help="layer compression")
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
-    _registry_flags(p)
+    registry_flags(p)
     format_flag(p)
     p.set_defaults(handler=cmd_push)
 
@@ -72,7 +74,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--username", "-u", help="user name (default: prompt)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--authfile", help="auth file to write (default: REGISTRY_AUTH_FILE or the standard place)")
-    p.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL")
+    p.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL")
     p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
     format_flag(p)
     p.set_defaults(handler=cmd_login)
@@ -84,22 +86,6 @@ def register(subparsers: Any) -> None:
     format_flag(p)
     p.set_defaults(handler=cmd_logout)
 
-
-def _boolean(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
-
-
-def _registry_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
-                   help="verify the registry's certificate (default true)")
-    p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
-    p.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
 def _summary(image: Image) -> dict[str, Any]:
@@ -143,7 +129,7 @@ class ProgressPrinter:
         width = 30
         filled = int(width * done / total) if total else 0
         text = (f"\rCopying {len(self.finished)}/{len(self.blobs)} blobs "
-                f"[{'=' * filled}{' ' * (width - filled)}] {_size(done)} / {_size(total)}")
+                f"[{'=' * filled}{' ' * (width - filled)}] {size_text(done)} / {size_text(total)}")
         print(text, end="", file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -151,12 +137,14 @@ class ProgressPrinter:
             print(file=self.stream)
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
-    return f"{n:.1f} GiB"
+def size_text(n: float) -> str:
+    """A size as buildah prints it: decimal units, three significant digits ("4.45 MB")."""
+    units = ("B", "kB", "MB", "GB", "TB", "PB")
+    step = 0
+    while n >= 1000 and step < len(units) - 1:
+        n /= 1000
+        step += 1
+    return f"{n:.3g} {units[step]}"
 
 
 def _age(created: datetime | None) -> str:
@@ -178,7 +166,8 @@ def _progress(args: argparse.Namespace) -> ProgressPrinter | None:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    images = sorted(stores.resolve(open_store(args)).images(filters=args.filter),
+    filters = args.filter if args.all else [*args.filter, "intermediate=false"]  # as buildah images hides them
+    images = sorted(stores.resolve(open_store(args)).images(filters=filters),
                     key=lambda i: i.created or datetime.min.replace(tzinfo=UTC), reverse=True)
     if args.format == "json":
         print_json([_summary(image) for image in images])
@@ -187,7 +176,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     for image in images:
         for name in image.names or ["<none>:<none>"]:
             repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "<none>")
-            rows.append((repository, tag, image.short_id, _age(image.created), _size(image.size)))
+            rows.append((repository, tag, image.short_id, _age(image.created), size_text(image.size)))
     print_table(rows)
     return 0
 
@@ -264,7 +253,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         ("Names", ", ".join(image.names) or "<none>"),
         ("Digest", image.digest),
         ("Created", image.created.isoformat() if image.created else "unknown"),
-        ("Size", _size(image.size) if image.size >= 0 else "unknown"),
+        ("Size", size_text(image.size) if image.size >= 0 else "unknown"),
         ("Platform", f"{image.os}/{image.architecture}"),
         ("Cmd", json.dumps(config.cmd)),
         ("Entrypoint", json.dumps(config.entrypoint)),

@@ -8,8 +8,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ..manifest import Manifest
-from . import open_store
-from .images import _boolean, _registry_flags
+from ._common import boolean, open_store, registry_flags
 
 
 def register(subparsers: Any) -> None:
@@ -28,7 +27,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("image", help="a local image name or ID, or a transport reference (docker://...)")
     _entry_flags(p)
     p.add_argument("--all", action="store_true", help="add every image of a list being added")
-    _registry_flags(p)
+    registry_flags(p)
     p.set_defaults(handler=cmd_add)
 
     p = commands.add_parser("annotate", help="set an entry's platform or annotations (or the list's, with --index)")
@@ -45,18 +44,18 @@ def register(subparsers: Any) -> None:
 
     p = commands.add_parser("inspect", help="print a manifest list (local, or docker://...)")
     p.add_argument("list")
-    p.add_argument("--tls-verify", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL")
+    p.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL")
     p.add_argument("--authfile")
     p.set_defaults(handler=cmd_inspect)
 
     p = commands.add_parser("push", help="push a manifest list and its images")
     p.add_argument("list")
     p.add_argument("destination", nargs="?", help="where to push (default: the list's name)")
-    p.add_argument("--all", type=_boolean, nargs="?", const=True, default=True, metavar="BOOL",
+    p.add_argument("--all", type=boolean, nargs="?", const=True, default=True, metavar="BOOL",
                    help="push the images too, not only the list (default true)")
     p.add_argument("--format", dest="image_format", choices=("oci", "docker"), help="manifest type to write")
     p.add_argument("--digestfile", help="also write the pushed list's digest to this file")
-    _registry_flags(p)
+    registry_flags(p)
     p.set_defaults(handler=cmd_push)
 
     p = commands.add_parser("rm", help="remove manifest lists (not the images they list)")

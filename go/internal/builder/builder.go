@@ -178,10 +178,14 @@ func Mount(s *State, _ wire.BuilderRef) (string, error) {
 	return path, nil
 }
 
-// Unmount unmounts it again.
-func Unmount(s *State, _ wire.BuilderRef) (any, error) {
+// Unmount unmounts it again, also when another process mounted it (as
+// `buildah umount`); it reports false, and does nothing, when it is not mounted.
+func Unmount(s *State, _ wire.BuilderRef) (bool, error) {
 	s.shared.mounted = false
-	return nil, s.explain(s.Builder.Unmount())
+	if s.Builder.MountPoint == "" {
+		return false, nil
+	}
+	return true, s.explain(s.Builder.Unmount())
 }
 
 // Delete removes the working container; one already gone is fine.  It

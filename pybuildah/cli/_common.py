@@ -1,0 +1,71 @@
+"""What the command modules share: the store the global options name, common flags, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import InvalidArgument
+from ..store import Store
+
+
+def open_store(args: argparse.Namespace) -> Store | None:
+    """The store that the global --root/--runroot/--storage-driver options name (None: the default)."""
+    if args.root is None and args.runroot is None and args.storage_driver is None:
+        return None  # an empty --root "" is given, and refused by Store
+    return Store(root=args.root, runroot=args.runroot, driver=args.storage_driver)
+
+
+def format_flag(p: argparse.ArgumentParser) -> None:
+    """--format {text,json}, which every listing command takes."""
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Rows (the first one the header) in left-aligned columns, as buildah prints them."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def boolean(text: str) -> bool:
+    """A command-line boolean, as buildah reads one (true/false, 1/0, yes/no, on/off)."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def registry_flags(p: argparse.ArgumentParser) -> None:
+    """--tls-verify, --cert-dir, --authfile and --quiet, which every command that reaches a registry takes."""
+    p.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL",
+                   help="verify the registry's certificate (default true)")
+    p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
+    p.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def pairs(values: list[str], what: str, *, from_env: bool = False) -> dict[str, str]:
+    """Parse K=V options; with from_env a bare K takes its value from the environment, as buildah does."""
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not key:
+            raise InvalidArgument(f"{what} {value!r}: expected K=V")
+        if sep:
+            out[key] = val
+        elif from_env:
+            if key in os.environ:
+                out[key] = os.environ[key]
+        else:
+            out[key] = ""
+    return out
