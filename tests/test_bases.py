@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import BUSYBOX
 
 import pybuildah
 from pybuildah import bases
+
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
 
 
 def test_busybox_is_idempotent(tmp_path: Path) -> None:

@@ -110,6 +110,7 @@ def test_bud_on_a_terminal_prints_the_image_id_once(tmp_path: Path) -> None:
     assert piped.stdout == image_id + "\n" and image_id in piped.stderr  # for id=$(pybuildah bud ...)
 
 
+@pytest.mark.fast
 def test_version_names_pybuildah_buildah_go_and_storage() -> None:
     done = subprocess.run([sys.executable, "-m", "pybuildah", "version", "--json"], capture_output=True, text=True,
                           timeout=60, cwd=REPO)

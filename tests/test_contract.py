@@ -13,6 +13,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+
 import pybuildah
 from pybuildah import _ffi, errors
 from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
@@ -20,6 +22,8 @@ from pybuildah.build import BuildOptions
 from pybuildah.manifest import ManifestEntry, ManifestList
 from pybuildah.options import RegistryAccess, RegistryOptions
 from pybuildah.progress import ProgressEvent
+
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
 
 PACKAGE = Path(pybuildah.__file__).resolve().parent
 # Raised by Python alone: never sent by Go.

@@ -10,6 +10,8 @@ from IPython.lib.pretty import pretty
 import pybuildah
 from pybuildah import display
 
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
+
 HOSTILE = '<script>alert("x")</script>\'"&'
 ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#x27;&quot;&amp;"
 

@@ -10,6 +10,8 @@ import pytest
 import pybuildah
 from pybuildah import _ffi
 
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
+
 GO_DIR = Path(__file__).resolve().parent.parent / "go"
 UNIFORM_EXCEPTIONS = {"PyBuildahFree", "PyBuildahSetEventSink"}
 

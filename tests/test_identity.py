@@ -12,6 +12,8 @@ from registry import Registry, plain_registry, skopeo
 
 import pybuildah
 
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
+
 __all__ = ["plain_registry"]
 
 

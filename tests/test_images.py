@@ -221,6 +221,7 @@ def test_cli_images_hides_intermediate_images_as_buildah_does(tmp_path: Path) ->
     assert len(rows) == 2 and all(re.fullmatch(r"\d+(\.\d+)? (B|kB|MB|GB)", " ".join(r[-2:])) for r in rows), rows
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(("size", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (4452352, "4.45 MB"),
                                             (123456789, "123 MB"), (2_500_000_000, "2.5 GB")])
 def test_cli_sizes_are_decimal_as_buildah_prints_them(size: int, text: str) -> None:
