@@ -228,6 +228,15 @@ def test_cli_sizes_are_decimal_as_buildah_prints_them(size: int, text: str) -> N
     assert cli_images.size_text(size) == text  # go-units HumanSizeWithPrecision(size, 3), as buildah images
 
 
+@pytest.mark.fast
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.5, "Less than a second"), (1, "1 second"), (59, "59 seconds"), (60, "About a minute"), (150, "2 minutes"),
+    (3599, "59 minutes"), (3600, "About an hour"), (5400, "2 hours"), (47 * 3600, "47 hours"),
+    (48 * 3600, "2 days"), (20 * 86400, "2 weeks"), (90 * 86400, "3 months"), (56.9 * 365 * 86400, "56 years")])
+def test_cli_ages_read_as_buildah_images_prints_them(seconds: float, text: str) -> None:
+    assert cli_images.age_text(seconds) == text  # go-units HumanDuration, as buildah images
+
+
 def test_cli_login_reads_the_password_from_stdin(tmp_path: Path, auth_registry: Registry) -> None:
     root = tmp_path / "cli-root"
     authfile = tmp_path / "cli-auth.json"

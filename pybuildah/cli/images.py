@@ -147,18 +147,34 @@ def size_text(n: float) -> str:
     return f"{n:.3g} {units[step]}"
 
 
+def age_text(seconds: float) -> str:
+    """How long ago, as buildah images prints it (go-units' HumanDuration): "3 minutes", "56 years"."""
+    whole = int(seconds)
+    if whole < 1:
+        return "Less than a second"
+    if whole < 60:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = int(seconds / 60)
+    if minutes < 60:
+        return "About a minute" if minutes == 1 else f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
 def _age(created: datetime | None) -> str:
     if created is None:
         return "unknown"
-    seconds = (datetime.now(UTC) - created).total_seconds()
-    if seconds >= 86400 * 30:
-        return created.strftime("%Y-%m-%d")
-    for limit, length, unit in ((60, 1, "second"), (3600, 60, "minute"), (86400, 3600, "hour"),
-                                (86400 * 30, 86400, "day")):
-        if seconds < limit:
-            amount = int(seconds // length)
-            return f"{amount} {unit}{'s' if amount != 1 else ''} ago"
-    return created.strftime("%Y-%m-%d")
+    return age_text((datetime.now(UTC) - created).total_seconds()) + " ago"
 
 
 def _progress(args: argparse.Namespace) -> ProgressPrinter | None:
