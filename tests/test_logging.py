@@ -13,6 +13,7 @@ import pytest
 
 import pybuildah
 
+pytestmark = pytest.mark.fast  # ./dev check's quick tier
 
 def _steps(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [f"{r.name}: {r.getMessage()}" for r in caplog.records
