@@ -59,3 +59,16 @@ def test_unknown_image_raises_image_not_found(store: pybuildah.Store) -> None:
         pybuildah.Builder("localhost/no-such-image:1", store=store, pull="never")
     with pytest.raises(pybuildah.ImageNotFound):
         store.image("no-such-image")
+
+
+def test_mount_root_outlives_the_call_and_unmount_undoes_only_that(store: pybuildah.Store, busybox: str,
+                                                                    tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.copy(tmp_path / "f", "/f")  # the copier keeps its own mount of the root
+        assert b.unmount() is False   # which unmount() leaves alone: nothing was mounted by mount_root()
+        root = b.mount_root()
+        again = pybuildah.Builder.open(b.name, store=store)  # as `pybuildah umount` in another process would
+        assert (root / "f").read_text() == "x" and again.unmount() is True and again.unmount() is False
+        b.copy(tmp_path / "f", "/g")
+        assert b.run(["cat", "/f", "/g"]).stdout == "xx"

@@ -179,12 +179,14 @@ func Mount(s *State, _ wire.BuilderRef) (string, error) {
 }
 
 // Unmount unmounts it again, also when another process mounted it (as
-// `buildah umount`); it reports false, and does nothing, when it is not mounted.
+// `buildah umount`); it reports false, and does nothing, when it is not
+// mounted, or mounted only for this process's own copier (keepCopier).
 func Unmount(s *State, _ wire.BuilderRef) (bool, error) {
-	s.shared.mounted = false
-	if s.Builder.MountPoint == "" {
+	_, copierMount := keptCopiers.Load(s)
+	if s.Builder.MountPoint == "" || (copierMount && !s.shared.mounted) {
 		return false, nil
 	}
+	s.shared.mounted = false
 	return true, s.explain(s.Builder.Unmount())
 }
 
