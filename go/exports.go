@@ -28,6 +28,54 @@ import (
 	"pybuildah.dev/shim/internal/wire"
 )
 
+// requests names the options type each JSON export decodes, so that
+// PyBuildahContract can publish the fields every request takes (and Python
+// can hold its calls to them).  exports_test.go checks that every
+// //export below has an entry; Python's contract test sends each export
+// an unknown field and checks that the fields Go names are these.
+var requests = map[string]any{
+	"InitReexec":       wire.InitOptions{},
+	"RuntimeDir":       wire.None{},
+	"ReleaseHandle":    wire.HandleRef{},
+	"Contract":         wire.None{},
+	"Version":          wire.None{},
+	"SyncEnv":          wire.SyncEnvOptions{},
+	"StoreOpen":        wire.StoreOptions{},
+	"NewBuilder":       wire.NewBuilderOptions{},
+	"OpenBuilder":      wire.OpenBuilderOptions{},
+	"ListContainers":   wire.ListOptions{},
+	"Add":              wire.AddOptions{},
+	"Configure":        wire.ConfigChange{},
+	"GetConfig":        wire.BuilderRef{},
+	"Run":              wire.RunOptions{},
+	"Mount":            wire.BuilderRef{},
+	"Unmount":          wire.BuilderRef{},
+	"DeleteBuilder":    wire.BuilderRef{},
+	"Commit":           wire.CommitOptions{},
+	"InspectImage":     wire.InspectOptions{},
+	"ListImages":       wire.ListOptions{},
+	"Prune":            wire.StoreRef{},
+	"InspectBuildInfo": wire.InspectOptions{},
+	"TagImage":         wire.TagOptions{},
+	"UntagImage":       wire.TagOptions{},
+	"RemoveImage":      wire.RemoveOptions{},
+	"SaveImage":        wire.SaveOptions{},
+	"LoadImage":        wire.LoadOptions{},
+	"Pull":             wire.PullOptions{},
+	"Push":             wire.PushOptions{},
+	"Login":            wire.LoginOptions{},
+	"Logout":           wire.LogoutOptions{},
+	"Build":            wire.BuildOptions{},
+	"Cancel":           wire.CancelOptions{},
+	"ManifestCreate":   wire.ManifestOptions{},
+	"ManifestAdd":      wire.ManifestAddOptions{},
+	"ManifestAnnotate": wire.ManifestAnnotateOptions{},
+	"ManifestRemove":   wire.ManifestRemoveOptions{},
+	"ManifestInspect":  wire.ManifestInspectOptions{},
+	"ManifestPush":     wire.ManifestPushOptions{},
+	"ManifestDelete":   wire.ManifestOptions{},
+}
+
 //export PyBuildahFree
 func PyBuildahFree(p *C.char) { C.free(unsafe.Pointer(p)) }
 
@@ -47,7 +95,7 @@ func PyBuildahReleaseHandle(args *C.char) *C.char {
 
 //export PyBuildahContract
 func PyBuildahContract(args *C.char) *C.char {
-	return call(args, func(wire.None) (wire.Contract, error) { return wire.NewContract(), nil })
+	return call(args, func(wire.None) (wire.Contract, error) { return wire.NewContract(requests), nil })
 }
 
 //export PyBuildahVersion

@@ -123,7 +123,7 @@ func inspectExternal(ctx context.Context, reg *sysctx.Registry, ref string) (*wi
 }
 
 // Inspect describes an image in the store or behind a transport.
-func Inspect(st *store.State, o wire.ImageRefOptions) (*wire.ImageInfo, error) {
+func Inspect(st *store.State, o wire.InspectOptions) (*wire.ImageInfo, error) {
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func list(st *store.State, o wire.ListOptions) ([]*wire.ImageInfo, error) {
 // BuildInfo is what `buildah inspect --type image` prints for an image in
 // the store; for other transports the same keys are filled from the
 // image's manifest and configuration.
-func BuildInfo(st *store.State, o wire.ImageRefOptions) (buildah.BuilderInfo, error) {
+func BuildInfo(st *store.State, o wire.InspectOptions) (buildah.BuilderInfo, error) {
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return buildah.BuilderInfo{}, err

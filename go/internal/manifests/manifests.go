@@ -189,7 +189,7 @@ func instanceOf(st *store.State, list *libimage.ManifestList, spec string) (dige
 
 // Inspect describes a manifest list in the store, or one behind a
 // transport (docker://...).
-func Inspect(st *store.State, o wire.ManifestOptions) (*wire.ManifestList, error) {
+func Inspect(st *store.State, o wire.ManifestInspectOptions) (*wire.ManifestList, error) {
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, err

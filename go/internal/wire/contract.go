@@ -8,16 +8,20 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 )
 
-// Contract is what PyBuildahContract returns: the error kinds Go can emit and
-// the field names of the records Python reads, derived from the types here.
+// Contract is what PyBuildahContract returns: the error kinds Go can emit,
+// the field names of the records Python reads and, for every export, the
+// field names of the request it decodes, derived from the types here.
 type Contract struct {
 	ErrorKinds []string            `json:"error_kinds"`
 	ErrnoKinds []string            `json:"errno_kinds"` // kinds whose errors may carry "errno"
 	Records    map[string][]string `json:"records"`
+	Requests   map[string][]string `json:"requests"`
 }
 
-// NewContract lists every error kind and the fields of the records here.
-func NewContract() Contract {
+// NewContract lists every error kind, the fields of the records here and
+// the fields of each export's request (requests: export name -> a value of
+// the options type it decodes).
+func NewContract(requests map[string]any) Contract {
 	var kinds []string
 	for _, kind := range errkind.All() {
 		kinds = append(kinds, string(kind))
@@ -37,7 +41,16 @@ func NewContract() Contract {
 		"ConfigChange":    ConfigFields(),
 		"ManifestList":    FieldNames(ManifestList{}),
 		"ManifestEntry":   FieldNames(ManifestEntry{}),
-	}}
+	}, Requests: RequestFields(requests)}
+}
+
+// RequestFields maps each export to the json names its options type takes.
+func RequestFields(requests map[string]any) map[string][]string {
+	out := make(map[string][]string, len(requests))
+	for name, v := range requests {
+		out[name] = append([]string{}, FieldNames(v)...)
+	}
+	return out
 }
 
 // without returns names less the one left out.

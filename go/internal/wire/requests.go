@@ -145,10 +145,17 @@ type CommitOptions struct {
 	Stream          uint64 `json:"stream"`
 }
 
-// ImageRefOptions name one image, local or behind a transport.
+// ImageRefOptions name one image in the store.
 type ImageRefOptions struct {
 	StoreRef
-	CallRef                // inspecting an image in a registry can be cancelled
+	Ref string `json:"ref" wire:"required"`
+}
+
+// InspectOptions name one image, local or behind a transport, to inspect
+// (InspectImage, InspectBuildInfo); a registry look-up is cancellable.
+type InspectOptions struct {
+	StoreRef
+	CallRef
 	RegistryOptions        // for references to registries
 	Ref             string `json:"ref" wire:"required"`
 }
@@ -277,9 +284,16 @@ type CancelOptions struct {
 	CallID uint64 `json:"call_id"`
 }
 
-// ManifestOptions name a manifest list (ManifestCreate, ManifestInspect,
+// ManifestOptions name a manifest list in the store (ManifestCreate,
 // ManifestDelete).
 type ManifestOptions struct {
+	StoreRef
+	List string `json:"list"`
+}
+
+// ManifestInspectOptions name a manifest list in the store or behind a
+// transport (ManifestInspect).
+type ManifestInspectOptions struct {
 	StoreRef
 	CallRef                // Python cancels the inspection of a list in a registry
 	RegistryOptions        // inspecting a list in a registry

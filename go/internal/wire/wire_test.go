@@ -23,13 +23,16 @@ func TestFieldNames(t *testing.T) {
 }
 
 func TestContract(t *testing.T) {
-	c := NewContract()
+	c := NewContract(map[string]any{"Add": AddOptions{}, "Version": None{}})
 	if len(c.ErrorKinds) != len(errkind.All()) || c.ErrorKinds[0] != "InvalidArgument" {
 		t.Errorf("kinds = %v", c.ErrorKinds)
 	}
 	config := c.Records["ConfigChange"]
 	if len(config) != 16 || config[0] != "cmd" || strings.Contains(strings.Join(config, " "), "builder") {
 		t.Errorf("ConfigChange = %v", config)
+	}
+	if add := c.Requests["Add"]; add[0] != "builder" || add[1] != "sources" || len(c.Requests["Version"]) != 0 {
+		t.Errorf("requests = %v", c.Requests)
 	}
 	for _, name := range []string{"ContainerConfig", "ContainerInfo", "RunResult", "ImageInfo", "RemovalReport", "ProgressEvent"} {
 		if len(c.Records[name]) == 0 {
@@ -49,11 +52,7 @@ func TestDecodeRefusesUnknownConfigFields(t *testing.T) {
 	if err := Decode([]byte(`{"builder": 1, "cmd": ["x"], "user": "1"}`), &c); err != nil || *c.User != "1" || c.Builder != 1 {
 		t.Errorf("Decode = %v, %+v", err, c)
 	}
-	// Other options stay open: Python may send more than a call reads.
 	var r RunOptions
-	if err := Decode([]byte(`{"builder": 1, "extra": true}`), &r); err != nil {
-		t.Error(err)
-	}
 	if err := Decode([]byte(`{"builder": "x"}`), &r); err == nil || !strings.Contains(err.Error(), "malformed options") {
 		t.Errorf("malformed: %v", err)
 	}
@@ -78,5 +77,38 @@ func TestNULInCredsIsNeverEchoed(t *testing.T) {
 	err := Decode([]byte(`{"creds": "bob:se\u0000cret-pw"}`), &o)
 	if err == nil || strings.Contains(err.Error(), "cret-pw") || !strings.Contains(err.Error(), "creds") {
 		t.Errorf("Decode = %v", err)
+	}
+}
+
+// Every options type refuses keys it does not have, naming the unknown and
+// the known fields; embedded structs' fields are known.
+func TestDecodeRefusesUnknownFieldsOfEveryRequest(t *testing.T) {
+	for _, v := range []any{&RunOptions{}, &PushOptions{}, &InspectOptions{}, &ManifestAddOptions{},
+		&BuildOptions{}, &StoreOptions{}, &HandleRef{}, &BuilderRef{}, &None{}} {
+		err := Decode([]byte(`{"zz_unknown": 1, "also_unknown": null}`), v)
+		var ke *errkind.Error
+		if !errors.As(err, &ke) || ke.Kind != errkind.InvalidArgument ||
+			!strings.Contains(err.Error(), "unknown option(s) also_unknown, zz_unknown") {
+			t.Errorf("%T: %v", v, err)
+			continue
+		}
+		known := FieldNames(v)
+		if len(known) == 0 && !strings.Contains(err.Error(), "takes none") ||
+			len(known) > 0 && !strings.HasSuffix(err.Error(), "known: "+strings.Join(known, ", ")) {
+			t.Errorf("%T: %v", v, err)
+		}
+	}
+	var p PushOptions
+	if err := Decode([]byte(`{"store": 1, "call_id": 2, "tls_verify": false, "image": "a", "dest": "b",
+		"compression_level": 3, "all": true}`), &p); err != nil || p.Call != 2 || *p.Level != 3 || *p.TLSVerify {
+		t.Errorf("embedded fields: %v %+v", err, p)
+	}
+	var m ManifestAddOptions
+	if err := Decode([]byte(`{"list": "l", "image": "i", "os": "linux", "annotations": {"a": "b"}}`), &m); err != nil || m.OS != "linux" {
+		t.Errorf("embedded EntryPlatform: %v %+v", err, m)
+	}
+	// A JSON value that is not an object is malformed, not "unknown".
+	if err := Decode([]byte(`[1]`), &p); err == nil || !strings.Contains(err.Error(), "malformed options") {
+		t.Errorf("array: %v", err)
 	}
 }
