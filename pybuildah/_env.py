@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _ffi
+from . import _api, _ffi
 
 CREDENTIAL_ENV = ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "HOME")
 
@@ -24,5 +24,5 @@ def sync_env() -> None:
     current = {name: os.environ.get(name) for name in CREDENTIAL_ENV}
     with _lock:
         if current != _synced or not _ffi.is_loaded():
-            _ffi.call("SyncEnv", env=current)
+            _api.sync_env(env=current)
             _synced = current

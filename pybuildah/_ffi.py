@@ -174,11 +174,16 @@ def _load() -> Any:
             lib: Any = _ffi.dlopen(str(LIBRARY_PATH))
             _loaded_pid = os.getpid()  # the Go runtime is running from here on
             lib.PyBuildahSetEventSink(_event_sink)
-            _invoke(lib, "InitReexec", {"helper": str(HELPER_PATH), "light_helper": str(LIGHT_HELPER_PATH),
-                                        "log_stream": _LOG_STREAM,
-                                        "log_level": os.environ.get("PYBUILDAH_LOG_LEVEL", "info")})
+            init_reexec(lib, helper=str(HELPER_PATH), light_helper=str(LIGHT_HELPER_PATH), log_stream=_LOG_STREAM,
+                        log_level=os.environ.get("PYBUILDAH_LOG_LEVEL", "info"))
             _lib = lib  # only once initialised: a failed InitReexec is retried, never skipped
     return _lib
+
+
+def init_reexec(lib: Any, /, *, helper: str, light_helper: str, log_stream: int, log_level: str) -> bool:
+    """Point re-execs at the helpers and Buildah's log at log_stream (InitReexec, while loading)."""
+    return bool(_invoke(lib, "InitReexec", {"helper": helper, "light_helper": light_helper,
+                                            "log_stream": log_stream, "log_level": log_level}))
 
 
 def is_loaded() -> bool:
@@ -259,7 +264,7 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
             if worker.ident is None:
                 os.close(write_end)
                 raise
-            interrupted, cancelled = exc, _cancel(call_id)
+            interrupted, cancelled = exc, cancel(call_id=call_id)
         waiter = select.poll()
         waiter.register(read_end, select.POLLIN)
         done = False
@@ -267,12 +272,12 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
             try:
                 done = bool(waiter.poll(50))
                 if not done and not cancelled and should_cancel is not None and should_cancel():
-                    cancelled = _cancel(call_id)
+                    cancelled = cancel(call_id=call_id)
             except BaseException as exc:  # KeyboardInterrupt, SystemExit from a handler, ...
                 if interrupted is None:
                     interrupted = exc
                 if not cancelled:
-                    cancelled = _cancel(call_id)
+                    cancelled = cancel(call_id=call_id)
     finally:
         os.close(read_end)
     if interrupted is not None:
@@ -282,7 +287,8 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
     return outcome.get("ok")
 
 
-def _cancel(call_id: int) -> bool:
+def cancel(*, call_id: int) -> bool:
+    """Cancel a running call (Cancel); true once asked, whether or not it was still running."""
     call("Cancel", call_id=call_id)
     return True
 
@@ -292,7 +298,12 @@ def release(handle: int) -> None:
     if _lib is None or _loaded_pid != os.getpid() or not handle:
         return
     with suppress(errors.BuildahError):
-        call("ReleaseHandle", handle=handle)
+        release_handle(handle=handle)
+
+
+def release_handle(*, handle: int) -> None:
+    """Release a Go handle now (ReleaseHandle); release() is the safe form for finalizers."""
+    call("ReleaseHandle", handle=handle)
 
 
 class BinaryStream(Protocol):

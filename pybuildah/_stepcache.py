@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _checks, _ffi
+from . import _api, _checks
 from ._records import StepRecord, StepReport
 from .errors import BuildahError
 from .options import RegistryOptions
@@ -73,8 +73,8 @@ class StepCache:
         if why_not:
             step.reason = why_not
             return step
-        raw = _ffi.call(
-            "StepLookup", builder=handle, parent=self.key or None, base=self.base, kind=kind,
+        raw = _api.step_lookup(
+            builder=handle, parent=self.key or None, base=self.base, kind=kind,
             args={**args, "config": self.config}, sources=[_checks.wire_path(s) for s in sources],
             parents=parents,
         )
@@ -94,8 +94,8 @@ class StepCache:
         """After a step ran: keep a miss's result under its key, record the step."""
         if step.outcome == "miss":
             try:
-                image = _ffi.call_cancellable("StepSave", builder=handle, key=step.key, result=result,
-                                              created_by=f"pybuildah step: {step.kind} {step.summary}")
+                image = _api.step_save(builder=handle, key=step.key, result=result,
+                                       created_by=f"pybuildah step: {step.kind} {step.summary}")
             except BaseException as error:  # the step itself succeeded: go on without the cache
                 step.outcome, step.reason = "uncached", f"could not keep it: {type(error).__name__}"
                 self.broken = "an earlier step could not be kept"
@@ -131,7 +131,7 @@ class StepCache:
             except BuildahError as error:  # not there (or unreachable): a miss, as without cache_from
                 LOGGER.debug("step cache: %s:%s not pulled: %s", repo, key, error)
                 continue
-            found: dict[str, Any] = _ffi.call("StepAdopt", builder=handle, image=image.id, key=key)
+            found = _api.step_adopt(builder=handle, image=image.id, key=key)
             image.untag(f"{repo}:{key}")  # an entry, reclaimed by prune like the others
             return found
         return None

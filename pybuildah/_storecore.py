@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from . import _checks, _ffi, display
+from . import _api, _checks, _ffi, display
 from ._checks import PathLike
 from .errors import StoreError
 
@@ -56,8 +56,7 @@ class StoreHandle(LiveHandle, display.RichRepr):
         additional_image_stores: Iterable[PathLike] = (),
     ) -> None:
         # Cancellable: opening waits while another process holds the store's lock.
-        info: dict[str, Any] = _ffi.call_cancellable(
-            "StoreOpen",
+        info = _api.store_open(
             root=_absolute(root, "root"),
             runroot=_absolute(runroot, "runroot"),
             driver=_checks.optional_text(driver, "driver"),

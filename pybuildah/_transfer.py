@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from . import _ffi, _notebook
+from . import _api, _ffi, _notebook
 from ._env import sync_env
 from .options import RegistryOptions, scrubbed
 from .progress import ProgressOption, handler
@@ -13,18 +14,19 @@ from .progress import ProgressOption, handler
 LOGGER = logging.getLogger("pybuildah.registry")
 
 
-def registry_call(export: str, registry: RegistryOptions, progress: ProgressOption = None,
-                  **options: Any) -> Any:
-    """Call an export with registry options and a progress stream; no password survives in an error.
+@contextmanager
+def registry_access(registry: RegistryOptions, progress: ProgressOption = None,
+                    what: str = "transfer") -> Iterator[tuple[_api.RegistryWire, int]]:
+    """The registry fields and the progress stream (0: none) of one call; no password survives in an error.
 
-    These calls are long (pulls, pushes, commits): Ctrl-C cancels them
-    (_ffi.call_cancellable).
+    The environment Go reads credentials from is synced first; progress
+    ("auto", a callable or None) gets the call's progress events.
     """
     wire = registry._wire()
     sync_env()
-    with scrubbed(registry), _notebook.progress_callback(progress, export.lower()) as callback, \
+    with scrubbed(registry), _notebook.progress_callback(progress, what) as callback, \
             _ffi.events(handler(callback)) as stream:
-        return _ffi.call_cancellable(export, stream=stream, **wire, **options)
+        yield wire, stream
 
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
@@ -32,8 +34,8 @@ def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *,
          all: bool | None = None) -> str:
     """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest."""
     LOGGER.info("Pushing %s to %s", image, dest)
-    result = registry_call("Push", registry, progress, store=store_handle, image=image, dest=dest,
-                           format=format, compression=compression,
-                           compression_level=compression_level, all=all)
+    with registry_access(registry, progress, "push") as (access, stream):
+        result = _api.push(store=store_handle, image=image, dest=dest, format=format, compression=compression,
+                           compression_level=compression_level, all=all, stream=stream, **access)
     LOGGER.info("Pushed %s to %s: manifest %s", image, dest, result["digest"])
     return str(result["digest"])

@@ -32,7 +32,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from . import _ffi, errors
+from . import _api, _ffi, errors
 
 PIPES_ENV = "_PYBUILDAH_USERNS_PIPES"  # "ready_fd,continue_fd,parent_pid", for the child only
 USERNS_ENV = "_CONTAINERS_USERNS_CONFIGURED"  # what containers/storage and Buildah read
@@ -70,7 +70,7 @@ def init_reexec() -> bool:
     _ffi._load()
     if in_user_namespace() and "XDG_RUNTIME_DIR" not in os.environ:
         # as the buildah command: rootless, the auth file and the run root live there
-        runtime_dir = str(_ffi.call("RuntimeDir"))
+        runtime_dir = _api.runtime_dir()
         if runtime_dir:
             os.environ["XDG_RUNTIME_DIR"] = runtime_dir
     return False

@@ -13,7 +13,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from . import _ffi
+from . import _api
 
 __all__ = ["__version__", "buildah_version", "engine_versions", "version"]
 
@@ -52,4 +52,4 @@ def buildah_version() -> str:
 
 def engine_versions() -> dict[str, str]:
     """The versions built in: buildah, go (the Go runtime) and storage (containers/storage)."""
-    return {key: str(value) for key, value in _ffi.call("Version").items()}
+    return {key: str(value) for key, value in _api.version().items()}

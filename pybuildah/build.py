@@ -1,6 +1,6 @@
 """Containerfile builds, through Buildah's own front end (imagebuildah.BuildDockerfiles).
 
-The Go call runs in a worker thread (_ffi.call_cancellable; cffi releases
+The Go call runs in a worker thread (_api.build, _ffi.call_cancellable; cffi releases
 the GIL), so the calling thread stays responsive: log lines reach ``log``
 while the build runs, and a KeyboardInterrupt (or any other exception raised
 asynchronously in the caller) cancels the build, waits until it has stopped
@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol, Unpack, overload
 
-from . import _buildopts, _checks, _ffi, _notebook
+from . import _api, _buildopts, _checks, _ffi, _notebook
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
@@ -232,8 +232,8 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
     try:
         with scrubbed(reg), _notebook.build_output(sink, default_log, LOGGER) as out, \
                 _ffi.events(on_event) as stream:
-            result = _ffi.call_cancellable("Build", should_cancel=lambda: bool(sink_failures),
-                                           store=target_store.handle, stream=stream, **options)
+            result = _api.build(should_cancel=lambda: bool(sink_failures), store=target_store.handle,
+                                stream=stream, **options)
     except BuildError as error:
         if sink_failures:
             raise sink_failures[0] from None

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _stepcache, _transfer, display
+from . import _api, _checks, _ffi, _stepcache, _transfer, display
 from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, ImageNotFound, InvalidArgument, InvalidType, RunError, StoreError
@@ -75,17 +75,17 @@ class Builder(LiveHandle, display.RichRepr):
             raise InvalidArgument("cache_from and cache_to need cache=True")
         cache = _checks.flag(cache, "cache")
         self.store = resolve(store)
-        info = _transfer.registry_call(
-            "NewBuilder",
-            registry_options(registry, access),
-            store=self.store.handle,
-            from_image=_checks.text(image, "image"),
-            name=_checks.optional_text(name, "name"),
-            isolation=_checks.text(isolation, "isolation"),
-            pull=_checks.text(pull, "pull"),
-            format=_checks.text(format, "format"),
-            platform=_checks.optional_text(platform, "platform"),
-        )
+        with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
+            info = _api.new_builder(
+                store=self.store.handle,
+                from_image=_checks.text(image, "image"),
+                name=_checks.optional_text(name, "name"),
+                isolation=_checks.text(isolation, "isolation"),
+                pull=_checks.text(pull, "pull"),
+                format=_checks.text(format, "format"),
+                platform=_checks.optional_text(platform, "platform"),
+                **wire,
+            )
         self._adopt(info)
         if cache:
             self._cache = _stepcache.StepCache(info["image_id"], self.store, cache_from=pulls, cache_to=pushes,
@@ -97,7 +97,7 @@ class Builder(LiveHandle, display.RichRepr):
         """Reattach to an existing working container; raises ContainerNotFound."""
         self = cls.__new__(cls)
         self.store = resolve(store)
-        self._adopt(_ffi.call("OpenBuilder", store=self.store.handle, name=_checks.text(name_or_id, "name_or_id")))
+        self._adopt(_api.open_builder(store=self.store.handle, name=_checks.text(name_or_id, "name_or_id")))
         return self
 
     def _adopt(self, info: dict[str, Any]) -> None:
@@ -221,10 +221,8 @@ class Builder(LiveHandle, display.RichRepr):
 
     def _add_now(self, sources: list[str], dest: str, *, extract: bool, chown: str | None, chmod: str | int | None,
                  excludes: list[str] | None, parents: bool, checksum: str | None, options: dict[str, Any]) -> None:
-        # A download can be stopped with Ctrl-C; local copies stay direct calls (the hot path).
-        call = _ffi.call_cancellable if any(_is_url(s) for s in sources) else _ffi.call
-        call(
-            "Add",
+        _api.add(
+            cancellable=any(_is_url(s) for s in sources),  # a download stops on Ctrl-C; local copies: the hot path
             builder=self.handle,
             sources=[_checks.wire_path(s) for s in sources],
             destination=_checks.text(dest, "dest"),
@@ -299,14 +297,14 @@ class Builder(LiveHandle, display.RichRepr):
 
     def _configure(self, **changes: Any) -> None:
         checked = {k: _config_value(k, v) for k, v in changes.items()}
-        _ffi.call("Configure", builder=self.handle, **checked)
+        _api.configure(builder=self.handle, **checked)
         if self._cache is not None:
             self._cache.config.append(checked)
 
     @property
     def config(self) -> ContainerConfig:
         """The current configuration, read back from Buildah."""
-        return ContainerConfig._from_wire(_ffi.call("GetConfig", builder=self.handle))
+        return ContainerConfig._from_wire(_api.get_config(builder=self.handle))
 
     # Running -------------------------------------------------------------------
 
@@ -390,8 +388,7 @@ class Builder(LiveHandle, display.RichRepr):
             else:
                 self._materialise()
                 with _ffi.events(on_event if log else None) as stream, _ffi.data_fd(stdin) as input_fd:
-                    raw = _ffi.call_cancellable(
-                        "Run",
+                    raw = _api.run(
                         builder=self.handle,
                         input_fd=input_fd,
                         env=_checks.string_map(env, "env"),
@@ -442,11 +439,11 @@ class Builder(LiveHandle, display.RichRepr):
         self._materialise()
         if self._cache is not None:
             self._cache.touched("mount()")
-        return Path(_ffi.call("Mount", builder=self.handle))
+        return Path(_api.mount(builder=self.handle))
 
     def unmount(self) -> bool:
         """Undo mount_root(), also one made by another process (buildah umount); False when not mounted."""
-        return bool(_ffi.call("Unmount", builder=self.handle))
+        return _api.unmount(builder=self.handle)
 
     # Results -------------------------------------------------------------------
 
@@ -481,18 +478,18 @@ class Builder(LiveHandle, display.RichRepr):
         destination = _checks.optional_text(dest, "dest")
         LOGGER.info("Committing %s to %s", self.name, destination or "an unnamed image")
         self._materialise()
-        result = _transfer.registry_call(
-            "Commit",
-            options,
-            progress,
-            builder=self.handle,
-            destination=destination,
-            format=_checks.optional_text(format, "format"),
-            squash=_checks.flag(squash, "squash"),
-            compression=_checks.optional_text(compression, "compression"),
-            timestamp=timestamp,
-            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
-        )
+        with _transfer.registry_access(options, progress, "commit") as (wire, stream):
+            result = _api.commit(
+                builder=self.handle,
+                destination=destination,
+                format=_checks.optional_text(format, "format"),
+                squash=_checks.flag(squash, "squash"),
+                compression=_checks.optional_text(compression, "compression"),
+                timestamp=timestamp,
+                source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
+                stream=stream,
+                **wire,
+            )
         LOGGER.info("Committed %s: image %s", self.name, result["id"])
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
@@ -510,7 +507,7 @@ class Builder(LiveHandle, display.RichRepr):
         cache = self._cache
         if cache is not None and cache.pending is not None:
             try:
-                info = _ffi.call("Rebase", builder=self.handle, image=cache.pending)
+                info = _api.rebase(builder=self.handle, image=cache.pending)
             except ImageNotFound as error:
                 raise ImageNotFound(f"the step cache's entry {cache.pending} was removed (by a prune?) "
                                     f"before this Builder used it: {error}") from error
@@ -581,7 +578,7 @@ class Builder(LiveHandle, display.RichRepr):
         """
         if self._deleted:
             return
-        _ffi.call("DeleteBuilder", builder=self.handle)
+        _api.delete_builder(builder=self.handle)
         self._deleted = True
         self._finalizer()
 

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _transfer, display
+from . import _api, _checks, _ffi, _transfer, display
 from ._checks import PathLike
 from ._records import ImageConfig
 from ._storecore import LiveHandle, StoreHandle
@@ -96,14 +96,13 @@ class Image(LiveHandle, display.RichRepr):
 
     def inspect(self) -> dict[str, Any]:
         """The full record, with the top-level keys that `buildah inspect --type image` prints."""
-        info: dict[str, Any] = _transfer.registry_call("InspectBuildInfo", self._registry, store=self.store.handle,
-                                                       ref=self.reference)
-        return info
+        with _transfer.registry_access(self._registry) as (access, _):
+            return _api.inspect_build_info(store=self.store.handle, ref=self.reference, **access)
 
     def reload(self) -> Image:
         """Read the image again from the store (or from its transport); returns self."""
-        self._fill(_transfer.registry_call("InspectImage", self._registry, store=self.store.handle,
-                                           ref=self.reference))
+        with _transfer.registry_access(self._registry) as (access, _):
+            self._fill(_api.inspect_image(store=self.store.handle, ref=self.reference, **access))
         return self
 
     # Life cycle ------------------------------------------------------------------
@@ -117,15 +116,13 @@ class Image(LiveHandle, display.RichRepr):
 
     def tag(self, name: str) -> None:
         """Add a name ("app:1.0" becomes localhost/app:1.0); names is updated."""
-        names = _ffi.call("TagImage", store=self.store.handle, ref=self._stored_id("tag"),
-                          names=[_checks.text(name, "name")])
-        self.names = list(names or [])
+        self.names = _api.tag_image(store=self.store.handle, ref=self._stored_id("tag"),
+                                    names=[_checks.text(name, "name")])
 
     def untag(self, name: str) -> None:
         """Remove one name; the image stays.  Raises ImageNotFound if it has no such name."""
-        names = _ffi.call("UntagImage", store=self.store.handle, ref=self._stored_id("untag"),
-                          names=[_checks.text(name, "name")])
-        self.names = list(names or [])
+        self.names = _api.untag_image(store=self.store.handle, ref=self._stored_id("untag"),
+                                      names=[_checks.text(name, "name")])
 
     def remove(self, force: bool = False) -> None:
         """Remove the image from its store.
@@ -133,16 +130,15 @@ class Image(LiveHandle, display.RichRepr):
         An image with several names, or one that working containers use,
         raises ImageInUse unless force (which also deletes those containers).
         """
-        _ffi.call("RemoveImage", store=self.store.handle, ref=self._stored_id("remove"),
-                  force=_checks.flag(force, "force"))
+        _api.remove_image(store=self.store.handle, ref=self._stored_id("remove"), force=_checks.flag(force, "force"))
 
     def save(self, path: PathLike, format: str = "oci-archive",
              progress: ProgressCallback | None = None) -> None:
         """Write the image to path: "oci-archive" or "docker-archive" (a tar file), "oci" or "dir" (a directory)."""
         target = _checks.wire_path(_checks.absolute(path, "path"))
         with _ffi.events(handler(progress)) as stream:
-            _ffi.call("SaveImage", store=self.store.handle, ref=self._stored_id("save"), path=target,
-                      format=_checks.text(format, "format"), stream=stream)
+            _api.save_image(store=self.store.handle, ref=self._stored_id("save"), path=target,
+                            format=_checks.text(format, "format"), stream=stream)
 
     def push(
         self,

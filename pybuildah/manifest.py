@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
-from . import _checks, _ffi, _transfer, display
+from . import _api, _checks, _transfer, display
 from ._records import from_wire
 from ._storecore import LiveHandle
 from .errors import ImageNotFound
@@ -89,24 +89,21 @@ class Manifest(LiveHandle, display.RichRepr):
     def create(cls, name: str, *, store: Store | None = None) -> Manifest:
         """Make an empty manifest list named name (buildah manifest create); raises InvalidArgument if taken."""
         self = cls(name, store=store)
-        _ffi.call("ManifestCreate", store=self.store.handle, list=self.name)
+        _api.manifest_create(store=self.store.handle, list=self.name)
         return self
 
     def __repr__(self) -> str:
         return f"<pybuildah.Manifest {self.name!r}>"
 
-    def _call(self, export: str, **options: Any) -> Any:
-        return _ffi.call(export, store=self.store.handle, list=self.name, **options)
-
     @property
     def id(self) -> str:
         """The ID of the list's image in the store."""
-        return str(self._call("ManifestInspect")["id"])
+        return str(_api.manifest_inspect(store=self.store.handle, list=self.name)["id"])
 
     def inspect(self, *, registry: RegistryOptions | None = None, **access: Unpack[RegistryAccess]) -> ManifestList:
         """The list's entries and platforms (buildah manifest inspect)."""
-        info = _transfer.registry_call("ManifestInspect", registry_options(registry, access),
-                                       store=self.store.handle, list=self.name)
+        with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
+            info = _api.manifest_inspect(store=self.store.handle, list=self.name, **wire)
         return ManifestList._from_wire(info)
 
     @property
@@ -131,11 +128,11 @@ class Manifest(LiveHandle, display.RichRepr):
         override it.  With all=True and a list to add, every image it lists
         is added (buildah manifest add --all).
         """
-        result = _transfer.registry_call(
-            "ManifestAdd", registry_options(registry, access), store=self.store.handle, list=self.name,
-            image=_checks.text(image, "image"), all=_checks.flag(all, "all"),
-            **_entry_platform(os, arch, variant, annotations),
-        )
+        with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
+            result = _api.manifest_add(
+                store=self.store.handle, list=self.name, image=_checks.text(image, "image"),
+                all=_checks.flag(all, "all"), **_entry_platform(os, arch, variant, annotations), **wire,
+            )
         return str(result["digest"])
 
     def annotate(
@@ -151,12 +148,13 @@ class Manifest(LiveHandle, display.RichRepr):
 
         instance is an entry's digest or a local image that is in the list.
         """
-        self._call("ManifestAnnotate", instance=_checks.optional_text(instance, "instance"),
-                   **_entry_platform(os, arch, variant, annotations))
+        _api.manifest_annotate(store=self.store.handle, list=self.name,
+                               instance=_checks.optional_text(instance, "instance"),
+                               **_entry_platform(os, arch, variant, annotations))
 
     def remove(self, instance: str) -> None:
         """Take an entry (a digest, or a local image in the list) out of the list."""
-        self._call("ManifestRemove", instance=_checks.text(instance, "instance"))
+        _api.manifest_remove(store=self.store.handle, list=self.name, instance=_checks.text(instance, "instance"))
 
     def push(
         self,
@@ -173,16 +171,15 @@ class Manifest(LiveHandle, display.RichRepr):
         transport (oci:, oci-archive:, dir:).  With all=False only the
         list and this machine's entry are copied (buildah manifest push).
         """
-        result = _transfer.registry_call(
-            "ManifestPush", registry_options(registry, access), store=self.store.handle, list=self.name,
-            dest=_checks.text(dest, "dest"), all=_checks.flag(all, "all"),
-            format=_checks.optional_text(format, "format"),
-        )
+        with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
+            result = _api.manifest_push(store=self.store.handle, list=self.name, dest=_checks.text(dest, "dest"),
+                                        all=_checks.flag(all, "all"), format=_checks.optional_text(format, "format"),
+                                        **wire)
         return str(result["digest"])
 
     def delete(self) -> None:
         """Remove the list from the store; the images it lists stay (buildah manifest rm)."""
-        self._call("ManifestDelete")
+        _api.manifest_delete(store=self.store.handle, list=self.name)
 
 
 def _entry_platform(os: str | None, arch: str | None, variant: str | None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict
 
 from . import _checks
+from ._api import RegistryWire
 from ._checks import PathLike
 from .errors import BuildahError, InvalidArgument, InvalidType
 
@@ -48,7 +49,7 @@ class RegistryOptions:
             shown = ", ".join(filter(None, [shown, "creds=<hidden>"]))
         return f"RegistryOptions({shown})"
 
-    def _wire(self) -> dict[str, Any]:
+    def _wire(self) -> RegistryWire:
         """The JSON fields that Go's one registry-options type reads."""
         return {
             "tls_verify": None if _checks.flag(self.tls_verify, "tls_verify") else False,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Unpack
 
-from . import _checks, _ffi, _transfer
+from . import _api, _checks, _transfer
 from ._checks import PathLike
 from ._env import sync_env
 from .errors import BuildahError
 from .image import Image
-from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
+from .options import RegistryAccess, RegistryOptions, registry_options
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
 
@@ -47,12 +47,12 @@ def pull(
     """
     target = resolve(store)
     LOGGER.info("Pulling %s (policy %s)", ref, policy)
-    pulled = _transfer.registry_call(
-        "Pull", registry_options(registry, access), progress, store=target.handle, ref=_checks.text(ref, "ref"),
-        all_tags=_checks.flag(all_tags, "all_tags"), policy=_checks.text(policy, "policy"),
-        platform=_checks.optional_text(platform, "platform"),
-        all_platforms=_checks.flag(all_platforms, "all_platforms"),
-    )
+    with _transfer.registry_access(registry_options(registry, access), progress, "pull") as (wire, stream):
+        pulled = _api.pull(
+            store=target.handle, ref=_checks.text(ref, "ref"), all_tags=_checks.flag(all_tags, "all_tags"),
+            policy=_checks.text(policy, "policy"), platform=_checks.optional_text(platform, "platform"),
+            all_platforms=_checks.flag(all_platforms, "all_platforms"), stream=stream, **wire,
+        )
     if not pulled:
         raise BuildahError(f"pulling {ref}: no image was pulled")
     image = Image(target, pulled[0])
@@ -113,11 +113,8 @@ def login(
     """
     options = RegistryOptions(tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile, timeout=timeout,
                               creds=(_checks.text(username, "username"), _checks.text(password, "password")))
-    wire = options._wire()
-    sync_env()
-    with scrubbed(options):
-        _ffi.call_cancellable("Login", store=store.handle if store else 0,
-                              registry=_checks.text(registry, "registry"), **wire)
+    with _transfer.registry_access(options) as (wire, _):
+        _api.login(store=store.handle if store else 0, registry=_checks.text(registry, "registry"), **wire)
 
 
 def logout(registry: str | None = None, *, authfile: PathLike | None = None, all: bool = False,
@@ -127,6 +124,5 @@ def logout(registry: str | None = None, *, authfile: PathLike | None = None, all
     Returns False when there were none.
     """
     sync_env()
-    return bool(_ffi.call("Logout", store=store.handle if store else 0,
-                          registry=_checks.optional_text(registry, "registry"),
-                          authfile=_checks.optional_path(authfile, "authfile"), all=_checks.flag(all, "all")))
+    return _api.logout(store=store.handle if store else 0, registry=_checks.optional_text(registry, "registry"),
+                       authfile=_checks.optional_path(authfile, "authfile"), all=_checks.flag(all, "all"))

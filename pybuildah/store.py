@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import Unpack
 
-from . import _checks, _ffi, _transfer
+from . import _api, _checks, _ffi, _transfer
 from ._checks import PathLike
 from ._records import ContainerInfo, PruneReport, RemovalReport, from_wire
 from ._storecore import StoreHandle
@@ -42,9 +42,10 @@ class Store(StoreHandle):
         _checks.text(ref, "ref")
         external = ":" in ref.split("/", 1)[0] and ref.split(":", 1)[0] in _TRANSPORTS
         if not external:
-            return Image(self, _ffi.call("InspectImage", store=self.handle, ref=ref))
+            return Image(self, _api.inspect_image(store=self.handle, ref=ref))
         options = registry_options(registry, access)
-        info = _transfer.registry_call("InspectImage", options, store=self.handle, ref=ref)
+        with _transfer.registry_access(options) as (wire, _):
+            info = _api.inspect_image(store=self.handle, ref=ref, **wire)
         return Image(self, info, reference=ref, registry=options)
 
     def exists(self, ref: str) -> bool:
@@ -69,8 +70,7 @@ class Store(StoreHandle):
         stops a wait for the store's lock held by another process.
         """
         wanted = _checks.strings(filters, "filters")
-        listed = _ffi.call_cancellable("ListImages", store=self.handle, filters=wanted) or []
-        return [Image(self, info) for info in listed]
+        return [Image(self, info) for info in _api.list_images(store=self.handle, filters=wanted)]
 
     def containers(self, filters: Sequence[str] = ()) -> list[ContainerInfo]:
         """The working containers in the store: all, or those that pass every filter.
@@ -81,7 +81,7 @@ class Store(StoreHandle):
         """
         wanted = _checks.strings(filters, "filters")
         return [from_wire(ContainerInfo, info)
-                for info in _ffi.call("ListContainers", store=self.handle, filters=wanted) or []]
+                for info in _api.list_containers(store=self.handle, filters=wanted)]
 
     def prune(self) -> PruneReport:
         """Remove every working container, then every dangling image (``buildah rm --all`` and ``buildah rmi --prune``).
@@ -89,13 +89,13 @@ class Store(StoreHandle):
         Named images stay.  Builders still open on a removed container raise
         ContainerNotFound from then on.
         """
-        return from_wire(PruneReport, _ffi.call("Prune", store=self.handle))
+        return from_wire(PruneReport, _api.prune(store=self.handle))
 
     def load(self, path: PathLike, *, progress: ProgressCallback | None = None) -> Image:
         """Load an oci-archive or docker-archive file (or an oci / dir layout) and return its image."""
         source = _checks.absolute(path, "path")
         with _ffi.events(handler(progress)) as stream:
-            loaded = _ffi.call("LoadImage", store=self.handle, path=_checks.wire_path(source), stream=stream)
+            loaded = _api.load_image(store=self.handle, path=_checks.wire_path(source), stream=stream)
         if not loaded:
             raise BuildahError(f"{source} holds no image")
         return Image(self, loaded[0])
@@ -103,7 +103,7 @@ class Store(StoreHandle):
     def tag(self, ref: str, names: str | Sequence[str]) -> list[str]:
         """Add names to an image; returns all its names."""
         wanted = [names] if isinstance(names, str) else _checks.strings(names, "names")
-        return list(_ffi.call("TagImage", store=self.handle, ref=_checks.text(ref, "ref"), names=wanted))
+        return _api.tag_image(store=self.handle, ref=_checks.text(ref, "ref"), names=wanted)
 
     def remove_image(self, ref: str, force: bool = False) -> list[RemovalReport]:
         """Remove an image, as `buildah rmi`.
@@ -112,8 +112,7 @@ class Store(StoreHandle):
         several names cannot be removed by ID, nor one that working containers
         use, without force (ImageInUse); force also deletes those containers.
         """
-        reports = _ffi.call("RemoveImage", store=self.handle, ref=_checks.text(ref, "ref"),
-                            force=_checks.flag(force, "force")) or []
+        reports = _api.remove_image(store=self.handle, ref=_checks.text(ref, "ref"), force=_checks.flag(force, "force"))
         return [from_wire(RemovalReport, report) for report in reports]
 
 

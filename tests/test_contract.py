@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
+
+import pytest
 
 import pytest
 
 import pybuildah
-from pybuildah import _ffi, errors
+from pybuildah import _api, _ffi, errors
 from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
 from pybuildah.build import BuildOptions
 from pybuildah.manifest import ManifestEntry, ManifestList
@@ -150,3 +154,70 @@ def test_cli_version_names_both_versions() -> None:
                          check=True, timeout=60).stdout.strip()
     assert out == f"pybuildah {pybuildah.__version__} (Buildah {pybuildah.buildah_version()})"
     assert pybuildah.__version__ != "0+unknown"
+
+
+def _snake(export: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", export).lower()
+
+
+# Keywords of _api functions that shape the call, not the request.
+_CALL_ONLY = {"should_cancel", "cancellable"}
+
+
+def _request_keywords(function: Any) -> set[str]:
+    """The request fields a pybuildah._api function takes: its keywords, **access/**changes spread out."""
+    hints = get_type_hints(function, include_extras=True)
+    names = set()
+    for name, param in inspect.signature(function).parameters.items():
+        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in _CALL_ONLY:
+            names.add(name)
+        elif param.kind is inspect.Parameter.VAR_KEYWORD:
+            (typed_dict,) = get_args(hints[name])  # Unpack[SomeTypedDict]
+            names |= set(typed_dict.__annotations__)
+    return names
+
+
+def test_every_export_has_exactly_one_api_function_taking_its_request_fields() -> None:
+    requests = _contract()["requests"]
+    assert isinstance(requests, dict)
+    assert set(requests) == set(_ffi.EXPORTS)
+    functions = {name for name, obj in vars(_api).items()
+                 if inspect.isfunction(obj) and not name.startswith("_") and obj.__module__.startswith("pybuildah.")}
+    assert functions == {_snake(export) for export in _ffi.EXPORTS}
+    for export, fields in requests.items():
+        function = getattr(_api, _snake(export))
+        if export == "Cancel":  # names another call: its id is the request
+            assert _request_keywords(function) == set(fields) == {"call_id"}
+            continue
+        assert _request_keywords(function) == set(fields) - {"call_id"}, export  # call_cancellable supplies it
+        # A request with a call id is cancellable: its function must go through call_cancellable.
+        assert ("call_id" in fields) == ("call_cancellable" in function.__code__.co_names), export
+
+
+def test_go_names_the_fields_it_knows_when_refusing_an_unknown_one() -> None:
+    # The contract's request fields are what each export really decodes: every
+    # export refuses an unknown key (before doing anything) and lists the fields
+    # it knows, which must be the contract's.
+    requests = _contract()["requests"]
+    assert isinstance(requests, dict)
+    for export in _ffi.EXPORTS:
+        with pytest.raises(errors.InvalidArgument, match="unknown .*zz_not_a_field") as caught:
+            _ffi.call(export, zz_not_a_field=1)
+        message = str(caught.value)
+        known = message.partition("known: ")[2]
+        if export == "Configure":  # its fields are config fields; the builder handle is not listed
+            assert known.split(", ") == [f for f in requests[export] if f != "builder"]
+        elif requests[export]:
+            assert known.split(", ") == requests[export], export
+        else:
+            assert "takes none" in message, export
+
+
+def test_no_model_builds_a_request_by_hand() -> None:
+    # Only _api (and _ffi, for loading, cancelling and releasing) names exports.
+    exports = "|".join(_ffi.EXPORTS)
+    pattern = re.compile(rf"""(_ffi\.call(_cancellable)?|registry_call)\(\s*["']({exports})["']""")
+    for path in PACKAGE.rglob("*.py"):
+        if path.name in ("_api.py", "_ffi.py"):
+            continue
+        assert not pattern.search(path.read_text()), path
