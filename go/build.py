@@ -66,6 +66,7 @@ PATCHES = {
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
+    "go.podman.io/common": ["patches/common-manifest-push-progress.patch"],  # push(list) reports progress
 }
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"

@@ -15,8 +15,9 @@ import (
 
 	"go.podman.io/buildah/define"
 
-	"pybuildah.dev/shim/internal/build"
 	"pybuildah.dev/shim/internal/builder"
+	"pybuildah.dev/shim/internal/containerfile"
+	"pybuildah.dev/shim/internal/environ"
 	"pybuildah.dev/shim/internal/handle"
 	"pybuildah.dev/shim/internal/images"
 	"pybuildah.dev/shim/internal/interrupt"
@@ -46,6 +47,7 @@ var requests = map[string]any{
 	"ListContainers":   wire.ListOptions{},
 	"Add":              wire.AddOptions{},
 	"Configure":        wire.ConfigChange{},
+	"SetCmd":           wire.SetCmdOptions{},
 	"GetConfig":        wire.BuilderRef{},
 	"StepLookup":       wire.StepOptions{},
 	"StepSave":         wire.StepSaveOptions{},
@@ -122,7 +124,7 @@ func moduleVersion(path string) string {
 }
 
 //export PyBuildahSyncEnv
-func PyBuildahSyncEnv(args *C.char) *C.char { return call(args, registry.SyncEnv) }
+func PyBuildahSyncEnv(args *C.char) *C.char { return call(args, environ.Sync) }
 
 //export PyBuildahStoreOpen
 func PyBuildahStoreOpen(args *C.char) *C.char { return call(args, store.Open) }
@@ -141,6 +143,9 @@ func PyBuildahAdd(args *C.char) *C.char { return withBuilder(args, builder.Add) 
 
 //export PyBuildahConfigure
 func PyBuildahConfigure(args *C.char) *C.char { return withBuilder(args, builder.Configure) }
+
+//export PyBuildahSetCmd
+func PyBuildahSetCmd(args *C.char) *C.char { return withBuilder(args, builder.SetCmd) }
 
 //export PyBuildahGetConfig
 func PyBuildahGetConfig(args *C.char) *C.char { return withBuilder(args, builder.Config) }
@@ -212,7 +217,7 @@ func PyBuildahLogin(args *C.char) *C.char { return call(args, registry.Login) }
 func PyBuildahLogout(args *C.char) *C.char { return call(args, registry.Logout) }
 
 //export PyBuildahBuild
-func PyBuildahBuild(args *C.char) *C.char { return withStore(args, build.Build) }
+func PyBuildahBuild(args *C.char) *C.char { return withStore(args, containerfile.Build) }
 
 //export PyBuildahCancel
 func PyBuildahCancel(args *C.char) *C.char { return call(args, interrupt.CancelCall) }
@@ -233,7 +238,7 @@ func PyBuildahManifestRemove(args *C.char) *C.char { return withStore(args, mani
 func PyBuildahManifestInspect(args *C.char) *C.char { return withStore(args, manifests.Inspect) }
 
 //export PyBuildahManifestPush
-func PyBuildahManifestPush(args *C.char) *C.char { return withStore(args, manifests.Push) }
+func PyBuildahManifestPush(args *C.char) *C.char { return withStore(args, registry.PushList) }
 
 //export PyBuildahManifestDelete
 func PyBuildahManifestDelete(args *C.char) *C.char { return withStore(args, manifests.Delete) }

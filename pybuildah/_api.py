@@ -205,6 +205,11 @@ def configure(*, builder: int, **changes: Unpack[ConfigWire]) -> None:
     _ffi.call("Configure", **_fields(locals()))
 
 
+def set_cmd(*, builder: int, cmd: list[str]) -> None:
+    """Set the default command: Configure's cmd, with Configure's checks."""
+    _ffi.call("SetCmd", **locals())
+
+
 def get_config(*, builder: int) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call("GetConfig", **locals())
     return result

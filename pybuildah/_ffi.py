@@ -44,6 +44,7 @@ EXPORTS = (
     "ListContainers",
     "Add",
     "Configure",
+    "SetCmd",
     "GetConfig",
     "Run",
     "Mount",

@@ -238,7 +238,7 @@ class Builder(LiveHandle, display.RichRepr):
     # Configuration -----------------------------------------------------------
 
     def set_cmd(self, cmd: Sequence[str]) -> None:
-        """Set the default command."""
+        """Set the default command (through configure(), so that the step cache sees the change)."""
         self._configure(cmd=_checks.strings(cmd, "cmd"))
 
     def set_entrypoint(self, entrypoint: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import pybuildah
+from pybuildah import _api
 
 
 def test_copy_run_config_commit_round_trip(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
@@ -72,3 +73,24 @@ def test_mount_root_outlives_the_call_and_unmount_undoes_only_that(store: pybuil
         assert (root / "f").read_text() == "x" and again.unmount() is True and again.unmount() is False
         b.copy(tmp_path / "f", "/g")
         assert b.run(["cat", "/f", "/g"]).stdout == "xx"
+
+
+def test_set_cmd_export_is_configure_with_its_checks(store: pybuildah.Store) -> None:
+    # PyBuildahSetCmd (the design card's export) goes through Configure: same result, same errors.
+    with pybuildah.Builder("scratch", store=store) as b:
+        _api.set_cmd(builder=b.handle, cmd=["/bin/app", "--serve"])
+        assert b.config.cmd == ["/bin/app", "--serve"]
+        b.set_cmd([])
+        assert b.config.cmd == []
+        errors = []
+        for call in (_api.set_cmd, _api.configure):
+            with pytest.raises(pybuildah.InvalidArgument) as caught:
+                call(builder=b.handle, cmd=["/bin/app", "a\0b"])
+            errors.append(str(caught.value))
+        assert errors[0] == errors[1] and "NUL" in errors[0]
+        with pytest.raises(pybuildah.InvalidArgument, match="cmd is required"):
+            _api.set_cmd(builder=b.handle, cmd=None)  # type: ignore[arg-type]
+        assert b.config.cmd == []
+        handle = b.handle
+    with pytest.raises(pybuildah.ContainerNotFound):
+        _api.set_cmd(builder=handle, cmd=["/x"])

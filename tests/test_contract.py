@@ -184,14 +184,14 @@ def test_every_export_has_exactly_one_api_function_taking_its_request_fields() -
     functions = {name for name, obj in vars(_api).items()
                  if inspect.isfunction(obj) and not name.startswith("_") and obj.__module__.startswith("pybuildah.")}
     assert functions == {_snake(export) for export in _ffi.EXPORTS}
-    for export, fields in requests.items():
+    for export, names in requests.items():
         function = getattr(_api, _snake(export))
         if export == "Cancel":  # names another call: its id is the request
-            assert _request_keywords(function) == set(fields) == {"call_id"}
+            assert _request_keywords(function) == set(names) == {"call_id"}
             continue
-        assert _request_keywords(function) == set(fields) - {"call_id"}, export  # call_cancellable supplies it
+        assert _request_keywords(function) == set(names) - {"call_id"}, export  # call_cancellable supplies it
         # A request with a call id is cancellable: its function must go through call_cancellable.
-        assert ("call_id" in fields) == ("call_cancellable" in function.__code__.co_names), export
+        assert ("call_id" in names) == ("call_cancellable" in function.__code__.co_names), export
 
 
 def test_go_names_the_fields_it_knows_when_refusing_an_unknown_one() -> None:
@@ -201,7 +201,7 @@ def test_go_names_the_fields_it_knows_when_refusing_an_unknown_one() -> None:
     requests = _contract()["requests"]
     assert isinstance(requests, dict)
     for export in _ffi.EXPORTS:
-        with pytest.raises(errors.InvalidArgument, match="unknown .*zz_not_a_field") as caught:
+        with pytest.raises(errors.InvalidArgument, match=r"unknown .*zz_not_a_field") as caught:
             _ffi.call(export, zz_not_a_field=1)
         message = str(caught.value)
         known = message.partition("known: ")[2]

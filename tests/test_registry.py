@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import _thread
 import base64
+import contextlib
 import hashlib
 import json
 import os
+import signal
+import socket
 import stat
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -338,3 +344,74 @@ def test_all_tags_and_pull_policies(store: pybuildah.Store, busybox: str, plain_
         pybuildah.pull(f"127.0.0.1:{free_port()}/absent:1", store=store, policy="never")
     with pytest.raises(pybuildah.InvalidArgument):
         pybuildah.pull(gone, store=store, policy="sometimes")
+
+
+def test_pushing_a_manifest_list_honours_compression_and_reports_progress(
+        store: pybuildah.Store, busybox: str, tmp_path: Path, plain_registry: Registry) -> None:
+    # push() of a list once dropped compression, compression_level and the progress stream.
+    image = make_image(store, busybox, tmp_path, "localhost/list-member:1")
+    listed = pybuildah.Manifest.create("localhost/zstd-list:1", store=store)
+    member = listed.add(image.id)
+    dest = plain_registry.ref("zstd-list:1")
+    events: list[pybuildah.ProgressEvent] = []
+    digest = pybuildah.push("localhost/zstd-list:1", dest, store=store, tls_verify=False, compression="zstd",
+                            compression_level=5, progress=events.append)
+    raw_list = skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{dest}")
+    assert "sha256:" + hashlib.sha256(raw_list).hexdigest() == digest
+    entries = json.loads(raw_list)["manifests"]
+    assert len(entries) == 1
+    pushed = json.loads(skopeo("inspect", "--tls-verify=false", "--raw",
+                               f"docker://{plain_registry.ref('zstd-list')}@{entries[0]['digest']}"))
+    assert {layer["mediaType"] for layer in pushed["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    assert entries[0]["digest"] != member  # recompressed, so the entry's manifest changed
+    started = {e.digest for e in events if e.event == "new"}
+    finished = {e.digest for e in events if e.event in ("done", "skipped")}
+    # Every layer and the config started and finished (events name the source blobs).
+    assert pushed["config"]["digest"] in started
+    assert len(started) == len(pushed["layers"]) + 1
+    assert started == finished
+    # Manifest.push takes the same path: a bad compression is refused before anything is sent.
+    with pytest.raises(pybuildah.InvalidArgument):
+        pybuildah.push("localhost/zstd-list:1", dest, store=store, tls_verify=False, compression="bzip9")
+
+
+@pytest.mark.parametrize("how", ["sigint", "interrupt_main"])
+def test_ctrl_c_stops_inspecting_a_registry_that_never_answers(how: str, store: pybuildah.Store) -> None:
+    # A server that accepts and never answers: Store.image("docker://...") and
+    # Image.inspect()/reload() used to drop the call id, so nothing could stop them.
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at the end
+            while True:
+                held.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    ref = f"docker://127.0.0.1:{server.getsockname()[1]}/stalled:1"
+    fire = (lambda: os.kill(os.getpid(), signal.SIGINT)) if how == "sigint" else _thread.interrupt_main
+
+    def hang_up() -> None:  # should Ctrl-C not stop the call, it ends here (late: the test fails, never hangs)
+        server.close()
+        for conn in held:
+            conn.close()
+
+    watchdog = threading.Timer(20, hang_up)
+    watchdog.start()
+    try:
+        for look in (lambda: store.image(ref, tls_verify=False),
+                     lambda: pybuildah.Image(store, {"id": "0" * 64}, reference=ref).inspect()):
+            timer = threading.Timer(1.0, fire)
+            start = time.monotonic()
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                look()
+            took = time.monotonic() - start
+            timer.join()
+            assert 1.0 <= took < 1.0 + 2, took
+            assert held, "the request never reached the server"
+    finally:
+        watchdog.cancel()
+        hang_up()

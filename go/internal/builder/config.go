@@ -20,6 +20,12 @@ func Configure(s *State, c wire.ConfigChange) (any, error) {
 	return nil, s.explain(s.Builder.Save())
 }
 
+// SetCmd sets the default command (the design card's SetCmd export): a
+// Configure of the one field, so the checks and errors are Configure's.
+func SetCmd(s *State, o wire.SetCmdOptions) (any, error) {
+	return Configure(s, o.Change())
+}
+
 // CheckConfig validates a change without touching any builder.
 func CheckConfig(c wire.ConfigChange) error {
 	for k := range c.Env {

@@ -11,20 +11,17 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/libimage/define"
-	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/transports/alltransports"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 
-	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/images"
 	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
-	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
 
@@ -54,12 +51,12 @@ func openList(st *store.State, sys *types.SystemContext, name string) (*libimage
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := lookup(runtime, name)
+	list, err := Lookup(runtime, name)
 	return runtime, list, err
 }
 
-// lookup finds a manifest list in the store by name or ID.
-func lookup(runtime *libimage.Runtime, name string) (*libimage.ManifestList, error) {
+// Lookup finds a manifest list in the store by name or ID.
+func Lookup(runtime *libimage.Runtime, name string) (*libimage.ManifestList, error) {
 	if name == "" {
 		return nil, errkind.New(errkind.InvalidReference, "a manifest list name is required")
 	}
@@ -291,45 +288,6 @@ func FromBlob(name string, raw []byte, mimeType string) (*wire.ManifestList, err
 		out.Entries = append(out.Entries, entry)
 	}
 	return out, nil
-}
-
-// Push copies the list (and, with o.All, every image in it) to dest and
-// returns the pushed list's digest (buildah manifest push [--all]).
-func Push(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error) {
-	if o.Dest == "" {
-		return nil, errkind.New(errkind.InvalidReference, "a destination is required")
-	}
-	if err := validate.Destination(o.Dest); err != nil {
-		return nil, err
-	}
-	format, err := enums.ParseFormat(o.Format)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
-	if err != nil {
-		return nil, err
-	}
-	_, list, err := openList(st, reg.Sys, o.List)
-	if err != nil {
-		return nil, err
-	}
-	options := &libimage.ManifestListPushOptions{ImageListSelection: imageCopy.CopySystemImage}
-	if o.All {
-		options.ImageListSelection = imageCopy.CopyAllImages
-	}
-	options.MaxRetries = reg.Retries
-	options.ManifestMIMEType = string(format)
-	call, err := interrupt.Begin(o.CallID())
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
-	pushed, err := list.Push(call.Context(), o.Dest, options)
-	if err != nil {
-		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
-	}
-	return &wire.PushResult{Digest: pushed.String(), Dest: o.Dest}, nil
 }
 
 // Delete removes the list from the store, not the images it lists

@@ -6,13 +6,15 @@ package registry
 import (
 	"errors"
 	"io"
-	"os"
 	"strings"
 
+	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/auth"
+	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
 
 	"pybuildah.dev/shim/internal/enums"
 	"pybuildah.dev/shim/internal/errkind"
@@ -83,24 +85,31 @@ func Pull(st *store.State, o wire.PullOptions) ([]*wire.ImageInfo, error) {
 }
 
 // Push copies an image from the store to a registry or any other transport
-// and returns the digest of the manifest it wrote.
+// and returns the digest of the manifest it wrote.  A manifest list is
+// pushed with the same options (format, compression, progress) as buildah
+// manifest push [--all] does: every image it lists unless o.All is false.
 func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
+	return push(st, o, false)
+}
+
+// PushList pushes a manifest list (ManifestPush): Push's one path, for a
+// name that must be a list.
+func PushList(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error) {
+	all := o.All
+	return push(st, wire.PushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef, RegistryOptions: o.RegistryOptions,
+		Image: o.List, Dest: o.Dest, Format: o.Format, All: &all}, true)
+}
+
+func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult, error) {
 	options, reg, err := pushOptions(st, o)
 	if err != nil {
 		return nil, err
 	}
-	img, err := images.ResolveLocal(st, o.Image)
-	if err != nil {
-		return nil, err
-	}
-	if images.IsList(st, img) {
-		// A manifest list: push it as buildah manifest push [--all] does.
-		return manifests.Push(st, wire.ManifestPushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef,
-			RegistryOptions: o.RegistryOptions, List: img.ID, Dest: o.Dest, All: o.All == nil || *o.All, Format: o.Format})
-	}
-	source := o.Image
-	if strings.HasPrefix(source, "containers-storage:") || strings.Contains(source, "@") {
-		source = img.ID // the image found (name@digest included)
+	var img *storage.Image
+	if !listOnly {
+		if img, err = images.ResolveLocal(st, o.Image); err != nil {
+			return nil, err
+		}
 	}
 	t, err := begin(st, reg, o.CallID(), o.Stream)
 	if err != nil {
@@ -108,16 +117,43 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 	}
 	defer t.end()
 	options.Progress = t.progress
-	manifestBytes, err := t.runtime.Push(t.call.Context(), source, o.Dest, options)
+	var pushed digest.Digest
+	switch {
+	case listOnly:
+		pushed, err = pushList(t, o.Image, o.All, o.Dest, options)
+	case images.IsList(st, img):
+		pushed, err = pushList(t, img.ID, o.All, o.Dest, options) // the list found (name@digest included)
+	default:
+		source := o.Image
+		if strings.HasPrefix(source, "containers-storage:") || strings.Contains(source, "@") {
+			source = img.ID // the image found (name@digest included)
+		}
+		var manifestBytes []byte
+		if manifestBytes, err = t.runtime.Push(t.call.Context(), source, o.Dest, options); err == nil {
+			pushed, err = manifest.Digest(manifestBytes)
+		}
+	}
 	t.stopProgress()
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
 	}
-	manifestDigest, err := manifest.Digest(manifestBytes)
+	return &wire.PushResult{Digest: pushed.String(), Dest: o.Dest}, nil
+}
+
+// pushList pushes the list named name and, unless all is false, every
+// image it lists; otherwise only this machine's.
+func pushList(t *transfer, name string, all *bool, dest string, options *libimage.PushOptions) (digest.Digest, error) {
+	list, err := manifests.Lookup(t.runtime, name)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return &wire.PushResult{Digest: manifestDigest.String(), Dest: o.Dest}, nil
+	selection := imageCopy.CopyAllImages
+	if all != nil && !*all {
+		selection = imageCopy.CopySystemImage
+	}
+	return list.Push(t.call.Context(), dest, &libimage.ManifestListPushOptions{
+		CopyOptions: options.CopyOptions, ImageListSelection: selection,
+	})
 }
 
 // transfer is what a pull or a push sets up before it copies: the image
@@ -240,25 +276,4 @@ func Logout(o wire.LogoutOptions) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// SyncEnv copies environment variables from Python.  The Go runtime reads
-// the environment once, when the library is loaded, but the places where
-// credentials live (REGISTRY_AUTH_FILE, DOCKER_CONFIG, XDG_RUNTIME_DIR,
-// HOME) should follow os.environ as Python sees it now.
-func SyncEnv(o wire.SyncEnvOptions) (any, error) {
-	for name, value := range o.Env {
-		current, set := os.LookupEnv(name)
-		switch {
-		case value == nil && set:
-			if err := os.Unsetenv(name); err != nil {
-				return nil, err
-			}
-		case value != nil && (!set || current != *value):
-			if err := os.Setenv(name, *value); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return nil, nil
 }

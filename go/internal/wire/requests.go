@@ -103,6 +103,18 @@ type ConfigChange struct {
 	HistoryComment *string            `json:"history_comment"`
 }
 
+// SetCmdOptions set the default command (SetCmd), as Configure's cmd does.
+type SetCmdOptions struct {
+	BuilderRef
+	Cmd []string `json:"cmd" wire:"required"`
+}
+
+// Change is the Configure change that SetCmd makes.
+func (o SetCmdOptions) Change() ConfigChange {
+	cmd := o.Cmd
+	return ConfigChange{BuilderRef: o.BuilderRef, Cmd: &cmd}
+}
+
 // RunOptions run a command in a working container (Run): exactly one of
 // Command and Shell (run as /bin/sh -c).
 type RunOptions struct {

@@ -112,3 +112,20 @@ func TestDecodeRefusesUnknownFieldsOfEveryRequest(t *testing.T) {
 		t.Errorf("array: %v", err)
 	}
 }
+
+func TestSetCmdIsAConfigureOfCmd(t *testing.T) {
+	var o SetCmdOptions
+	if err := Decode([]byte(`{"builder": 3, "cmd": ["/app", "-v"]}`), &o); err != nil {
+		t.Fatal(err)
+	}
+	c := o.Change()
+	if c.Builder != 3 || c.Cmd == nil || !reflect.DeepEqual(*c.Cmd, []string{"/app", "-v"}) || c.Env != nil || c.User != nil {
+		t.Errorf("change = %+v", c)
+	}
+	if err := Decode([]byte(`{"builder": 3}`), &o); err == nil || !strings.Contains(err.Error(), "cmd is required") {
+		t.Errorf("missing cmd: %v", err)
+	}
+	if err := Decode([]byte(`{"builder": 3, "cmd": [], "user": "1"}`), &o); err == nil || !strings.Contains(err.Error(), "unknown option(s) user") {
+		t.Errorf("other config field: %v", err)
+	}
+}

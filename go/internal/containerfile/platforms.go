@@ -1,4 +1,4 @@
-package build
+package containerfile
 
 import (
 	"bytes"

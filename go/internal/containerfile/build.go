@@ -1,8 +1,8 @@
-// Package build runs Containerfile builds through Buildah's own front end,
+// Package containerfile runs Containerfile builds through Buildah's own front end,
 // imagebuildah.BuildDockerfiles, and adds only what a library needs around
 // it: checked options, live log lines, cancellation that really stops RUN
 // steps, and errors that name the failing instruction.
-package build
+package containerfile
 
 import (
 	"errors"
