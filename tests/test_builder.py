@@ -92,5 +92,9 @@ def test_set_cmd_export_is_configure_with_its_checks(store: pybuildah.Store) -> 
             _api.set_cmd(builder=b.handle, cmd=None)  # type: ignore[arg-type]
         assert b.config.cmd == []
         handle = b.handle
-    with pytest.raises(pybuildah.ContainerNotFound):
-        _api.set_cmd(builder=handle, cmd=["/x"])
+    stale = []
+    for call in (_api.set_cmd, _api.configure):  # the Builder was deleted: its handle is gone
+        with pytest.raises(pybuildah.InvalidArgument) as caught:
+            call(builder=handle, cmd=["/x"])
+        stale.append(str(caught.value))
+    assert stale[0] == stale[1] and "handle" in stale[0]
