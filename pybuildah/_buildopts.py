@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol
@@ -42,6 +42,7 @@ class PrivateFiles:
     def __init__(self, temporary: ExitStack, scratch: str | None) -> None:
         self._temporary, self._scratch = temporary, scratch
         self._directory: str | None = None
+        self.stdout_tar: str | None = None  # the private tar standing in for output="-" (outputs())
         self._count = 0
 
     def path(self, stem: str) -> str:
@@ -199,16 +200,6 @@ def mapping(value: Any, what: str) -> Mapping[Any, Any]:
     return value
 
 
-def reproducible(source_date_epoch: int | datetime | None, rewrite_timestamp: bool) -> dict[str, Any]:
-    """--source-date-epoch (default $SOURCE_DATE_EPOCH, parsed in Go) and --rewrite-timestamp."""
-    return {
-        "source_date_epoch": _checks.optional_integer(seconds(source_date_epoch, "source_date_epoch"),
-                                                      "source_date_epoch"),
-        "source_date_epoch_env": os.environ.get("SOURCE_DATE_EPOCH", ""),
-        "rewrite_timestamp": _checks.flag(rewrite_timestamp, "rewrite_timestamp"),
-    }
-
-
 def seconds(value: int | datetime | None, what: str) -> int | None:
     """Seconds since the epoch from an int or a timezone-aware datetime."""
     if isinstance(value, datetime):
@@ -227,40 +218,90 @@ def platforms(platform: str | None, platforms: Sequence[str] | None) -> list[str
     return _checks.optional_strings(platforms, "platforms")
 
 
-def options(
-    context: PathLike,
-    containerfile: PathLike | Sequence[PathLike] | TextSource | None,
-    tag: str | Sequence[str] | None,
-    target: str | None,
-    build_args: Mapping[str, str] | None,
-    labels: Mapping[str, str] | None,
-    annotations: Mapping[str, str] | None,
-    isolation: str,
-    layers: bool,
-    no_cache: bool,
-    pull: str,
-    squash: bool,
-    format: str,
-    timestamp: int | datetime | None,
-    jobs: int,
-) -> dict[str, Any]:
-    """The Build export's options; types are checked here, values in Go."""
-    containerfiles = [] if containerfile is None else _checks.paths(containerfile, "containerfile")
-    timestamp = seconds(timestamp, "timestamp")
-    return {
-        "context": _checks.absolute(context, "context"),
-        "containerfiles": containerfiles,
-        "tags": [] if tag is None else [tag] if isinstance(tag, str) else _checks.strings(tag, "tag"),
-        "target": _checks.optional_text(target, "target"),
-        "build_args": _checks.string_map(build_args, "build_args"),
-        "labels": pairs(labels, "labels"),
-        "annotations": pairs(annotations, "annotations"),
-        "isolation": _checks.text(isolation, "isolation"),
-        "layers": _checks.flag(layers, "layers"),
-        "no_cache": _checks.flag(no_cache, "no_cache"),
-        "pull": _checks.text(pull, "pull"),
-        "squash": _checks.flag(squash, "squash"),
-        "format": _checks.text(format, "format"),
-        "timestamp": _checks.optional_integer(timestamp, "timestamp"),
-        "jobs": _checks.integer(jobs, "jobs"),
-    }
+def _epoch(value: int | datetime | None, what: str) -> int | None:
+    return _checks.optional_integer(seconds(value, what), what)
+
+
+Encoder = Callable[[Any, str, Mapping[str, Any], PrivateFiles], Any]
+
+
+def _plain(check: Callable[[Any, str], Any]) -> Encoder:
+    """An encoder that needs only the value and the keyword's name."""
+    return lambda value, what, keywords, files: check(value, what)
+
+
+def _containerfiles(value: Any, what: str, keywords: Mapping[str, Any], files: PrivateFiles) -> list[str]:
+    """Paths, or text (an object with .read()) written to a private file."""
+    if value is None:
+        return []
+    if not isinstance(value, (str, os.PathLike, Sequence)):
+        value = text_file(value, files)
+    return _checks.paths(value, what)
+
+
+def _outputs(value: Any, what: str, keywords: Mapping[str, Any], files: PrivateFiles) -> list[str]:
+    """--output values; the tar standing in for standard output is remembered in files.stdout_tar."""
+    values, files.stdout_tar = outputs(value, files)
+    return values
+
+
+def _both_platforms(value: Any, what: str, keywords: Mapping[str, Any], files: PrivateFiles) -> list[str]:
+    return platforms(keywords["platform"], keywords["platforms"])
+
+
+# build()'s keywords as the Build export takes them: keyword -> (request field,
+# encoder).  The one table between the two spellings: tests/test_contract.py
+# checks that its keys are build()'s keywords and that its fields, with
+# FROM_PROCESS's, the registry fields and the call's own, are the Go request's.
+ENCODING: dict[str, tuple[str, Encoder]] = {
+    "context": ("context", _plain(_checks.absolute)),
+    "containerfile": ("containerfiles", _containerfiles),
+    "tag": ("tags", _plain(names)),
+    "target": ("target", _plain(_checks.optional_text)),
+    "build_args": ("build_args", _plain(_checks.string_map)),
+    "labels": ("labels", _plain(pairs)),
+    "annotations": ("annotations", _plain(pairs)),
+    "isolation": ("isolation", _plain(_checks.text)),
+    "layers": ("layers", _plain(_checks.flag)),
+    "no_cache": ("no_cache", _plain(_checks.flag)),
+    "pull": ("pull", _plain(_checks.text)),
+    "squash": ("squash", _plain(_checks.flag)),
+    "format": ("format", _plain(_checks.text)),
+    "timestamp": ("timestamp", _plain(_epoch)),
+    "jobs": ("jobs", _plain(_checks.integer)),
+    "platform": ("platforms", _both_platforms),
+    "platforms": ("platforms", _both_platforms),
+    "manifest": ("manifest", _plain(_checks.optional_text)),
+    "secrets": ("secrets", lambda value, what, keywords, files: secrets(value, files)),
+    "build_contexts": ("build_contexts", _plain(lambda value, what: build_contexts(value))),
+    "output": ("outputs", _outputs),
+    "source_date_epoch": ("source_date_epoch", _plain(_epoch)),
+    "rewrite_timestamp": ("rewrite_timestamp", _plain(_checks.flag)),
+    "network": ("network", _plain(_checks.optional_text)),
+    "cap_add": ("cap_add", _plain(_checks.optional_strings)),
+    "cap_drop": ("cap_drop", _plain(_checks.optional_strings)),
+    "volumes": ("volumes", _plain(_checks.optional_strings)),
+    "ulimits": ("ulimits", _plain(_checks.optional_strings)),
+    "add_hosts": ("add_hosts", _plain(_checks.optional_strings)),
+    "env": ("env", _plain(_checks.string_map)),
+    "cache_from": ("cache_from", _plain(names)),
+    "cache_to": ("cache_to", _plain(names)),
+    "ssh": ("ssh", lambda value, what, keywords, files: ssh(value, files)),
+}
+
+# Request fields that no keyword gives: $SOURCE_DATE_EPOCH as this process has
+# it (buildah build's default for --source-date-epoch; Go's copy of the
+# environment does not follow os.environ).
+FROM_PROCESS: dict[str, Callable[[], Any]] = {
+    "source_date_epoch_env": lambda: os.environ.get("SOURCE_DATE_EPOCH", ""),
+}
+
+
+def request(keywords: Mapping[str, Any], files: PrivateFiles) -> dict[str, Any]:
+    """The Build request's fields from build()'s arguments; types are checked here, values in Go.
+
+    Files made on the way (text Containerfiles, secrets, comma-free links) are files' own.
+    """
+    fields = {field: encode(keywords[name], name, keywords, files) for name, (field, encode) in ENCODING.items()}
+    fields.update((field, value()) for field, value in FROM_PROCESS.items())
+    return fields

@@ -10,14 +10,13 @@ and cleaned up, and is then re-raised.
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol, Unpack, overload
 
-from . import _api, _buildopts, _checks, _ffi, _notebook
+from . import _api, _buildopts, _ffi, _notebook
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
@@ -175,39 +174,16 @@ def build(
     ``ssh=["default"]`` forwards $SSH_AUTH_SOCK's agent to
     ``RUN --mount=type=ssh``; ``ssh={"id": socket_or_key_paths}`` names others.
     """
+    keywords = dict(locals())  # first: build()'s arguments, as _buildopts.ENCODING reads them
     target_store = resolve(store)
     sink = _log_sink(log)
     reg = registry_options(registry, access)
     with ExitStack() as temporary:
         files = _buildopts.PrivateFiles(temporary, target_store._scratch)
-        if containerfile is not None and not isinstance(containerfile, (str, os.PathLike, Sequence)):
-            containerfile = _buildopts.text_file(containerfile, files)
-        options = _buildopts.options(
-            context, containerfile, tag, target, build_args, labels, annotations, isolation,
-            layers, no_cache, pull, squash, format, timestamp, jobs,
-        )
-        options["platforms"] = _buildopts.platforms(platform, platforms)
-        options["manifest"] = _checks.optional_text(manifest, "manifest")
-        options["secrets"] = _buildopts.secrets(secrets, files)
-        options.update(_buildopts.reproducible(source_date_epoch, rewrite_timestamp))
-        options["build_contexts"] = _buildopts.build_contexts(build_contexts)
-        options["outputs"], stdout_tar = _buildopts.outputs(output, files)
-        options.update(reg._wire())
-        options.update(
-            network=_checks.optional_text(network, "network"),
-            cap_add=_checks.optional_strings(cap_add, "cap_add"),
-            cap_drop=_checks.optional_strings(cap_drop, "cap_drop"),
-            volumes=_checks.optional_strings(volumes, "volumes"),
-            ulimits=_checks.optional_strings(ulimits, "ulimits"),
-            add_hosts=_checks.optional_strings(add_hosts, "add_hosts"),
-            env=_checks.string_map(env, "env"),
-            cache_from=_buildopts.names(cache_from, "cache_from"),
-            cache_to=_buildopts.names(cache_to, "cache_to"),
-            ssh=_buildopts.ssh(ssh, files),
-        )
+        options = _buildopts.request(keywords, files)
         built = _run(target_store, sink, log is None, options, reg, manifest)
-        if stdout_tar is not None:
-            _buildopts.copy_to_stdout(stdout_tar)
+        if files.stdout_tar is not None:
+            _buildopts.copy_to_stdout(files.stdout_tar)
         return built
 
 
@@ -233,7 +209,7 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
         with scrubbed(reg), _notebook.build_output(sink, default_log, LOGGER) as out, \
                 _ffi.events(on_event) as stream:
             result = _api.build(should_cancel=lambda: bool(sink_failures), store=target_store.handle,
-                                stream=stream, **options)
+                                stream=stream, **options, **reg._wire())
     except BuildError as error:
         if sink_failures:
             raise sink_failures[0] from None

@@ -17,10 +17,8 @@ from typing import Any, get_args, get_type_hints
 
 import pytest
 
-import pytest
-
 import pybuildah
-from pybuildah import _api, _ffi, errors
+from pybuildah import _api, _buildopts, _ffi, errors
 from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
 from pybuildah.build import BuildOptions
 from pybuildah.manifest import ManifestEntry, ManifestList
@@ -221,3 +219,19 @@ def test_no_model_builds_a_request_by_hand() -> None:
         if path.name in ("_api.py", "_ffi.py"):
             continue
         assert not pattern.search(path.read_text()), path
+
+
+def test_build_keywords_are_encoded_once_into_exactly_the_go_request() -> None:
+    # build()'s options are spelt in its signature (BuildOptions is held to it above);
+    # _buildopts.ENCODING is the one map to the Build request, and the Go wire struct
+    # (the contract) must take exactly what it, the process and the call send.
+    keywords = set(inspect.signature(pybuildah.build).parameters) - {"store", "log", "registry", "access"}
+    assert set(_buildopts.ENCODING) == keywords
+    sent = {field for field, _ in _buildopts.ENCODING.values()} | set(_buildopts.FROM_PROCESS)
+    sent |= set(_api.RegistryWire.__annotations__) | {"store", "stream", "call_id"}
+    assert sent == set(_contract()["requests"]["Build"])  # type: ignore[index]
+    # ... and the API reference documents every keyword.
+    api_md = (PACKAGE.parent / "docs" / "api.md").read_text()
+    table = api_md[api_md.index("### `build("):api_md.index("Before the first step runs")]
+    documented = set(re.findall(r"`(\w+)`", table.partition("| Parameter |")[2]))
+    assert keywords | {"log", "registry"} <= documented, keywords | {"log", "registry"} - documented
