@@ -31,7 +31,7 @@ func TestContract(t *testing.T) {
 	if len(config) != 16 || config[0] != "cmd" || strings.Contains(strings.Join(config, " "), "builder") {
 		t.Errorf("ConfigChange = %v", config)
 	}
-	if add := c.Requests["Add"]; add[0] != "builder" || add[1] != "sources" || len(c.Requests["Version"]) != 0 {
+	if add := c.Requests["Add"]; add[0] != "builder" || add[2] != "sources" || len(c.Requests["Version"]) != 0 {
 		t.Errorf("requests = %v", c.Requests)
 	}
 	for _, name := range []string{"ContainerConfig", "ContainerInfo", "RunResult", "ImageInfo", "RemovalReport", "ProgressEvent"} {
