@@ -241,7 +241,7 @@ pybuildah.init_reexec()
 tag, work, busybox = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
 with open(os.path.join(work, "data.txt"), "w") as f:
-    f.write("rootless\\n")
+    f.write(f"rootless {tag}\\n")  # the base image is the same every run: new content must miss
 outcomes = []
 with pybuildah.default_store() as store:
     bases.busybox(store, f"localhost/pbstepcache:{tag}", busybox=busybox)
