@@ -8,6 +8,7 @@ import (
 
 	"github.com/openshift/imagebuilder"
 	"github.com/openshift/imagebuilder/dockerfile/command"
+	"github.com/openshift/imagebuilder/dockerfile/parser"
 	"go.podman.io/buildah/define"
 
 	"pybuildah.dev/shim/internal/errkind"
@@ -102,15 +103,7 @@ func afterFailure(st *store.State, containerfiles []string, err error, execForma
 // nothing, whatever its architecture (a cross-build's payload stage).
 func runBases(containerfiles []string) []string {
 	var out []string
-	for _, path := range containerfiles {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		parsed, err := imagebuilder.ParseDockerfile(bytes.NewReader(data))
-		if err != nil {
-			continue
-		}
+	for _, parsed := range parseAll(containerfiles) {
 		images := map[string]string{} // stage name -> the image it starts from ("" for none)
 		current, runs := "", false
 		flush := func() {
@@ -141,15 +134,7 @@ func runBases(containerfiles []string) []string {
 
 // hasRun reports whether any of the Containerfiles has a RUN instruction.
 func hasRun(containerfiles []string) bool {
-	for _, path := range containerfiles {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		parsed, err := imagebuilder.ParseDockerfile(bytes.NewReader(data))
-		if err != nil {
-			continue
-		}
+	for _, parsed := range parseAll(containerfiles) {
 		for _, child := range parsed.Children {
 			if strings.EqualFold(child.Value, command.Run) {
 				return true
@@ -157,4 +142,20 @@ func hasRun(containerfiles []string) bool {
 		}
 	}
 	return false
+}
+
+// parseAll parses the Containerfiles that can be read and parsed; the build
+// itself reports the others.
+func parseAll(containerfiles []string) []*parser.Node {
+	var out []*parser.Node
+	for _, path := range containerfiles {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if parsed, err := imagebuilder.ParseDockerfile(bytes.NewReader(data)); err == nil {
+			out = append(out, parsed)
+		}
+	}
+	return out
 }
