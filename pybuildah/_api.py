@@ -266,7 +266,7 @@ def delete_builder(*, builder: int) -> None:
 
 def commit(*, builder: int, destination: str | None = None, format: str | None = None, squash: bool = False,
            compression: str | None = None, timestamp: int | None = None, source_date_epoch: str | None = None,
-           stream: int = 0, **access: Unpack[RegistryWire]) -> dict[str, Any]:
+           entry: str | None = None, stream: int = 0, **access: Unpack[RegistryWire]) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call_cancellable("Commit", **_fields(locals()))
     return result
 

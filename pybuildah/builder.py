@@ -477,19 +477,29 @@ class Builder(LiveHandle, display.RichRepr):
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
         LOGGER.info("Committing %s to %s", self.name, destination or "an unnamed image")
-        self._materialise()
-        with _transfer.registry_access(options, progress, "commit") as (wire, stream):
-            result = _api.commit(
-                builder=self.handle,
-                destination=destination,
-                format=_checks.optional_text(format, "format"),
-                squash=_checks.flag(squash, "squash"),
-                compression=_checks.optional_text(compression, "compression"),
-                timestamp=timestamp,
-                source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
-                stream=stream,
-                **wire,
-            )
+        # After a chain of hits Go commits on the last hit's image without a
+        # container when that gives the same image, else it makes one first.
+        entry = self._cache.pending if self._cache is not None else None
+        try:
+            with _transfer.registry_access(options, progress, "commit") as (wire, stream):
+                result = _api.commit(
+                    builder=self.handle,
+                    destination=destination,
+                    format=_checks.optional_text(format, "format"),
+                    squash=_checks.flag(squash, "squash"),
+                    compression=_checks.optional_text(compression, "compression"),
+                    timestamp=timestamp,
+                    source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
+                    entry=entry,
+                    stream=stream,
+                    **wire,
+                )
+        except ImageNotFound as error:
+            if entry is not None and entry in str(error):
+                raise _entry_gone(entry, error) from error
+            raise
+        if result.get("container") and self._cache is not None:
+            self.id, self._cache.pending = result["container"], None
         LOGGER.info("Committed %s: image %s", self.name, result["id"])
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
@@ -509,8 +519,7 @@ class Builder(LiveHandle, display.RichRepr):
             try:
                 info = _api.rebase(builder=self.handle, image=cache.pending)
             except ImageNotFound as error:
-                raise ImageNotFound(f"the step cache's entry {cache.pending} was removed (by a prune?) "
-                                    f"before this Builder used it: {error}") from error
+                raise _entry_gone(cache.pending, error) from error
             self.id, cache.pending = info["id"], None
 
     def _begin_copy(self, sources: list[str], dest: str, *, extract: bool, chown: str | None,
@@ -621,6 +630,11 @@ def _local_source(src: str, parents: bool) -> str:
     if parents and src and not os.path.isabs(src):
         return os.path.join(os.getcwd(), src)
     return src if parents and src else _checks.absolute(src, "src")
+
+
+def _entry_gone(entry: str, error: ImageNotFound) -> ImageNotFound:
+    return ImageNotFound(f"the step cache's entry {entry} was removed (by a prune?) "
+                         f"before this Builder used it: {error}")
 
 
 def _repositories(value: str | Sequence[str] | None, what: str) -> list[str]:

@@ -37,12 +37,30 @@ func Commit(s *State, o wire.CommitOptions) (*wire.CommitResult, error) {
 		return nil, err
 	}
 	defer call.End()
+	var container string
+	if o.Entry != "" { // the last cache hit's image, not yet in the working container
+		result, done, err := commitOnEntry(call.Context(), s, o.Entry, options, dest)
+		if done && err == nil {
+			report.Finish()
+		}
+		if done {
+			return result, errkind.Redact(s.explain(err), reg.Secrets())
+		}
+		if err != nil {
+			return nil, errkind.Image(o.Entry, err)
+		}
+		info, err := Rebase(s, wire.RebaseOptions{BuilderRef: o.BuilderRef, Image: o.Entry})
+		if err != nil {
+			return nil, err
+		}
+		container = info.ID
+	}
 	id, ref, manifestDigest, err := s.Builder.Commit(call.Context(), dest, *options)
 	if err != nil {
 		return nil, errkind.Redact(s.explain(err), reg.Secrets())
 	}
 	report.Finish()
-	result := &wire.CommitResult{ID: id, Digest: manifestDigest.String()}
+	result := &wire.CommitResult{ID: id, Digest: manifestDigest.String(), Container: container}
 	if ref != nil {
 		result.Name = ref.String()
 	} else if dest != nil {

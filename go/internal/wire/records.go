@@ -57,6 +57,9 @@ type CommitResult struct {
 	ID     string `json:"id"`
 	Digest string `json:"digest"`
 	Name   string `json:"name"`
+	// Container is the working container's new ID when the commit first
+	// made it from the step cache's last hit (CommitOptions.Entry).
+	Container string `json:"container,omitempty"`
 }
 
 // ImageInfo is what Python's Image is built from.

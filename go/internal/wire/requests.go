@@ -155,6 +155,10 @@ type CommitOptions struct {
 	// commit reads the same variable); Timestamp, if given, wins.
 	SourceDateEpoch string `json:"source_date_epoch" wire:"nonempty"`
 	Stream          uint64 `json:"stream"`
+	// Entry is the step cache's last hit, not yet in the working container:
+	// the commit is made on it without a container when it can be made
+	// identical, else the container is first made from it (Rebase).
+	Entry string `json:"entry" wire:"nonempty"`
 }
 
 // ImageRefOptions name one image in the store.
@@ -387,7 +391,7 @@ type StepOptions struct {
 // the step StepLookup last looked up on this handle (StepSave).
 type StepSaveOptions struct {
 	BuilderRef
-	CallRef // a large layer's commit stops on Ctrl-C
+	CallRef                   // a large layer's commit stops on Ctrl-C
 	Key       string          `json:"key" wire:"required"`
 	CreatedBy string          `json:"created_by"` // the entry's history text
 	Result    json.RawMessage `json:"result"`     // a run's RunResult, returned by later hits
