@@ -455,3 +455,73 @@ def test_a_streamed_input_is_not_cached_but_bytes_are(store: pybuildah.Store, bu
     second = reports[1]
     assert [step.hit for step in second][:2] == [True, False]
     assert "input= is a stream" in (second[1].reason or "")
+
+
+def after_last_step(b: pybuildah.Builder) -> None:
+    """Config changes after the last step: they apply at the commit, never in an entry."""
+    b.set_label("stage", "final")
+    b.set_env("LATE", "1")
+    b.configure(annotations={"org.example.note": "late"}, created_by="pybuildah test", history_comment="why")
+
+
+def config_without_times(image: pybuildah.Image) -> dict[str, Any]:
+    oci = dict(image.inspect()["OCIv1"])
+    oci.pop("created")
+    oci["history"] = [{k: v for k, v in h.items() if k != "created"} for h in oci["history"]]
+    return oci
+
+
+@pytest.mark.parametrize(("format", "squash", "timestamp"), [
+    ("oci", False, 1_700_000_000), ("oci", False, None), ("docker", False, 1_700_000_000),
+    ("oci", True, 1_700_000_000),
+])
+def test_commit_after_hits_is_the_image_a_container_gives(store: pybuildah.Store, busybox: str, sources: Path,
+                                                          format: str, squash: bool, timestamp: int | None) -> None:
+    """The commit after a chain of hits (made on the entry, without a container, where covered)
+    gives the image that committing a container made from the entry gives."""
+    build(store, busybox, five_steps, sources, cache=True, name="warm-up")
+    images, containers_made = [], []
+    for materialise in (False, True):
+        with pybuildah.Builder(busybox, store=store, cache=True, format=format) as b:
+            container = b.id
+            five_steps(b, sources)
+            after_last_step(b)
+            if materialise:
+                b._materialise()  # the path every case took before: a container from the last hit
+            images.append(b.commit(f"after-hits-{int(materialise)}", squash=squash, timestamp=timestamp))
+            containers_made.append(b.id != container)
+            assert all(s.hit for s in b.steps)
+    fast, slow = images
+    covered = format == "oci" and not squash
+    assert containers_made == [not covered, True]
+    fast_info, slow_info = fast.inspect(), slow.inspect()
+    assert config_without_times(fast) == config_without_times(slow)
+    assert fast_info["OCIv1"]["rootfs"] == slow_info["OCIv1"]["rootfs"]
+    assert json.loads(fast_info["Manifest"])["layers"] == json.loads(slow_info["Manifest"])["layers"]
+    assert fast.manifest_type == slow.manifest_type
+    if timestamp is not None:  # reproducible: the very same image
+        assert fast.id == slow.id
+        assert fast.digests == slow.digests
+    assert fast.config.labels["stage"] == "final" and fast.config.env["LATE"] == "1"
+    assert json.loads(fast_info["Manifest"]).get("annotations", {}).get("org.example.note") == (
+        "late" if format == "oci" else None)
+    assert fast_info["OCIv1"]["history"][-1]["created_by"] == "pybuildah test"
+    assert image_tree(store, fast.id) == image_tree(store, slow.id)
+
+
+def test_commit_after_hits_squashed_is_the_uncached_image(store: pybuildah.Store, busybox: str,
+                                                          sources: Path) -> None:
+    """Squashed with a fixed timestamp, a warm re-run's image is the one a build without the cache makes."""
+    def script(b: pybuildah.Builder, src: Path) -> None:
+        b.copy(str(src / "app"), "/app/")
+        b.run("echo built > /built")
+        after_last_step(b)
+
+    def commit(cache: bool, name: str) -> pybuildah.Image:
+        with pybuildah.Builder(busybox, store=store, cache=cache) as b:
+            script(b, sources)
+            return b.commit(name, squash=True, timestamp=1_700_000_000)
+
+    commit(True, "squash-warm-up")
+    warm, plain = commit(True, "squash-warm"), commit(False, "squash-plain")
+    assert warm.id == plain.id
