@@ -29,6 +29,7 @@ import (
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/stringid"
 
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -91,9 +92,10 @@ func readEntryImage(st storage.Store, id string) (*entryImage, bool, error) {
 }
 
 // entryCommitCovered says whether commitOnEntry makes the image the ordinary
-// path would: an OCI image into the store, not squashed, not compressed.
+// path would: an OCI image into the store (named or not), not squashed, not
+// compressed.
 func entryCommitCovered(options *buildah.CommitOptions, dest types.ImageReference) bool {
-	return dest != nil && dest.Transport().Name() == is.Transport.Name() && !options.Squash &&
+	return (dest == nil || dest.Transport().Name() == is.Transport.Name()) && !options.Squash &&
 		options.Compression == archive.Uncompressed && options.PreferredManifestType == v1.MediaTypeImageManifest
 }
 
@@ -176,6 +178,13 @@ func commitOnEntry(ctx context.Context, s *State, entry string, options *buildah
 	if err != nil {
 		return nil, false, err
 	}
+	temporary := ""
+	if dest == nil { // as buildah does: a temporary name, removed after the copy
+		temporary = stringid.GenerateRandomID() + "-tmp"
+		if dest, err = is.Transport.ParseStoreReference(s.Store.Store, temporary); err != nil {
+			return nil, false, err
+		}
+	}
 	dir, err := os.MkdirTemp(s.Store.Store.RunRoot(), "entry-commit-")
 	if err != nil {
 		return nil, false, err
@@ -209,6 +218,15 @@ func commitOnEntry(ctx context.Context, s *State, entry string, options *buildah
 		return nil, true, err
 	}
 	result = &wire.CommitResult{ID: img.ID, Digest: manifestDigest.String()}
+	if temporary != "" {
+		var names []string
+		for _, name := range img.Names {
+			if strings.Contains(name, temporary) {
+				names = append(names, name)
+			}
+		}
+		return result, true, s.Store.Store.RemoveNames(img.ID, names)
+	}
 	if name := dest.DockerReference(); name != nil {
 		if ref, err := reference.WithDigest(name, manifestDigest); err == nil {
 			result.Name = ref.String()
