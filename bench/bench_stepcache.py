@@ -8,8 +8,10 @@ fresh store with a local busybox base and measures, in this order:
 - "cold": Builder(cache=True) on the empty cache (every step a miss, kept);
 - "rerun": Builder(cache=True) again, nothing changed (every step a hit).
 "steps" is the time from Builder() to the end of the last step; "total" adds
-the commit (never skipped, and the re-run's one materialisation happens there).
-Targets: rerun steps >= 20x faster than uncached; the cold overhead is reported.
+the commit (never skipped; after the re-run's chain of hits it is made on the
+last entry's image, without a container) and the Builder's deletion.
+Target: the re-run, commit included ("rerun_speedup_total"), >= 20x faster
+than the uncached run; the steps-only ratio and the cold overhead are reported.
 
 Usage: python bench/bench_stepcache.py [--rounds N] [--driver overlay|vfs]
 """
@@ -81,8 +83,9 @@ def main() -> None:
                     store.prune()
             summary["with_config" if config else "steps_only"] = figures(results)
     print(json.dumps({"rounds": args.rounds, **summary}, indent=2))
-    if float(summary["steps_only"]["rerun_speedup_steps"]) < 20:  # type: ignore[arg-type]
-        sys.exit("target missed: an unchanged re-run should be at least 20x faster than the uncached run")
+    if float(summary["steps_only"]["rerun_speedup_total"]) < 20:  # type: ignore[arg-type]
+        sys.exit("target missed: an unchanged re-run, commit included, should be at least 20x faster "
+                 "than the uncached run")
 
 
 def figures(results: dict[str, list[dict[str, float]]]) -> dict[str, object]:
