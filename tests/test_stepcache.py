@@ -360,6 +360,23 @@ def test_warm_cache_gives_what_no_cache_gives(store: pybuildah.Store, busybox: s
     assert cached.config == plain.config
     if not edit_list:
         assert all(s.hit for s in report)
+    if all(s.hit for s in report) and report:  # the commit made on the last entry is the container's image
+        ids = [commit_after_hits(store, busybox, script_of(plan), src, materialise=m, timestamp=1_700_000_000)
+               for m in (False, True)]
+        assert ids[0] == ids[1]
+
+
+def commit_after_hits(store: pybuildah.Store, base: str, script: Script, src: Path, *, materialise: bool,
+                      **options: Any) -> str:
+    """Run script (all hits) and commit, first making the container from the last hit if materialise."""
+    with pybuildah.Builder(base, store=store, cache=True) as b:
+        container = b.id
+        script(b, src)
+        if materialise:
+            b._materialise()  # the path every commit after hits took before the entry commit
+        image = b.commit(None, **options)
+        assert (b.id != container) == materialise
+        return image.id
 
 
 def test_entry_removed_before_use(store: pybuildah.Store, busybox: str, sources: Path) -> None:
