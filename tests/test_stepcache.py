@@ -491,14 +491,15 @@ def config_without_times(image: pybuildah.Image) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("format", "squash", "timestamp", "named"), [
     ("oci", False, 1_700_000_000, True), ("oci", False, None, True), ("oci", False, 1_700_000_000, False),
-    ("docker", False, 1_700_000_000, True), ("oci", True, 1_700_000_000, True),
+    ("docker", False, 1_700_000_000, True), ("docker", False, None, True), ("oci", True, 1_700_000_000, True),
 ])
 def test_commit_after_hits_is_the_image_a_container_gives(store: pybuildah.Store, busybox: str, sources: Path,
                                                           format: str, squash: bool, timestamp: int | None,
                                                           named: bool) -> None:
     """The commit after a chain of hits (made on the entry, without a container, where covered)
     gives the image that committing a container made from the entry gives."""
-    build(store, busybox, five_steps, sources, cache=True, name="warm-up")
+    with pybuildah.Builder(busybox, store=store, cache=True, format=format) as b:  # entries in this format
+        five_steps(b, sources)
     images, containers_made = [], []
     for materialise in (False, True):
         with pybuildah.Builder(busybox, store=store, cache=True, format=format) as b:
@@ -512,7 +513,7 @@ def test_commit_after_hits_is_the_image_a_container_gives(store: pybuildah.Store
             containers_made.append(b.id != container)
             assert all(s.hit for s in b.steps)
     fast, slow = images
-    covered = format == "oci" and not squash
+    covered = not squash and (format == "oci" or timestamp is not None)  # Docker's config names the container
     assert containers_made == [not covered, True]
     fast_info, slow_info = fast.inspect(), slow.inspect()
     assert config_without_times(fast) == config_without_times(slow)

@@ -21,14 +21,15 @@ func TestEntryManifestIsWhatACommitOfTheEntryGives(t *testing.T) {
 	b.OCIv1.Config.Env = []string{"A=1"}
 	b.OCIv1.Author = "me"
 	old := time.Unix(10, 0).UTC()
-	e := &entryImage{id: "1234abcd", layers: []storage.Layer{
+	e := &entryImage{id: "1234abcd", manifestType: define.OCIv1ImageManifest, layers: []storage.Layer{
 		{UncompressedDigest: digest.FromString("one"), UncompressedSize: 3},
 		{UncompressedDigest: digest.FromString("two"), UncompressedSize: 5},
 	}, config: v1.Image{History: []v1.History{{Created: &old, CreatedBy: "base"}, {CreatedBy: "step"}}}}
 	at := time.Unix(1_700_000_000, 0)
-	config, man, err := entryManifest(b, e, &buildah.CommitOptions{HistoryTimestamp: &at})
-	if err != nil {
-		t.Fatal(err)
+	oci := define.OCIv1ImageManifest
+	config, man, ok, err := entryManifest(b, e, &buildah.CommitOptions{HistoryTimestamp: &at, PreferredManifestType: oci})
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
 	var image v1.Image
 	var m v1.Manifest
@@ -54,8 +55,9 @@ func TestEntryManifestIsWhatACommitOfTheEntryGives(t *testing.T) {
 	}
 	b.FromImage = "1234" // a base named by its ID gets no "FROM" note
 	b.ImageHistoryComment, b.ImageCreatedBy = "", ""
-	_, man2, _ := entryManifest(b, e, &buildah.CommitOptions{SourceDateEpoch: &old, HistoryTimestamp: &at})
-	config2, _, _ := entryManifest(b, e, &buildah.CommitOptions{SourceDateEpoch: &old})
+	_, man2, _, _ := entryManifest(b, e, &buildah.CommitOptions{SourceDateEpoch: &old, HistoryTimestamp: &at,
+		PreferredManifestType: oci})
+	config2, _, _, _ := entryManifest(b, e, &buildah.CommitOptions{SourceDateEpoch: &old, PreferredManifestType: oci})
 	image = v1.Image{}
 	if err := json.Unmarshal(config2, &image); err != nil {
 		t.Fatal(err)
@@ -64,12 +66,21 @@ func TestEntryManifestIsWhatACommitOfTheEntryGives(t *testing.T) {
 	if last.Comment != "" || last.CreatedBy != "/bin/sh" || !image.Created.Equal(old) || len(man2) == 0 {
 		t.Fatalf("history %+v", last)
 	}
+	if _, _, ok, _ := entryManifest(b, e, &buildah.CommitOptions{PreferredManifestType: define.Dockerv2ImageManifest,
+		HistoryTimestamp: &at}); ok {
+		t.Fatal("an OCI entry committed as Docker is converted by Rebase: not covered")
+	}
 }
 
 func TestEntryCommitCovers(t *testing.T) {
 	oci := &buildah.CommitOptions{PreferredManifestType: define.OCIv1ImageManifest}
 	if !entryCommitCovered(oci, nil) {
 		t.Fatal("an unnamed OCI commit is covered")
+	}
+	at := time.Unix(1, 0)
+	if !entryCommitCovered(&buildah.CommitOptions{PreferredManifestType: define.Dockerv2ImageManifest,
+		HistoryTimestamp: &at}, nil) {
+		t.Fatal("Docker with a fixed time is covered")
 	}
 	for _, o := range []*buildah.CommitOptions{
 		{PreferredManifestType: define.Dockerv2ImageManifest},
