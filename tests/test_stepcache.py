@@ -119,6 +119,9 @@ def test_unchanged_rerun_is_all_hits_and_starts_nothing(store: pybuildah.Store, 
         again = b.commit("again")
         assert b.id == container  # the commit was made on the last hit's image, without a container
         assert [c.id for c in store.containers()] == [container]
+        assert b.commit("again-2").config == again.config and b.id == container  # again on the entry
+        assert b.run("cat /stage").stdout == "two\n"  # the Builder goes on from the last hit
+        assert b.id != container
     tree = image_tree(store, "again")
     assert tree == image_tree(store, "first")
     assert tree["stage"][4] == b"two\n"
