@@ -3,6 +3,7 @@ module pybuildah.dev/shim
 go 1.25.9
 
 require (
+	github.com/mattn/go-shellwords v1.0.14
 	github.com/opencontainers/image-spec v1.1.1
 	go.podman.io/buildah v1.45.0
 	go.podman.io/image/v5 v5.41.0
@@ -62,7 +63,6 @@ require (
 	github.com/klauspost/pgzip v1.2.6 // indirect
 	github.com/manifoldco/promptui v0.9.0 // indirect
 	github.com/mattn/go-runewidth v0.0.31 // indirect
-	github.com/mattn/go-shellwords v1.0.14 // indirect
 	github.com/mattn/go-sqlite3 v1.14.48 // indirect
 	github.com/miekg/pkcs11 v1.1.2 // indirect
 	github.com/mistifyio/go-zfs/v4 v4.0.0 // indirect

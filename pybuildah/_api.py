@@ -42,8 +42,8 @@ class RegistryWire(TypedDict, total=False):
 class ConfigWire(TypedDict, total=False):
     """Go's wire.ConfigChange without the builder: the config fields Configure sets (absent: unchanged)."""
 
-    cmd: list[str]
-    entrypoint: list[str]
+    cmd: list[str] | str  # a string: parsed in Go as buildah config --cmd parses it (wire.Words)
+    entrypoint: list[str] | str
     env: dict[str, str | None]  # None unsets
     labels: dict[str, str | None]
     annotations: dict[str, str | None]
@@ -51,13 +51,18 @@ class ConfigWire(TypedDict, total=False):
     user: str
     workdir: str
     volumes: list[str]
-    shell: list[str]
+    shell: list[str] | str
     stop_signal: str
     author: str
     architecture: str
     os: str
     created_by: str
     history_comment: str
+    unset_ports: list[str]
+    unset_volumes: list[str]
+    onbuild: list[str]
+    domainname: str
+    healthcheck: dict[str, Any]  # wire.HealthcheckChange: test, interval, timeout, start_period, ...
 
 
 def _fields(args: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,10 @@ class ContainerConfig:
     author: str = ""
     architecture: str = ""
     os: str = ""
+    onbuild: list[str] = field(default_factory=list)
+    domainname: str = ""
+    #: test, interval, timeout, start_period, start_interval (seconds) and retries; None: no healthcheck.
+    healthcheck: dict[str, Any] | None = None
 
     @classmethod
     def _from_wire(cls, raw: dict[str, Any]) -> ContainerConfig:

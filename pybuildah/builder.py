@@ -7,6 +7,7 @@ import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -237,12 +238,18 @@ class Builder(LiveHandle, display.RichRepr):
 
     # Configuration -----------------------------------------------------------
 
-    def set_cmd(self, cmd: Sequence[str]) -> None:
-        """Set the default command (through configure(), so that the step cache sees the change)."""
-        self._configure(cmd=_checks.strings(cmd, "cmd"))
+    def set_cmd(self, cmd: Sequence[str] | str) -> None:
+        """Set the default command (through configure(), so that the step cache sees the change).
 
-    def set_entrypoint(self, entrypoint: Sequence[str]) -> None:
-        self._configure(entrypoint=_checks.strings(entrypoint, "entrypoint"))
+        A list is taken as it is; a string as buildah config --cmd takes it: a JSON
+        list ('["/app", "-v"]'), else shell words; a blank string clears the command.
+        """
+        self._configure(cmd=cmd)
+
+    def set_entrypoint(self, entrypoint: Sequence[str] | str) -> None:
+        """Set the entrypoint: a list, or a string as buildah config --entrypoint takes it
+        (a JSON list, else a command for "/bin/sh -c"; blank clears it)."""
+        self._configure(entrypoint=entrypoint)
 
     def set_env(self, key: str, value: str) -> None:
         self._configure(env={_checks.text(key, "key"): _checks.text(value, "value")})
@@ -259,9 +266,16 @@ class Builder(LiveHandle, display.RichRepr):
     def set_annotation(self, key: str, value: str) -> None:
         self._configure(annotations={_checks.text(key, "key"): _checks.text(value, "value")})
 
+    def unset_annotation(self, key: str) -> None:
+        self._configure(annotations={_checks.text(key, "key"): None})
+
     def set_port(self, port: str | int) -> None:
         """Expose a port: 8080, "8080/tcp", "53/udp" or a range "8000-8010/tcp"."""
         self._configure(ports=[_text_or_int(port, "port")])
+
+    def unset_port(self, port: str | int) -> None:
+        """Stop exposing a port, given as set_port() took it."""
+        self._configure(unset_ports=[_text_or_int(port, "port")])
 
     def set_user(self, user: str | int) -> None:
         self._configure(user=_text_or_int(user, "user"))
@@ -272,8 +286,46 @@ class Builder(LiveHandle, display.RichRepr):
     def add_volume(self, path: str) -> None:
         self._configure(volumes=[_checks.text(path, "path")])
 
-    def set_shell(self, shell: Sequence[str]) -> None:
-        self._configure(shell=_checks.strings(shell, "shell"))
+    def remove_volume(self, path: str) -> None:
+        self._configure(unset_volumes=[_checks.text(path, "path")])
+
+    def add_onbuild(self, instruction: str) -> None:
+        """Add an ONBUILD trigger, e.g. "RUN make" (kept in the Docker format only, as in Buildah)."""
+        self._configure(onbuild=[_checks.text(instruction, "instruction")])
+
+    def set_domainname(self, name: str) -> None:
+        self._configure(domainname=_checks.text(name, "name"))
+
+    def set_healthcheck(
+        self,
+        test: Sequence[str] | str | None,
+        *,
+        interval: str | timedelta | None = None,
+        timeout: str | timedelta | None = None,
+        start_period: str | timedelta | None = None,
+        start_interval: str | timedelta | None = None,
+        retries: int | None = None,
+    ) -> None:
+        """Set the healthcheck, as buildah config --healthcheck and --healthcheck-* do.
+
+        test is e.g. ["CMD", "curl", "-f", "http://localhost/"], ["CMD-SHELL", "..."] or
+        ["NONE"], or a string of shell words as buildah takes it ("CMD-SHELL true");
+        None (or [] or "") removes the healthcheck.  Durations are timedeltas or Go
+        duration strings ("30s", "1m30s").  Arguments left as None keep their current values,
+        or Buildah's defaults (30s interval and timeout, 3 retries).  Docker format only.
+        """
+        change: dict[str, Any] = {"test": [] if test is None else _words(test, "test")}
+        for name, value in (("interval", interval), ("timeout", timeout), ("start_period", start_period),
+                            ("start_interval", start_interval)):
+            if value is not None:
+                change[name] = _duration(value, name)
+        if retries is not None:
+            change["retries"] = _checks.integer(retries, "retries")
+        self._configure(healthcheck=change)
+
+    def set_shell(self, shell: Sequence[str] | str) -> None:
+        """Set the shell for RUN: a list, or a string of shell words ("/bin/bash -c")."""
+        self._configure(shell=shell)
 
     def set_stop_signal(self, signal: str) -> None:
         self._configure(stop_signal=_checks.text(signal, "signal"))
@@ -289,8 +341,10 @@ class Builder(LiveHandle, display.RichRepr):
         """Change several config fields in one call, e.g. configure(user="1001", workdir="/app").
 
         Fields: cmd, entrypoint, env, labels, annotations (dicts; a None value
-        removes the key), ports, volumes (lists, added), user, workdir, shell,
-        stop_signal, author, architecture, os, created_by, history_comment.
+        removes the key), ports, volumes, onbuild (lists, added), unset_ports,
+        unset_volumes (lists, removed), user, workdir, shell, stop_signal, author,
+        architecture, os, domainname, created_by, history_comment, healthcheck
+        (a mapping of set_healthcheck's arguments, durations as strings).
         An unknown field, or a bad value, raises and changes nothing.
         """
         self._configure(**changes)
@@ -592,7 +646,8 @@ class Builder(LiveHandle, display.RichRepr):
         self._finalizer()
 
 
-_CONFIG_LISTS = ("cmd", "entrypoint", "shell", "volumes")
+_CONFIG_LISTS = ("volumes", "unset_volumes", "onbuild")
+_CONFIG_WORDS = ("cmd", "entrypoint", "shell")
 _CONFIG_MAPS = ("env", "labels", "annotations")
 
 
@@ -603,19 +658,36 @@ def _config_value(field: str, value: Any) -> Any:
     """
     if field in _CONFIG_LISTS:
         return _checks.strings(value, field)
+    if field in _CONFIG_WORDS:
+        return _words(value, field)
     if field in _CONFIG_MAPS:
         if value is None:
             raise InvalidType(f"{field} must be a mapping of names to values, not None")
         return _checks.string_map(value, field, removable=True)
-    if field == "ports":
+    if field == "healthcheck" and not isinstance(value, dict):
+        raise InvalidType(f"healthcheck must be a mapping (see set_healthcheck), not {type(value).__name__}")
+    if field in ("ports", "unset_ports"):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise InvalidType(f"ports must be a list of ports, not {type(value).__name__}")
         return [_text_or_int(port, "port") for port in value]
     if field == "user":
         return _text_or_int(value, field)
-    if field in ("workdir", "stop_signal", "author", "architecture", "os", "created_by", "history_comment"):
+    if field in ("workdir", "stop_signal", "author", "architecture", "os", "created_by", "history_comment",
+                 "domainname"):
         return _checks.text(value, field)
     return value
+
+
+def _words(value: Any, what: str) -> list[str] | str:
+    """A list of strings, or one string that Go parses as buildah config parses the flag."""
+    return value if isinstance(value, str) else _checks.strings(value, what)
+
+
+def _duration(value: Any, what: str) -> str:
+    """A Go duration string from a str or a timedelta (Go checks the value)."""
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds()}s"
+    return _checks.text(value, what)
 
 
 def _text_or_int(value: Any, what: str) -> str:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,82 @@ def test_step_by_step_commit_writes_the_same_image_as_the_cli_steps(cli: PinnedC
         image = b.commit("localhost/steps-ours:1.0.0", timestamp=EPOCH)
     assert our_run.stdout.strip() == their_run
     assert "CapEff" in their_run and "app\nfrom another context\nhi" in their_run
+    assert image.id == theirs
+
+
+# buildah config's flags in two calls (set, then unset and the rest), and the same with a Builder's setters.
+CONFIG_FIRST = ["--port", "80", "--port", "81/udp", "--volume", "/v", "--volume", "/w", "--annotation", "a=1",
+                "--label", "l=1", "--env", "E=1", "--env", "F=2"]
+CONFIG_THEN = ["--port", "80-", "--volume", "/v-", "--unsetannotation", "a", "--unsetlabel", "l", "--env", "E-",
+               "--entrypoint", "exec /app/run.sh", "--cmd", '/app/run.sh --flag "two words"', "--shell", "/bin/sh -ec",
+               "--healthcheck", "CMD-SHELL wget -q -O- http://localhost/", "--healthcheck-interval", "5s",
+               "--healthcheck-retries", "2", "--healthcheck-start-period", "1m", "--healthcheck-timeout", "3s",
+               "--healthcheck-start-interval", "2s", "--onbuild", "RUN make", "--onbuild", "COPY . /src",
+               "--domainname", "example.org"]
+
+
+def _config_with_setters(b: pybuildah.Builder) -> None:
+    b.set_port(80)
+    b.set_port("81/udp")
+    b.add_volume("/v")
+    b.add_volume("/w")
+    b.configure(annotations={"a": "1"}, labels={"l": "1"}, env={"E": "1", "F": "2"})
+    b.unset_port(80)
+    b.remove_volume("/v")
+    b.unset_annotation("a")
+    b.unset_label("l")
+    b.unset_env("E")
+    b.set_entrypoint("exec /app/run.sh")
+    b.set_cmd('/app/run.sh --flag "two words"')
+    b.set_shell("/bin/sh -ec")
+    b.set_healthcheck("CMD-SHELL wget -q -O- http://localhost/", interval="5s", retries=2,
+                      start_period=timedelta(minutes=1), timeout="3s", start_interval="2s")
+    b.add_onbuild("RUN make")
+    b.add_onbuild("COPY . /src")
+    b.set_domainname("example.org")
+
+
+@pytest.mark.parametrize("fmt", ["docker", "oci"])
+def test_config_setters_write_the_same_image_as_buildah_config(cli: PinnedCLI, ours: pybuildah.Store,
+                                                               fmt: str) -> None:
+    container = cli("from", "-q", "--format", fmt, BASE)
+    cli("config", *CONFIG_FIRST, container)
+    cli("config", *CONFIG_THEN, container)
+    theirs = cli("commit", "-q", "--format", fmt, "--timestamp", str(EPOCH), container, f"localhost/config-cli:{fmt}")
+    cli("rm", container)
+    with pybuildah.Builder(BASE, store=ours, format=fmt) as b:
+        _config_with_setters(b)
+        config = b.config
+        image = b.commit(f"localhost/config-ours:{fmt}", timestamp=EPOCH)
+    assert config.cmd == ["/app/run.sh", "--flag", "two words"]
+    assert config.entrypoint == ["/bin/sh", "-c", "exec /app/run.sh"]
+    assert config.ports == ["81/udp"] and config.volumes == ["/w"] and "E" not in config.env
+    assert config.healthcheck == {"test": ["CMD-SHELL", "wget", "-q", "-O-", "http://localhost/"], "interval": 5,
+                                  "timeout": 3, "start_period": 60, "start_interval": 2, "retries": 2}
+    assert config.onbuild == ["RUN make", "COPY . /src"] and config.domainname == "example.org"
+    assert image.id == theirs
+
+
+@pytest.mark.parametrize(("flags", "call"), [
+    (["--healthcheck", "NONE"], lambda b: b.set_healthcheck(["NONE"])),
+    (["--healthcheck", ""], lambda b: b.set_healthcheck(None)),
+    (["--cmd", '["/bin/echo", "json list"]', "--entrypoint", ""],
+     lambda b: b.configure(cmd='["/bin/echo", "json list"]', entrypoint="")),
+], ids=["none", "removed", "json-cmd"])
+def test_healthcheck_none_and_removal_and_json_cmd_match_buildah_config(
+        cli: PinnedCLI, ours: pybuildah.Store, flags: list[str], call: Any) -> None:
+    # Each starts from an image with a healthcheck and an entrypoint, as a base image may have.
+    first = ["--healthcheck", "CMD true", "--entrypoint", '["/bin/sh"]']
+    container = cli("from", "-q", "--format", "docker", BASE)
+    cli("config", *first, container)
+    cli("config", *flags, container)
+    theirs = cli("commit", "-q", "--format", "docker", "--timestamp", str(EPOCH), container, "localhost/hc-cli:1")
+    cli("rm", container)
+    with pybuildah.Builder(BASE, store=ours, format="docker") as b:
+        b.set_healthcheck(["CMD", "true"])
+        b.set_entrypoint(["/bin/sh"])
+        call(b)
+        image = b.commit("localhost/hc-ours:1", timestamp=EPOCH)
     assert image.id == theirs
 
 

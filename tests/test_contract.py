@@ -63,9 +63,10 @@ def test_wire_records_match_the_python_dataclasses() -> None:
         assert set(records[cls.__name__]) == {f.name for f in fields(cls)}, cls.__name__
 
 
-def test_configure_accepts_exactly_the_config_fields_plus_history_notes() -> None:
+def test_configure_accepts_exactly_the_config_fields_plus_history_notes_and_removals() -> None:
     accepted = set(_contract()["records"]["ConfigChange"])  # type: ignore[index]
-    assert accepted == {f.name for f in fields(ContainerConfig)} | {"created_by", "history_comment"}
+    assert accepted == {f.name for f in fields(ContainerConfig)} | {"created_by", "history_comment", "unset_ports",
+                                                                      "unset_volumes"}
     docstring = " ".join((pybuildah.Builder.configure.__doc__ or "").split())
     for name in accepted:
         assert name in docstring, f"configure() does not document {name}"

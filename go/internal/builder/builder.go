@@ -93,7 +93,23 @@ func New(st *store.State, o wire.NewBuilderOptions) (wire.ContainerInfo, error) 
 		}
 		return wire.ContainerInfo{}, errkind.Redact(errkind.Image(o.FromImage, err), reg.Secrets())
 	}
+	if err := clearOnBuild(b); err != nil {
+		_ = b.Delete()
+		return wire.ContainerInfo{}, err
+	}
 	return adopt(b, st), nil
+}
+
+// clearOnBuild leaves an empty (not a missing) ONBUILD list when the base
+// has no triggers, as buildah from does after running them, so that a
+// Docker-format image is the same as the CLI's.  A base's triggers are kept
+// as they are: they are not run.
+func clearOnBuild(b *buildah.Builder) error {
+	if len(b.OnBuild()) > 0 {
+		return nil
+	}
+	b.ClearOnBuild()
+	return b.Save()
 }
 
 // newOptions checks NewBuilder's options and turns them into Buildah's.

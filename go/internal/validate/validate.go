@@ -299,3 +299,16 @@ func Timeout(seconds *float64) (time.Duration, error) {
 	}
 	return time.Duration(s * float64(time.Second)), nil
 }
+
+// Duration parses a Go duration string ("30s", "1m30s") that must not be
+// negative, as buildah config's --healthcheck-* durations.
+func Duration(what, spec string) (time.Duration, error) {
+	d, err := time.ParseDuration(spec)
+	if err != nil {
+		return 0, invalid("%s %q is not a duration such as \"30s\" or \"1m30s\"", what, spec)
+	}
+	if d < 0 {
+		return 0, invalid("%s %q must not be negative", what, spec)
+	}
+	return d, nil
+}

@@ -252,3 +252,14 @@ func TestRealtimeSignalsAndHostnames(t *testing.T) {
 		t.Error("Hostname: 64 bytes at most")
 	}
 }
+
+func TestDuration(t *testing.T) {
+	if d, err := Duration("interval", "1m30s"); err != nil || d != 90*time.Second {
+		t.Fatalf("1m30s: %v %v", d, err)
+	}
+	for _, bad := range []string{"", "30", "soon", "-1s"} {
+		if _, err := Duration("interval", bad); kindOf(err) != errkind.InvalidArgument {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -43,6 +43,20 @@ type ContainerConfig struct {
 	Author       string            `json:"author"`
 	Architecture string            `json:"architecture"`
 	OS           string            `json:"os"`
+	OnBuild      []string          `json:"onbuild"`
+	DomainName   string            `json:"domainname"`
+	Healthcheck  *Healthcheck      `json:"healthcheck"` // null: none
+}
+
+// Healthcheck is the image's healthcheck as Buildah keeps it; durations in
+// seconds.
+type Healthcheck struct {
+	Test          []string `json:"test"`
+	Interval      float64  `json:"interval"`
+	Timeout       float64  `json:"timeout"`
+	StartPeriod   float64  `json:"start_period"`
+	StartInterval float64  `json:"start_interval"`
+	Retries       int      `json:"retries"`
 }
 
 // RunResult is what Run returns (a non-zero exit is a result, not an error).

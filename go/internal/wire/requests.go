@@ -85,8 +85,8 @@ func (o AddOptions) SourceBuilderHandle() uint64 { return o.FromBuilder }
 // Configure refuses any other.
 type ConfigChange struct {
 	BuilderRef
-	Cmd            *[]string          `json:"cmd"`
-	Entrypoint     *[]string          `json:"entrypoint"`
+	Cmd            *Words             `json:"cmd"`
+	Entrypoint     *Words             `json:"entrypoint"`
 	Env            map[string]*string `json:"env"` // null value unsets
 	Labels         map[string]*string `json:"labels"`
 	Annotations    map[string]*string `json:"annotations"`
@@ -94,13 +94,49 @@ type ConfigChange struct {
 	User           *string            `json:"user" wire:"nonempty"`
 	WorkDir        *string            `json:"workdir" wire:"nonempty"`
 	Volumes        []string           `json:"volumes" wire:"nonempty"`
-	Shell          *[]string          `json:"shell"`
+	Shell          *Words             `json:"shell"`
 	StopSignal     *string            `json:"stop_signal" wire:"nonempty"`
 	Author         *string            `json:"author"`
 	Architecture   *string            `json:"architecture" wire:"nonempty"`
 	OS             *string            `json:"os" wire:"nonempty"`
 	CreatedBy      *string            `json:"created_by"`
 	HistoryComment *string            `json:"history_comment"`
+	UnsetPorts     []string           `json:"unset_ports" wire:"nonempty"`
+	UnsetVolumes   []string           `json:"unset_volumes" wire:"nonempty"`
+	OnBuild        []string           `json:"onbuild" wire:"nonempty"`
+	DomainName     *string            `json:"domainname"`
+	Healthcheck    *HealthcheckChange `json:"healthcheck"`
+}
+
+// Words is a command, an entrypoint, a shell or a healthcheck test: a JSON
+// list of strings, taken as it is, or one string (Spec), which Configure
+// parses as buildah config parses its flag (internal/builder.words).
+type Words struct {
+	List []string
+	Spec *string
+}
+
+// UnmarshalJSON reads a string into Spec and anything else into List.
+func (w *Words) UnmarshalJSON(data []byte) error {
+	var spec string
+	if err := json.Unmarshal(data, &spec); err == nil {
+		w.Spec = &spec
+		return nil
+	}
+	return json.Unmarshal(data, &w.List)
+}
+
+// HealthcheckChange changes the healthcheck as buildah config's
+// --healthcheck* flags do: absent fields keep their values (or Buildah's
+// defaults when there was no healthcheck); an empty test removes it.
+// Durations are Go duration strings ("30s", "1m30s").
+type HealthcheckChange struct {
+	Test          *Words    `json:"test"`
+	Interval      *string   `json:"interval"`
+	Timeout       *string   `json:"timeout"`
+	StartPeriod   *string   `json:"start_period"`
+	StartInterval *string   `json:"start_interval"`
+	Retries       *int      `json:"retries"`
 }
 
 // SetCmdOptions set the default command (SetCmd), as Configure's cmd does.
@@ -111,8 +147,7 @@ type SetCmdOptions struct {
 
 // Change is the Configure change that SetCmd makes.
 func (o SetCmdOptions) Change() ConfigChange {
-	cmd := o.Cmd
-	return ConfigChange{BuilderRef: o.BuilderRef, Cmd: &cmd}
+	return ConfigChange{BuilderRef: o.BuilderRef, Cmd: &Words{List: o.Cmd}}
 }
 
 // RunOptions run a command in a working container (Run): exactly one of

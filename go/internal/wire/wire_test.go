@@ -28,7 +28,7 @@ func TestContract(t *testing.T) {
 		t.Errorf("kinds = %v", c.ErrorKinds)
 	}
 	config := c.Records["ConfigChange"]
-	if len(config) != 16 || config[0] != "cmd" || strings.Contains(strings.Join(config, " "), "builder") {
+	if len(config) != 21 || config[0] != "cmd" || strings.Contains(strings.Join(config, " "), "builder") {
 		t.Errorf("ConfigChange = %v", config)
 	}
 	if add := c.Requests["Add"]; add[0] != "builder" || add[2] != "sources" || len(c.Requests["Version"]) != 0 {
@@ -119,7 +119,7 @@ func TestSetCmdIsAConfigureOfCmd(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := o.Change()
-	if c.Builder != 3 || c.Cmd == nil || !reflect.DeepEqual(*c.Cmd, []string{"/app", "-v"}) || c.Env != nil || c.User != nil {
+	if c.Builder != 3 || c.Cmd == nil || !reflect.DeepEqual(c.Cmd.List, []string{"/app", "-v"}) || c.Env != nil || c.User != nil {
 		t.Errorf("change = %+v", c)
 	}
 	if err := Decode([]byte(`{"builder": 3}`), &o); err == nil || !strings.Contains(err.Error(), "cmd is required") {
@@ -127,5 +127,21 @@ func TestSetCmdIsAConfigureOfCmd(t *testing.T) {
 	}
 	if err := Decode([]byte(`{"builder": 3, "cmd": [], "user": "1"}`), &o); err == nil || !strings.Contains(err.Error(), "unknown option(s) user") {
 		t.Errorf("other config field: %v", err)
+	}
+}
+
+func TestWordsTakeAListOrAString(t *testing.T) {
+	var c ConfigChange
+	if err := Decode([]byte(`{"builder": 1, "cmd": ["a", "b"], "shell": "/bin/sh -c"}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Cmd.List, []string{"a", "b"}) || c.Cmd.Spec != nil || *c.Shell.Spec != "/bin/sh -c" {
+		t.Errorf("change = %+v %+v", c.Cmd, c.Shell)
+	}
+	if err := Decode([]byte(`{"builder": 1, "cmd": "a\u0000b"}`), &c); err == nil {
+		t.Error("a NUL byte in a command string was accepted")
+	}
+	if err := Decode([]byte(`{"builder": 1, "cmd": 3}`), &c); err == nil {
+		t.Error("a number was accepted as a command")
 	}
 }
