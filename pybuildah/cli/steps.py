@@ -10,10 +10,8 @@ prints the container's name, ``commit`` the image ID.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import shlex
 import sys
 from typing import Any
 
@@ -89,6 +87,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stop-signal")
     p.add_argument("--arch")
     p.add_argument("--os")
+    p.add_argument("--domainname")
+    p.add_argument("--onbuild", action="append", default=[], metavar="INSTRUCTION", help="an ONBUILD trigger")
+    p.add_argument("--unsetlabel", action="append", default=[], metavar="KEY")
+    p.add_argument("--unsetannotation", action="append", default=[], metavar="KEY")
+    p.add_argument("--healthcheck", help="the test, as words (CMD ..., CMD-SHELL ..., NONE); empty removes it")
+    for field in _HEALTH_DURATIONS:
+        p.add_argument(f"--healthcheck-{field.replace('_', '-')}", metavar="DURATION", help='e.g. "30s"')
+    p.add_argument("--healthcheck-retries", type=int)
     p.add_argument("container")
     p.set_defaults(handler=cmd_config)
 
@@ -170,19 +176,6 @@ def cmd_copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_words(text: str, shell_form: bool) -> list[str]:
-    """buildah config's --cmd and --entrypoint: a JSON list, else words (cmd) or /bin/sh -c TEXT (entrypoint)."""
-    if not text.strip():
-        return []
-    try:
-        words = json.loads(text)
-    except ValueError:
-        words = None
-    if isinstance(words, list) and all(isinstance(w, str) for w in words):
-        return words
-    return ["/bin/sh", "-c", text] if shell_form else shlex.split(text)
-
-
 def _settings(values: list[str], expand: dict[str, str] | None = None) -> dict[str, str | None]:
     """K=V sets, K- removes (None), K alone sets "" (labels) or the host's value (env, when expand is given)."""
     out: dict[str, str | None] = {}
@@ -205,25 +198,55 @@ def _settings(values: list[str], expand: dict[str, str] | None = None) -> dict[s
     return out
 
 
+_HEALTH_DURATIONS = ("interval", "timeout", "start_period", "start_interval")
+
+
+def _removals(values: list[str]) -> tuple[list[str], list[str]]:
+    """buildah's --port/--volume values: (added, removed), a trailing "-" removing."""
+    return [v for v in values if not v.endswith("-")], [v[:-1] for v in values if v.endswith("-")]
+
+
+def _healthcheck(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The healthcheck change that --healthcheck and --healthcheck-* ask for, if any."""
+    change: dict[str, Any] = {}
+    if args.healthcheck is not None:
+        change["test"] = args.healthcheck
+    for field in _HEALTH_DURATIONS:
+        if getattr(args, f"healthcheck_{field}") is not None:
+            change[field] = getattr(args, f"healthcheck_{field}")
+    if args.healthcheck_retries is not None:
+        change["retries"] = args.healthcheck_retries
+    return change or None
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     builder = Builder.open(args.container, store=open_store(args))
+    # --cmd, --entrypoint and --shell go as strings: configure() parses them as buildah config does.
     if args.entrypoint is not None:  # before cmd, as buildah applies them
-        builder.configure(entrypoint=_command_words(args.entrypoint, shell_form=True))
+        builder.configure(entrypoint=args.entrypoint)
     changes: dict[str, Any] = {}
     if args.cmd is not None:
-        changes["cmd"] = _command_words(args.cmd, shell_form=False)
+        changes["cmd"] = args.cmd
     for setting in args.env:  # one at a time, as buildah: the variables keep the flags' order, $VAR sees earlier ones
         builder.configure(env=_settings([setting], expand=builder.config.env))
     if args.label:
         changes["labels"] = _settings(args.label)
     if args.annotation:
         changes["annotations"] = _settings(args.annotation)
-    if args.port:
-        changes["ports"] = args.port
-    if args.volume:
-        changes["volumes"] = args.volume
+    for flag, added, removed in (("port", "ports", "unset_ports"), ("volume", "volumes", "unset_volumes")):
+        adds, removes = _removals(getattr(args, flag))
+        changes.update({k: v for k, v in ((added, adds), (removed, removes)) if v})
+    for flag, field in (("unsetlabel", "labels"), ("unsetannotation", "annotations")):
+        if getattr(args, flag):
+            changes[field] = {**changes.get(field, {}), **dict.fromkeys(getattr(args, flag))}
+    if args.onbuild:
+        changes["onbuild"] = args.onbuild
+    if args.domainname is not None:
+        changes["domainname"] = args.domainname
+    if (health := _healthcheck(args)) is not None:
+        changes["healthcheck"] = health
     if args.shell is not None:
-        changes["shell"] = shlex.split(args.shell)
+        changes["shell"] = args.shell
     for option, field in (("user", "user"), ("workingdir", "workdir"), ("author", "author"),
                           ("created_by", "created_by"), ("stop_signal", "stop_signal"), ("arch", "architecture"),
                           ("os", "os")):

@@ -134,7 +134,10 @@ func checkStruct(v reflect.Value, raw map[string]json.RawMessage) error {
 	return nil
 }
 
-var credsType = reflect.TypeOf(Creds(""))
+var (
+	credsType = reflect.TypeOf(Creds(""))
+	wordsType = reflect.TypeOf(Words{})
+)
 
 func checkValue(name string, v reflect.Value, nonempty bool) error {
 	switch v.Kind() {
@@ -170,6 +173,12 @@ func checkValue(name string, v reflect.Value, nonempty bool) error {
 			}
 		}
 	case reflect.Struct:
+		if v.Type() == wordsType { // a list or a string: either is named as the field holding it
+			if err := checkValue(name, v.FieldByName("List"), nonempty); err != nil {
+				return err
+			}
+			return checkValue(name, v.FieldByName("Spec"), nonempty)
+		}
 		return checkStruct(v, nil)
 	}
 	return nil

@@ -138,8 +138,11 @@ func TestWordsTakeAListOrAString(t *testing.T) {
 	if !reflect.DeepEqual(c.Cmd.List, []string{"a", "b"}) || c.Cmd.Spec != nil || *c.Shell.Spec != "/bin/sh -c" {
 		t.Errorf("change = %+v %+v", c.Cmd, c.Shell)
 	}
-	if err := Decode([]byte(`{"builder": 1, "cmd": "a\u0000b"}`), &c); err == nil {
-		t.Error("a NUL byte in a command string was accepted")
+	for _, nul := range []string{`"a\u0000b"`, `["a\u0000b"]`} {
+		err := Decode([]byte(`{"builder": 1, "cmd": `+nul+`}`), &c)
+		if err == nil || !strings.HasPrefix(err.Error(), "cmd must not contain a NUL byte") {
+			t.Errorf("%s: %v", nul, err)
+		}
 	}
 	if err := Decode([]byte(`{"builder": 1, "cmd": 3}`), &c); err == nil {
 		t.Error("a number was accepted as a command")
