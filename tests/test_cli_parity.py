@@ -272,7 +272,7 @@ def test_healthcheck_none_and_removal_and_json_cmd_match_buildah_config(
 SCRIPT = r"""
 set -eu
 B="$1"; ctx="$2"; tag="$3"
-c=$($B from --pull=never --name "script-$tag" localhost/busybox:latest)
+c=$($B from --pull=never --format docker --name "script-$tag" localhost/busybox:latest)
 test "$c" = "script-$tag"
 $B run $c -- sh -c 'echo hi > /hi && mkdir -p /d'
 $B run --user 1001 --workingdir /d --env GREETING=bonjour -v "$ctx/../extra:/data:ro" $c -- \
@@ -289,7 +289,11 @@ $B umount $c > /dev/null
 $B config --entrypoint '["/bin/sh", "-c"]' --cmd '/app/run.sh --flag' --port 8080/tcp --user 1001:1001 \
     --env MODE=prod --env 'PATH=$PATH:/app' --env 'GREETING=$MODE-mode' --label version=1.0.0 \
     --annotation org.example.note=hi --author someone --workingdir /app $c
-id=$($B commit --timestamp 0 --rm $c "localhost/script-$tag:1")
+$B config --port 9090 --volume /scratch --label gone=1 --annotation gone=1 $c
+$B config --port 9090- --volume /scratch- --unsetlabel gone --unsetannotation gone --domainname example.org \
+    --onbuild 'RUN make' --healthcheck 'CMD-SHELL wget -q -O- localhost:8080' --healthcheck-interval 5s \
+    --healthcheck-retries 2 --shell '/bin/sh -ec' $c
+id=$($B commit --format docker --timestamp 0 --rm $c "localhost/script-$tag:1")
 echo "ID $id"
 """
 
@@ -317,6 +321,7 @@ def test_a_buildah_shell_script_runs_with_pybuildah_in_its_place(cli: PinnedCLI,
     assert image.config.entrypoint == ["/bin/sh", "-c"] and image.config.cmd == ["/app/run.sh", "--flag"]
     assert image.config.env["PATH"].endswith(":/app") and image.config.env["GREETING"] == "prod-mode"
     assert image.created == datetime.fromtimestamp(0, UTC)
+    assert not any(p.startswith("9090") for p in image.config.ports) and "gone" not in image.config.labels
     assert not ours.containers(filters=["name=script-pybuildah"])
 
 
