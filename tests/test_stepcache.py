@@ -187,6 +187,22 @@ def test_run_result_and_config_changes(store: pybuildah.Store, busybox: str, sou
     assert report[0].outcome == "miss" and report[0].reason == "config changed"
 
 
+def test_new_config_setters_are_part_of_the_step_key(store: pybuildah.Store, busybox: str, sources: Path) -> None:
+    def script(interval: str) -> Script:
+        def run(b: pybuildah.Builder, src: Path) -> None:
+            b.set_healthcheck("CMD-SHELL true", interval=interval)
+            b.add_onbuild("RUN make")
+            b.unset_port(80)
+            b.run("echo x > /x")
+        return run
+
+    build(store, busybox, script("5s"), sources, cache=True, name="x")
+    _, report = build(store, busybox, script("5s"), sources, cache=True, name="y")
+    assert report[0].outcome == "hit"
+    _, report = build(store, busybox, script("6s"), sources, cache=True, name="z")
+    assert report[0].outcome == "miss" and report[0].reason == "config changed"
+
+
 def test_new_base_misses(store: pybuildah.Store, busybox: str, sources: Path) -> None:
     def script(b: pybuildah.Builder, src: Path) -> None:
         b.copy(str(src / "a.txt"), "/a.txt")
