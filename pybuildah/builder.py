@@ -680,7 +680,11 @@ def _config_value(field: str, value: Any) -> Any:
 
 def _words(value: Any, what: str) -> list[str] | str:
     """A list of strings, or one string that Go parses as buildah config parses the flag."""
-    return value if isinstance(value, str) else _checks.strings(value, what)
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Sequence) or isinstance(value, bytes):
+        raise InvalidType(f"{what} must be a string or a list of strings, not {type(value).__name__}")
+    return _checks.strings(value, what)
 
 
 def _duration(value: Any, what: str) -> str:

@@ -82,8 +82,10 @@ def test_failing_run_and_empty_command(builder: pybuildah.Builder) -> None:
     for empty in empties:
         with pytest.raises(pybuildah.InvalidArgument, match="no command"):
             builder.run(empty)
-    with pytest.raises(pybuildah.InvalidArgument, match="list of strings"):
-        builder.set_cmd("not a list")
+    with pytest.raises(pybuildah.InvalidType, match="a string or a list of strings, not int"):
+        builder.set_cmd(42)  # type: ignore[arg-type]
+    with pytest.raises(pybuildah.InvalidArgument, match="invalid command line"):
+        builder.set_cmd('"unclosed')  # a string is read as buildah config --cmd reads it
     with pytest.raises(pybuildah.InvalidArgument, match="unknown user"):
         builder.run(["true"], user="nosuchuser")
 
