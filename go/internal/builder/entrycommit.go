@@ -158,12 +158,8 @@ func entryManifest(b *buildah.Builder, e *entryImage, options *buildah.CommitOpt
 // ociEntryManifest is buildah's newOCIManifestBuilder and buildHistory.
 func ociEntryManifest(b *buildah.Builder, e *entryImage, created time.Time, createdBy, comment string,
 	diffIDs []digest.Digest, sizes []int64) (config, man []byte, err error) {
-	raw, err := json.Marshal(&b.OCIv1)
+	oimage, err := jsonCopy[v1.Image](&b.OCIv1)
 	if err != nil {
-		return nil, nil, err
-	}
-	oimage := v1.Image{}
-	if err := json.Unmarshal(raw, &oimage); err != nil {
 		return nil, nil, err
 	}
 	oimage.Created = &created
@@ -200,12 +196,8 @@ func dockerEntryManifest(b *buildah.Builder, e *entryImage, created time.Time, c
 	if err := json.Unmarshal(e.raw, &entry); err != nil {
 		return nil, nil, err
 	}
-	raw, err := json.Marshal(&b.Docker)
+	dimage, err := jsonCopy[docker.V2Image](&b.Docker)
 	if err != nil {
-		return nil, nil, err
-	}
-	dimage := docker.V2Image{}
-	if err := json.Unmarshal(raw, &dimage); err != nil {
 		return nil, nil, err
 	}
 	if dimage.Config == nil {
@@ -334,4 +326,16 @@ func writeSource(ctx context.Context, dir string, config, man []byte) (types.Ima
 		return nil, err
 	}
 	return ref, dest.Commit(ctx, nil)
+}
+
+// jsonCopy is a deep copy of the builder's config through JSON, as buildah's
+// manifest builders make theirs, so that the commit never edits the Builder.
+func jsonCopy[T any](config any) (T, error) {
+	var out T
+	raw, err := json.Marshal(config)
+	if err != nil {
+		return out, err
+	}
+	err = json.Unmarshal(raw, &out)
+	return out, err
 }
