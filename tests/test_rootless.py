@@ -103,21 +103,37 @@ def let_others_reach(path: Path) -> dict[Path, int]:
     return changed
 
 
+OPENED_MODES = Path(tempfile.gettempdir()) / "pybuildah-rootless-opened.json"
+
+
 @pytest.fixture(scope="session")
 def users() -> Iterator[dict[str, User]]:
     """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them.
 
-    The directories opened for them (/root, say) get their modes back afterwards.
+    The directories opened for them (/root, say) get their modes back when the last pytest session using
+    them ends: sessions hold a shared lock on a file that records the original modes, so one session
+    finishing doesn't close /root under another that is still running.
     """
     assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
-    changed: dict[Path, int] = {}
-    for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
-        changed |= let_others_reach(path)
-    try:
-        yield {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
-    finally:
-        for directory, mode in changed.items():
-            directory.chmod(mode)
+    with open(f"{OPENED_MODES}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        recorded = json.loads(OPENED_MODES.read_text()) if OPENED_MODES.exists() else {}
+        for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
+            recorded |= {str(p): m for p, m in let_others_reach(path).items() if str(p) not in recorded}
+        OPENED_MODES.write_text(json.dumps(recorded))
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # another session still uses the opened directories: it restores them
+            else:
+                for directory, mode in json.loads(OPENED_MODES.read_text()).items():
+                    Path(directory).chmod(mode)
+                OPENED_MODES.unlink()
 
 
 @pytest.fixture(scope="session")
