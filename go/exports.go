@@ -24,6 +24,7 @@ import (
 	"pybuildah.dev/shim/internal/manifests"
 	"pybuildah.dev/shim/internal/reexecinit"
 	"pybuildah.dev/shim/internal/registry"
+	"pybuildah.dev/shim/internal/signing"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/userns"
 	"pybuildah.dev/shim/internal/wire"
@@ -80,6 +81,8 @@ var requests = map[string]any{
 	"ManifestInspect":  wire.ManifestInspectOptions{},
 	"ManifestPush":     wire.ManifestPushOptions{},
 	"ManifestDelete":   wire.ManifestOptions{},
+
+	"GenerateSigstoreKeyPair": wire.KeyPairOptions{},
 }
 
 //export PyBuildahFree
@@ -242,3 +245,8 @@ func PyBuildahManifestPush(args *C.char) *C.char { return withStore(args, regist
 
 //export PyBuildahManifestDelete
 func PyBuildahManifestDelete(args *C.char) *C.char { return withStore(args, manifests.Delete) }
+
+//export PyBuildahGenerateSigstoreKeyPair
+func PyBuildahGenerateSigstoreKeyPair(args *C.char) *C.char {
+	return call(args, signing.GenerateKeyPair)
+}

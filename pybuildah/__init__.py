@@ -36,6 +36,8 @@ from .errors import (
     RegistryTimeout,
     RunError,
     RunTimeout,
+    SignatureError,
+    SigningNotSupported,
     SourceNotFound,
     StoreError,
     TLSError,
@@ -46,6 +48,7 @@ from .manifest import Manifest, ManifestEntry, ManifestList
 from .options import RegistryOptions
 from .progress import ProgressEvent
 from .registry import login, logout, pull, push
+from .signing import SigstoreKeyPair, generate_sigstore_key_pair
 from .store import Store, containers, default_store, images, load, prune, remove_image, resolve, tag
 
 __all__ = [
@@ -81,6 +84,9 @@ __all__ = [
     "RunError",
     "RunResult",
     "RunTimeout",
+    "SignatureError",
+    "SigningNotSupported",
+    "SigstoreKeyPair",
     "SourceNotFound",
     "StepRecord",
     "StepReport",
@@ -93,6 +99,7 @@ __all__ = [
     "buildah_version",
     "containers",
     "default_store",
+    "generate_sigstore_key_pair",
     "images",
     "init_reexec",
     "load",

@@ -37,6 +37,7 @@ class RegistryWire(TypedDict, total=False):
     creds: str | None  # "user:password"
     retries: int | None
     timeout: float | str | None  # idle timeout in seconds (None: the default)
+    signature_policy: str | dict[str, Any] | None  # a policy.json path or the policy (None: the store's)
 
 
 class ConfigWire(TypedDict, total=False):
@@ -100,7 +101,8 @@ def sync_env(*, env: Mapping[str, str | None]) -> None:
 # Stores -----------------------------------------------------------------------
 
 def store_open(*, root: str | None = None, runroot: str | None = None, driver: str | None = None,
-               options: list[str] | None = None, additional_image_stores: list[str] | None = None) -> dict[str, Any]:
+               options: list[str] | None = None, additional_image_stores: list[str] | None = None,
+               signature_policy: str | dict[str, Any] | None = None) -> dict[str, Any]:
     """Open a store; waiting for another process's lock on it is cancellable."""
     result: dict[str, Any] = _ffi.call_cancellable("StoreOpen", **locals())
     return result
@@ -162,6 +164,7 @@ def pull(*, store: int, ref: str, all_tags: bool = False, policy: str | None = N
 
 def push(*, store: int, image: str, dest: str, format: str | None = None, compression: str | None = None,
          compression_level: int | None = None, all: bool | None = None, stream: int = 0,
+         sign_by: str | None = None, sign_by_sigstore_key: WirePath | None = None, sign_passphrase: str | None = None,
          **access: Unpack[RegistryWire]) -> dict[str, Any]:
     """Push an image, or a manifest list with its images unless all is False."""
     result: dict[str, Any] = _ffi.call_cancellable("Push", **_fields(locals()))
@@ -331,11 +334,20 @@ def manifest_remove(*, store: int, list: str, instance: str) -> dict[str, Any]:
 
 
 def manifest_push(*, store: int, list: str, dest: str, all: bool = False, format: str | None = None,
-                  **access: Unpack[RegistryWire]) -> dict[str, Any]:
+                  sign_by: str | None = None, sign_by_sigstore_key: WirePath | None = None,
+                  sign_passphrase: str | None = None, **access: Unpack[RegistryWire]) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call_cancellable("ManifestPush", **_fields(locals()))
     return result
 
 
 def manifest_delete(*, store: int, list: str) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call("ManifestDelete", **locals())
+    return result
+
+
+# Signing ----------------------------------------------------------------------
+
+def generate_sigstore_key_pair(*, directory: WirePath, name: str, passphrase: str) -> dict[str, str]:
+    """Write name.private (encrypted, 0600) and name.pub into directory; never replaces a file."""
+    result: dict[str, str] = _ffi.call("GenerateSigstoreKeyPair", **locals())
     return result

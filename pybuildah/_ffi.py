@@ -80,6 +80,7 @@ EXPORTS = (
     "ManifestDelete",
     "Contract",
     "Version",
+    "GenerateSigstoreKeyPair",
 )
 
 _ffi = cffi.FFI()

@@ -7,13 +7,14 @@ keeps a reference to this part only, which keeps the import graph a tree.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
 from . import _api, _checks, _ffi, display
 from ._checks import PathLike
 from .errors import StoreError
+from .options import signature_policy_wire
 
 
 class LiveHandle:
@@ -43,6 +44,9 @@ class StoreHandle(LiveHandle, display.RichRepr):
     """An open containers/storage store: its handle, its paths and its life cycle.
 
     Opening waits while another process holds the store's lock; Ctrl-C stops the wait.
+    signature_policy (a policy.json path, or the policy as a dict) replaces
+    the host's policy for every pull and build through this store, as
+    buildah's --signature-policy does for one command.
     """
 
     _REOPEN = "its root (and driver) and open Store(root=...) again there"
@@ -54,6 +58,7 @@ class StoreHandle(LiveHandle, display.RichRepr):
         driver: str | None = None,
         options: Iterable[str] = (),
         additional_image_stores: Iterable[PathLike] = (),
+        signature_policy: PathLike | Mapping[str, Any] | None = None,
     ) -> None:
         # Cancellable: opening waits while another process holds the store's lock.
         info = _api.store_open(
@@ -62,6 +67,7 @@ class StoreHandle(LiveHandle, display.RichRepr):
             driver=_checks.optional_text(driver, "driver"),
             options=_checks.strings(list(options) if not isinstance(options, str) else options, "options"),
             additional_image_stores=[_checks.absolute(p, "additional_image_stores") for p in additional_image_stores],
+            signature_policy=signature_policy_wire(signature_policy),
         )
         self._handle: int = info["handle"]
         self.root = Path(info["root"])

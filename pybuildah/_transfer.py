@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from . import _api, _ffi, _notebook
 from ._env import sync_env
@@ -31,11 +32,15 @@ def registry_access(registry: RegistryOptions, progress: ProgressOption = None,
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
          compression: str | None, compression_level: int | None, progress: ProgressOption,
-         all: bool | None = None) -> str:
-    """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest."""
-    LOGGER.info("Pushing %s to %s", image, dest)
+         all: bool | None = None, signing: dict[str, Any] | None = None) -> str:
+    """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest.
+
+    signing holds options.signing_wire's fields (what to sign with).
+    """
+    LOGGER.info("Pushing %s to %s%s", image, dest,
+                " (signed)" if signing and (signing["sign_by"] or signing["sign_by_sigstore_key"]) else "")
     with registry_access(registry, progress, "push") as (access, stream):
         result = _api.push(store=store_handle, image=image, dest=dest, format=format, compression=compression,
-                           compression_level=compression_level, all=all, stream=stream, **access)
+                           compression_level=compression_level, all=all, stream=stream, **(signing or {}), **access)
     LOGGER.info("Pushed %s to %s: manifest %s", image, dest, result["digest"])
     return str(result["digest"])

@@ -152,6 +152,21 @@ class TLSError(RegistryError):
     """The TLS connection to a registry could not be verified."""
 
 
+class SignatureError(BuildahError, PermissionError):
+    """A signature policy refused an image (unsigned, or not signed by a trusted key), or a key cannot sign.
+
+    Raised by pull, Builder() and build() before any layer of the refused
+    image is stored, and by push when a sigstore key's passphrase is wrong.
+    """
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno N] strerror"
+        return str(self.args[0]) if self.args else ""
+
+
+class SigningNotSupported(BuildahError, NotImplementedError):
+    """This build cannot make that kind of signature: GPG (sign_by=) needs gpgme, which pybuildah leaves out."""
+
+
 class ImageInUse(BuildahError):
     """The image cannot be removed: containers use it, or it has several names and was named by ID."""
 

@@ -17,7 +17,7 @@ from ._checks import PathLike
 from ._records import ImageConfig
 from ._storecore import LiveHandle, StoreHandle
 from .errors import ImageNotFound
-from .options import RegistryAccess, RegistryOptions, registry_options
+from .options import RegistryAccess, RegistryOptions, registry_options, signing_wire
 from .progress import AUTO, ProgressCallback, ProgressOption, handler
 
 
@@ -149,16 +149,22 @@ class Image(LiveHandle, display.RichRepr):
         compression: str | None = None,
         compression_level: int | None = None,
         progress: ProgressOption = AUTO,
+        sign_by: str | None = None,
+        sign_by_sigstore_key: PathLike | None = None,
+        sign_passphrase: str | bytes | None = None,
         **access: Unpack[RegistryAccess],
     ) -> str:
-        """Push to a registry (or any transport) and return the pushed manifest digest; see pybuildah.push."""
+        """Push to a registry (or any transport) and return the pushed manifest digest; see pybuildah.push.
+
+        sign_by_sigstore_key and sign_passphrase sign it (see pybuildah.push).
+        """
         return _transfer.push(
             self.store.handle, self._stored_id("push"), _checks.text(dest, "dest"),
             registry_options(registry, access),
             format=_checks.optional_text(format, "format"),
             compression=_checks.optional_text(compression, "compression"),
             compression_level=_checks.optional_integer(compression_level, "compression_level"),
-            progress=progress,
+            progress=progress, signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
         )
 
 

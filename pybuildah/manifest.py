@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from . import _api, _checks, _transfer, display
+from ._checks import PathLike
 from ._records import from_wire
 from ._storecore import LiveHandle
 from .errors import ImageNotFound
-from .options import RegistryAccess, RegistryOptions, registry_options
+from .options import RegistryAccess, RegistryOptions, registry_options, signing_wire
 from .store import Store, resolve
 
 __all__ = ["Manifest", "ManifestEntry", "ManifestList"]
@@ -162,6 +163,9 @@ class Manifest(LiveHandle, display.RichRepr):
         *,
         all: bool = True,
         format: str | None = None,
+        sign_by: str | None = None,
+        sign_by_sigstore_key: PathLike | None = None,
+        sign_passphrase: str | bytes | None = None,
         registry: RegistryOptions | None = None,
         **access: Unpack[RegistryAccess],
     ) -> str:
@@ -170,11 +174,13 @@ class Manifest(LiveHandle, display.RichRepr):
         dest is a registry reference (with or without docker://) or any
         transport (oci:, oci-archive:, dir:).  With all=False only the
         list and this machine's entry are copied (buildah manifest push).
+        sign_by_sigstore_key and sign_passphrase sign the list and every
+        image pushed with it (see pybuildah.push).
         """
         with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
             result = _api.manifest_push(store=self.store.handle, list=self.name, dest=_checks.text(dest, "dest"),
                                         all=_checks.flag(all, "all"), format=_checks.optional_text(format, "format"),
-                                        **wire)
+                                        **signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase), **wire)
         return str(result["digest"])
 
     def delete(self) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from . import _checks
 from ._api import RegistryWire
@@ -27,6 +28,10 @@ class RegistryOptions:
     credentials file (default: $REGISTRY_AUTH_FILE, then Buildah's search
     path); creds are "user:password" or (user, password) and override it.
     retries overrides containers.conf's retry count for network failures.
+    signature_policy (buildah's --signature-policy) replaces the store's
+    policy.json for the call: a path, or the policy itself as a dict; an
+    image the policy refuses raises SignatureError (a PermissionError)
+    before any layer is stored.
     timeout (seconds, default 60) is an idle timeout: a connection that
     sends and receives nothing for that long fails with RegistryTimeout
     (a RegistryError and a TimeoutError), however long the transfer; each
@@ -41,6 +46,7 @@ class RegistryOptions:
     creds: Creds | None = None
     retries: int | None = None
     timeout: float | None = None
+    signature_policy: PathLike | Mapping[str, Any] | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
@@ -58,6 +64,7 @@ class RegistryOptions:
             "creds": _creds_text(self.creds),
             "retries": _checks.optional_integer(self.retries, "retries"),
             "timeout": _checks.seconds(self.timeout, "timeout") if self.timeout is not None else None,
+            "signature_policy": signature_policy_wire(self.signature_policy),
         }
 
     def _secrets(self) -> list[str]:
@@ -86,6 +93,36 @@ class RegistryAccess(TypedDict, total=False):
     creds: Creds | None
     retries: int | None
     timeout: float | None
+    signature_policy: PathLike | Mapping[str, Any] | None
+
+
+def signature_policy_wire(policy: Any) -> str | dict[str, Any] | None:
+    """A signature policy as Go's wire.Policy takes it: an absolute path, or the policy as a JSON object."""
+    if policy is None or isinstance(policy, (str, bytes, os.PathLike)):
+        return _checks.optional_absolute(policy, "signature_policy")
+    if isinstance(policy, Mapping):
+        try:
+            return cast(dict[str, Any], json.loads(json.dumps(dict(policy))))
+        except (TypeError, ValueError) as exc:
+            raise InvalidType(f"signature_policy must be JSON data: {exc}") from None
+    raise InvalidType(f"signature_policy must be a path or a dict, not {type(policy).__name__}")
+
+
+def signing_wire(sign_by: str | None, sign_by_sigstore_key: PathLike | None,
+                 sign_passphrase: str | bytes | None) -> dict[str, Any]:
+    """A push's signing fields (Go's wire.Signing); the passphrase is never shown in a message."""
+    passphrase = sign_passphrase
+    if isinstance(passphrase, bytes):
+        try:
+            passphrase = passphrase.decode()
+        except UnicodeDecodeError:
+            raise InvalidArgument("sign_passphrase must be UTF-8 text") from None
+    elif passphrase is not None and not isinstance(passphrase, str):
+        raise InvalidType(f"sign_passphrase must be str or bytes, not {type(passphrase).__name__}")
+    return {"sign_by": _checks.optional_text(sign_by, "sign_by"),
+            "sign_by_sigstore_key": None if sign_by_sigstore_key is None
+            else _checks.wire_path(_checks.absolute(sign_by_sigstore_key, "sign_by_sigstore_key")),
+            "sign_passphrase": passphrase}
 
 
 def registry_options(registry: RegistryOptions | None, access: RegistryAccess) -> RegistryOptions:

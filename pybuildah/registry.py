@@ -14,7 +14,7 @@ from ._checks import PathLike
 from ._env import sync_env
 from .errors import BuildahError
 from .image import Image
-from .options import RegistryAccess, RegistryOptions, registry_options
+from .options import RegistryAccess, RegistryOptions, registry_options, signing_wire
 from .progress import AUTO, ProgressOption
 from .store import Store, resolve
 
@@ -70,6 +70,9 @@ def push(
     compression_level: int | None = None,
     progress: ProgressOption = AUTO,
     all: bool = True,
+    sign_by: str | None = None,
+    sign_by_sigstore_key: PathLike | None = None,
+    sign_passphrase: str | bytes | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> str:
@@ -81,6 +84,12 @@ def push(
     dest is a registry reference (with or without docker://) or any transport:
     oci-archive:, docker-archive:, oci:, dir:.  format is "oci" or "docker"
     (default: keep the image's), compression "gzip" or "zstd".
+    sign_by_sigstore_key (a sigstore private key file, see
+    generate_sigstore_key_pair) signs what is pushed, a manifest list and
+    each image in it, as a sigstore attachment beside it; sign_passphrase
+    (str or bytes, never shown in a message) decrypts the key.  sign_by (a
+    GPG fingerprint) raises SigningNotSupported: this build verifies GPG
+    signatures but cannot make them.
     """
     return _transfer.push(
         resolve(store).handle, _checks.text(image_ref, "image_ref"), _checks.text(dest, "dest"),
@@ -89,6 +98,7 @@ def push(
         compression=_checks.optional_text(compression, "compression"),
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
         progress=progress, all=_checks.flag(all, "all"),
+        signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
     )
 
 

@@ -132,12 +132,12 @@ func sourceDateEpoch(explicit *int64, env string) (*time.Time, error) {
 	return &t, err
 }
 
-// failure is a registry's refusal (credentials, TLS) or silence (the idle
-// timeout) as that error, so that a build that cannot pull its base says why
+// failure is a registry's refusal (credentials, TLS), silence (the idle
+// timeout) or a base image the signature policy refuses as that error, so that a build that cannot pull its base says why
 // as a pull would; anything else is a BuildError naming the failing instruction.
 func failure(err error, steps []stepLine, stages []string) error {
 	switch kind := errkind.Registry(err); kind {
-	case errkind.AuthenticationError, errkind.TLSError, errkind.RegistryTimeout:
+	case errkind.AuthenticationError, errkind.TLSError, errkind.RegistryTimeout, errkind.SignatureError:
 		return errkind.Wrap(kind, err)
 	}
 	if errkind.IntegrityText(err) { // a base whose blob or manifest a registry served wrong

@@ -17,6 +17,7 @@ import (
 	"go.podman.io/buildah/pkg/chrootuser"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/transports"
 	"go.podman.io/storage"
 )
@@ -130,7 +131,14 @@ func Registry(err error) Kind {
 		dnsErr       *net.DNSError
 		netErr       net.Error
 	)
+	var (
+		policyErr    signature.PolicyRequirementError
+		signatureErr signature.InvalidSignatureError
+	)
 	switch {
+	case errors.As(err, &policyErr), errors.As(err, &signatureErr):
+		// The signature policy refused the image before any layer was read.
+		return SignatureError
 	case errors.As(err, &netErr) && netErr.Timeout():
 		// A connection that made no progress for the idle timeout
 		// (sysctx.DefaultIdleTimeout), or a dial or TLS handshake that timed out.

@@ -38,6 +38,8 @@ const (
 	EmulationError      Kind = "EmulationError"
 	ChecksumMismatch    Kind = "ChecksumMismatch"
 	RunTimeout          Kind = "RunTimeout"
+	SignatureError      Kind = "SignatureError"      // a signature policy refused an image, or a key cannot sign
+	SigningNotSupported Kind = "SigningNotSupported" // this build cannot make that kind of signature (GPG)
 )
 
 // All lists every kind, for PyBuildahContract.
@@ -48,6 +50,7 @@ func All() []Kind {
 		AuthenticationError, TLSError, ImageInUse, BuildahError, UserNamespaceError, EmulationError,
 		ChecksumMismatch,
 		RunTimeout, RegistryTimeout,
+		SignatureError, SigningNotSupported,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.podman.io/common/pkg/auth"
 	imageCopy "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/signature/signer"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 
@@ -23,6 +24,7 @@ import (
 	"pybuildah.dev/shim/internal/interrupt"
 	"pybuildah.dev/shim/internal/manifests"
 	"pybuildah.dev/shim/internal/platform"
+	"pybuildah.dev/shim/internal/signing"
 	"pybuildah.dev/shim/internal/store"
 	"pybuildah.dev/shim/internal/sysctx"
 	"pybuildah.dev/shim/internal/validate"
@@ -97,7 +99,7 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 func PushList(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error) {
 	all := o.All
 	return push(st, wire.PushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef, RegistryOptions: o.RegistryOptions,
-		Image: o.List, Dest: o.Dest, Format: o.Format, All: &all}, true)
+		Image: o.List, Dest: o.Dest, Format: o.Format, All: &all, Signing: o.Signing}, true)
 }
 
 func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult, error) {
@@ -105,6 +107,13 @@ func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult,
 	if err != nil {
 		return nil, err
 	}
+	signers, passphrase, err := signing.Signers(o.Signing) // a missing key or a wrong passphrase fails before anything is sent
+	if err != nil {
+		return nil, errkind.Redact(err, passphrase)
+	}
+	defer closeSigners(signers)
+	options.Signers, options.SignBy, options.SignPassphrase = signers, o.SignBy, stringOr(o.SignPassphrase)
+	secrets := append(reg.Secrets(), passphrase...)
 	var img *storage.Image
 	if !listOnly {
 		if img, err = images.ResolveLocal(st, o.Image); err != nil {
@@ -135,9 +144,22 @@ func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult,
 	}
 	t.stopProgress()
 	if err != nil {
-		return nil, errkind.Redact(errkind.Image(o.Dest, err), reg.Secrets())
+		return nil, errkind.Redact(errkind.Image(o.Dest, err), secrets)
 	}
 	return &wire.PushResult{Digest: pushed.String(), Dest: o.Dest}, nil
+}
+
+func closeSigners(signers []*signer.Signer) {
+	for _, s := range signers {
+		s.Close()
+	}
+}
+
+func stringOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // pushList pushes the list named name and, unless all is false, every

@@ -133,17 +133,29 @@ func ScrubActive(msg string) string {
 // InRequest reads the secrets a request carries before it is decoded (so
 // that even a request the decoder refuses cannot echo them): the "creds"
 // option, "user:password", whose password and whose whole text, if it has
-// no colon, are secret.
+// no colon, are secret; and the passphrases of signing keys ("sign_passphrase",
+// and "passphrase" of a new key pair).
 func InRequest(data []byte) []string {
 	var request struct {
-		Creds *string `json:"creds"`
+		Creds          *string `json:"creds"`
+		SignPassphrase *string `json:"sign_passphrase"`
+		Passphrase     *string `json:"passphrase"`
 	}
-	if json.Unmarshal(data, &request) != nil || request.Creds == nil || *request.Creds == "" {
+	if json.Unmarshal(data, &request) != nil {
 		return nil
+	}
+	var out []string
+	for _, p := range []*string{request.SignPassphrase, request.Passphrase} {
+		if p != nil && *p != "" {
+			out = append(out, *p)
+		}
+	}
+	if request.Creds == nil || *request.Creds == "" {
+		return out
 	}
 	user, password, ok := strings.Cut(*request.Creds, ":")
 	if !ok {
-		return []string{*request.Creds} // malformed: it may be all password
+		return append(out, *request.Creds) // malformed: it may be all password
 	}
-	return Credentials(user, password)
+	return append(out, Credentials(user, password)...)
 }

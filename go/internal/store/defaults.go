@@ -10,6 +10,8 @@ import (
 	"go.podman.io/storage/pkg/unshare"
 
 	"pybuildah.dev/shim/internal/errkind"
+	"pybuildah.dev/shim/internal/signing"
+	"pybuildah.dev/shim/internal/wire"
 )
 
 //go:embed defaults/policy.json
@@ -18,10 +20,14 @@ var embeddedPolicy []byte
 //go:embed defaults/registries.conf
 var embeddedRegistries []byte
 
+//go:embed defaults/registries.d.yaml
+var embeddedRegistriesD []byte
+
 // applyConfigDefaults points the store's system context at pybuildah's
-// embedded policy and registries configuration where the host has none, so
-// that a machine without containers-common still works.
-func (s *State) applyConfigDefaults() error {
+// embedded policy, registries and registries.d configuration where the host
+// has none, so that a machine without containers-common still works, and at
+// the store's own signature policy when the caller gave one.
+func (s *State) applyConfigDefaults(o wire.StoreOptions) error {
 	dir := filepath.Join(s.Store.RunRoot(), "pybuildah")
 	policy := &configfile.File{Name: "policy", Extension: "json", DoNotLoadDropInFiles: true, EnvironmentName: "CONTAINERS_POLICY_JSON"}
 	if found := firstConfigFile(policy); found != "" {
@@ -44,6 +50,28 @@ func (s *State) applyConfigDefaults() error {
 		}
 		s.sys.SystemRegistriesConfPath = path
 		s.sources["registries"] = "embedded"
+	}
+	// registries.d (lookaside and sigstore attachments), read as
+	// containers/image reads it: every drop-in file, no main file.
+	registriesD := &configfile.File{Name: "registries", Extension: "yaml", DoNotLoadMainFiles: true,
+		DoNotUseExtensionForConfigName: true, UserId: unshare.GetRootlessUID()}
+	if found := firstConfigFile(registriesD); found != "" {
+		s.sources["registries.d"] = filepath.Dir(found)
+	} else {
+		path, err := writeDefault(filepath.Join(dir, "registries.d"), "default.yaml", embeddedRegistriesD)
+		if err != nil {
+			return err
+		}
+		s.sys.RegistriesDirPath = filepath.Dir(path)
+		s.sources["registries.d"] = "embedded"
+	}
+	if o.SignaturePolicy != nil {
+		path, err := signing.PolicyPath(o.SignaturePolicy, s.sys.BigFilesTemporaryDir)
+		if err != nil {
+			return err
+		}
+		s.sys.SignaturePolicyPath = path
+		s.sources["policy"] = path
 	}
 	return nil
 }

@@ -146,7 +146,7 @@ func open(o wire.StoreOptions) (*State, error) {
 		// (as root); a store elsewhere keeps its own, beside its layers.
 		st.sys.BlobInfoCacheDir = filepath.Join(s.GraphRoot(), "cache")
 	}
-	if err := st.applyConfigDefaults(); err != nil {
+	if err := st.applyConfigDefaults(o); err != nil {
 		_, _ = s.Shutdown(false)
 		return nil, err
 	}

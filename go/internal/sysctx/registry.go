@@ -14,6 +14,7 @@ import (
 
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/secret"
+	"pybuildah.dev/shim/internal/signing"
 	"pybuildah.dev/shim/internal/validate"
 	"pybuildah.dev/shim/internal/wire"
 )
@@ -45,7 +46,7 @@ func (r *Registry) Secrets() []string {
 }
 
 // ForRegistry checks o (the certificate directory exists, retries are not
-// negative, creds parse) and applies it to a copy of base.  Without an
+// negative, creds parse, a signature policy parses) and applies it to a copy of base.  Without an
 // explicit auth file, REGISTRY_AUTH_FILE and DOCKER_CONFIG apply as in
 // Buildah's CLI; otherwise containers/image searches its standard places.
 func ForRegistry(base types.SystemContext, o wire.RegistryOptions) (*Registry, error) {
@@ -74,6 +75,13 @@ func ForRegistry(base types.SystemContext, o wire.RegistryOptions) (*Registry, e
 	}
 	if authFile := defaultAuthFile(o.AuthFile); authFile != "" {
 		r.Sys.AuthFilePath = authFile
+	}
+	policy, err := signing.PolicyPath(o.SignaturePolicy, base.BigFilesTemporaryDir)
+	if err != nil {
+		return nil, err
+	}
+	if policy != "" {
+		r.Sys.SignaturePolicyPath = policy
 	}
 	if o.Creds != nil {
 		user, password, err := ParseCreds(string(*o.Creds))

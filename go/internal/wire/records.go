@@ -194,3 +194,9 @@ type StepLookup struct {
 	Reason string          `json:"reason"`
 	Result json.RawMessage `json:"result"` // a run's RunResult, for a hit
 }
+
+// KeyPair is what GenerateSigstoreKeyPair returns: the paths it wrote.
+type KeyPair struct {
+	PrivateKey string `json:"private_key"`
+	PublicKey  string `json:"public_key"`
+}

@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+)
 
 // Creds are registry credentials as "user:password", parsed in one place
 // (sysctx.ParseCreds), never echoed in a message.
@@ -16,6 +19,29 @@ type RegistryOptions struct {
 	Creds     *Creds   `json:"creds"`
 	Retries   *int     `json:"retries"`
 	Timeout   *Seconds `json:"timeout"`
+	// SignaturePolicy replaces the store's policy.json for this call
+	// (buildah's --signature-policy): a path, or the policy itself.
+	SignaturePolicy *Policy `json:"signature_policy"`
+}
+
+// Policy is a signature policy: a JSON string names a policy.json file, a
+// JSON object is the policy itself (signing.PolicyPath reads both).
+type Policy struct {
+	Path   string
+	Inline json.RawMessage
+}
+
+// UnmarshalJSON reads a string into Path and an object into Inline.
+func (p *Policy) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, &p.Path); err == nil {
+		return nil
+	}
+	var object map[string]json.RawMessage
+	if err := json.Unmarshal(data, &object); err != nil {
+		return errors.New("a signature policy is a path or a JSON object")
+	}
+	p.Inline = append(json.RawMessage(nil), data...)
+	return nil
 }
 
 // InitOptions configure the re-exec helpers and logging (InitReexec).
@@ -34,6 +60,7 @@ type StoreOptions struct {
 	Driver                string   `json:"driver" wire:"nonempty"`
 	Options               []string `json:"options" wire:"nonempty"`
 	AdditionalImageStores []string `json:"additional_image_stores" wire:"nonempty"`
+	SignaturePolicy       *Policy  `json:"signature_policy"` // the store's policy.json instead of the host's
 }
 
 // SyncEnvOptions copy environment variables from Python; null unsets.
@@ -131,12 +158,12 @@ func (w *Words) UnmarshalJSON(data []byte) error {
 // defaults when there was no healthcheck); an empty test removes it.
 // Durations are Go duration strings ("30s", "1m30s").
 type HealthcheckChange struct {
-	Test          *Words    `json:"test"`
-	Interval      *string   `json:"interval"`
-	Timeout       *string   `json:"timeout"`
-	StartPeriod   *string   `json:"start_period"`
-	StartInterval *string   `json:"start_interval"`
-	Retries       *int      `json:"retries"`
+	Test          *Words  `json:"test"`
+	Interval      *string `json:"interval"`
+	Timeout       *string `json:"timeout"`
+	StartPeriod   *string `json:"start_period"`
+	StartInterval *string `json:"start_interval"`
+	Retries       *int    `json:"retries"`
 }
 
 // SetCmdOptions set the default command (SetCmd), as Configure's cmd does.
@@ -263,6 +290,25 @@ type PushOptions struct {
 	Level       *int   `json:"compression_level"`
 	All         *bool  `json:"all"` // for a manifest list: its images too (absent: true)
 	Stream      uint64 `json:"stream"`
+	Signing
+}
+
+// Signing signs what a push writes (buildah push --sign-by,
+// --sign-by-sigstore-private-key, --sign-passphrase-file).  The passphrase
+// is a secret: scrubbed from every message.
+type Signing struct {
+	SignBy            string  `json:"sign_by" wire:"nonempty"`
+	SignBySigstoreKey Path    `json:"sign_by_sigstore_key" wire:"nonempty"`
+	SignPassphrase    *string `json:"sign_passphrase"`
+}
+
+// KeyPairOptions make a sigstore key pair (GenerateSigstoreKeyPair):
+// Directory/Name.private (mode 0600, encrypted with Passphrase) and
+// Directory/Name.pub; existing files are never replaced.
+type KeyPairOptions struct {
+	Directory  Path   `json:"directory" wire:"required"`
+	Name       string `json:"name" wire:"required"`
+	Passphrase string `json:"passphrase"`
 }
 
 // LoginOptions check and store credentials (Login); the store is optional.
@@ -397,6 +443,7 @@ type ManifestPushOptions struct {
 	Dest   string `json:"dest"`
 	All    bool   `json:"all"` // the images too, not only the list (true in Python)
 	Format string `json:"format"`
+	Signing
 }
 
 // ListOptions list images or working containers (ListImages,
