@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, SourceNotFound
 from ..store import Store
 
 
@@ -52,6 +52,34 @@ def registry_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registry")
     p.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def policy_flag(p: argparse.ArgumentParser) -> None:
+    """--signature-policy, as buildah's: a policy.json for this command instead of the host's."""
+    p.add_argument("--signature-policy", metavar="PATH",
+                   help="policy.json to check the image's signatures against (default: the host's)")
+
+
+def signing_flags(p: argparse.ArgumentParser) -> None:
+    """buildah push's signing flags; the passphrase comes from a file, never from an argument."""
+    p.add_argument("--sign-by-sigstore-private-key", metavar="PATH", help="sign with this sigstore private key")
+    p.add_argument("--sign-passphrase-file", metavar="PATH", help="read the key's passphrase from this file")
+    p.add_argument("--sign-by", metavar="FINGERPRINT", help="sign with this GPG key (not supported by this build)")
+
+
+def signing(args: argparse.Namespace) -> dict[str, Any]:
+    """The signing keywords of push from signing_flags (the passphrase file's first line)."""
+    passphrase = None
+    if args.sign_passphrase_file:
+        if not args.sign_by_sigstore_private_key:
+            raise InvalidArgument("--sign-passphrase-file needs --sign-by-sigstore-private-key")
+        try:
+            with open(args.sign_passphrase_file, encoding="utf-8") as file:
+                passphrase = file.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise SourceNotFound(f"--sign-passphrase-file: {exc.strerror}: {args.sign_passphrase_file}") from None
+    return {"sign_by": args.sign_by, "sign_by_sigstore_key": args.sign_by_sigstore_private_key,
+            "sign_passphrase": passphrase}
 
 
 def pairs(values: list[str], what: str, *, from_env: bool = False) -> dict[str, str]:

@@ -10,7 +10,7 @@ import sys
 from .._buildopts import to_stdout
 from ..build import build
 from ..errors import BuildError, InvalidArgument
-from ._common import boolean, open_store, pairs
+from ._common import boolean, open_store, pairs, policy_flag
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
     cmd.add_argument("--authfile", help="auth file (default: REGISTRY_AUTH_FILE or the standard places)")
+    policy_flag(cmd)
     cmd.add_argument("--creds", metavar="USER[:PASSWORD]",
                      help="registry credentials; a password here is visible to other users of this machine "
                           "(ps, /proc): prefer --creds-stdin or --authfile (without the password, it is prompted for)")
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             tls_verify=args.tls_verify,
             cert_dir=args.cert_dir,
             authfile=args.authfile,
+            signature_policy=args.signature_policy,
             creds=creds,
             network=args.network,
             cap_add=args.cap_add,

@@ -19,7 +19,17 @@ from .. import store as stores
 from ..errors import InvalidArgument, SourceNotFound
 from ..image import Image
 from ..progress import ProgressEvent
-from ._common import boolean, format_flag, open_store, print_json, print_table, registry_flags
+from ._common import (
+    boolean,
+    format_flag,
+    open_store,
+    policy_flag,
+    print_json,
+    print_table,
+    registry_flags,
+    signing,
+    signing_flags,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -39,6 +49,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="pull this platform's image of a manifest list")
     p.add_argument("--all-platforms", action="store_true", help="pull a manifest list and every image in it")
     registry_flags(p)
+    policy_flag(p)
     format_flag(p)
     p.set_defaults(handler=cmd_pull)
 
@@ -49,6 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--compression-format", choices=("gzip", "zstd"), help="layer compression")
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
     registry_flags(p)
+    signing_flags(p)
     format_flag(p)
     p.set_defaults(handler=cmd_push)
 
@@ -202,7 +214,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
     try:
         image = registry.pull(args.image, store=open_store(args), tls_verify=args.tls_verify, cert_dir=args.cert_dir,
                               authfile=args.authfile, all_tags=args.all_tags, policy=args.policy, progress=printer,
-                              platform=args.platform, all_platforms=args.all_platforms)
+                              platform=args.platform, all_platforms=args.all_platforms,
+                              signature_policy=args.signature_policy)
     finally:
         if printer:
             printer.close()
@@ -221,7 +234,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         digest = registry.push(args.image, destination, store=open_store(args), tls_verify=args.tls_verify,
                                cert_dir=args.cert_dir, authfile=args.authfile, format=args.image_format,
-                               compression=args.compression_format, progress=printer)
+                               compression=args.compression_format, progress=printer, **signing(args))
     finally:
         if printer:
             printer.close()

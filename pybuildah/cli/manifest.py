@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ..manifest import Manifest
-from ._common import boolean, open_store, registry_flags
+from ._common import boolean, open_store, registry_flags, signing, signing_flags
 
 
 def register(subparsers: Any) -> None:
@@ -56,6 +56,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", dest="image_format", choices=("oci", "docker"), help="manifest type to write")
     p.add_argument("--digestfile", help="also write the pushed list's digest to this file")
     registry_flags(p)
+    signing_flags(p)
     p.set_defaults(handler=cmd_push)
 
     p = commands.add_parser("rm", help="remove manifest lists (not the images they list)")
@@ -123,7 +124,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     manifest = Manifest(args.list, store=open_store(args))
     digest = manifest.push(args.destination or args.list, all=args.all, format=args.image_format,
-                           tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile)
+                           tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile,
+                           **signing(args))
     if args.digestfile:
         with open(args.digestfile, "w") as out:
             out.write(digest)

@@ -21,7 +21,7 @@ from ..bases import host_arch
 from ..builder import Builder
 from ..errors import ContainerNotFound, InvalidArgument
 from ..store import Store
-from ._common import format_flag, open_store, pairs, print_json, registry_flags
+from ._common import format_flag, open_store, pairs, policy_flag, print_json, registry_flags
 
 _PULL = {"true": "always", "false": "missing", "ifmissing": "missing", "ifnewer": "newer"}
 
@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="this platform's image of a manifest list")
     p.add_argument("--isolation", default="chroot", help="how RUN steps are isolated (default chroot)")
     registry_flags(p)
+    policy_flag(p)
     p.set_defaults(handler=cmd_from)
 
     p = subparsers.add_parser("run", help="run a command in a working container (buildah run)")
@@ -133,7 +134,7 @@ def _store(args: argparse.Namespace) -> Store:
 def cmd_from(args: argparse.Namespace) -> int:
     builder = Builder(args.image, store=open_store(args), name=args.name, pull=args.pull, format=args.image_format,
                       platform=args.platform, isolation=args.isolation, tls_verify=args.tls_verify,
-                      cert_dir=args.cert_dir, authfile=args.authfile)
+                      cert_dir=args.cert_dir, authfile=args.authfile, signature_policy=args.signature_policy)
     print(builder.name)
     return 0
 

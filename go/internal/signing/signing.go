@@ -64,7 +64,7 @@ func SigstoreSigner(path, passphrase string) (*signer.Signer, error) {
 		return nil, errkind.New(errkind.InvalidArgument, "cannot read sigstore private key: %v", err)
 	}
 	if block, _ := pem.Decode(data); block == nil || !strings.HasSuffix(block.Type, "PRIVATE KEY") {
-		return nil, errkind.New(errkind.InvalidArgument, "%s is not a sigstore private key (PEM, \"ENCRYPTED SIGSTORE PRIVATE KEY\")", path)
+		return nil, errkind.New(errkind.InvalidArgument, "%s is not a sigstore private key (an encrypted PEM private key, as cosign or generate_sigstore_key_pair write)", path)
 	}
 	s, err := sigstore.NewSigner(sigstore.WithPrivateKeyFile(path, []byte(passphrase)))
 	if err != nil {
