@@ -62,11 +62,14 @@ func TestHideScrubsLogLinesWhileACallRuns(t *testing.T) {
 
 func TestInRequest(t *testing.T) {
 	for data, want := range map[string][]string{
-		`{"creds": "bob:p\u0000w"}`:   {"p\x00w", "Ym9iOnAAdw=="},
-		`{"creds": "nocolon"}`:        {"nocolon"},
-		`{"creds": null, "ref": "x"}`: nil,
-		`{"creds": 5}`:                nil,
-		`not json`:                    nil,
+		`{"creds": "bob:p\u0000w"}`:                  {"p\x00w", "Ym9iOnAAdw=="},
+		`{"creds": "nocolon"}`:                       {"nocolon"},
+		`{"creds": null, "ref": "x"}`:                nil,
+		`{"creds": 5}`:                               nil,
+		`not json`:                                   nil,
+		`{"sign_passphrase": "pp", "creds": "u:pw"}`: {"pp", "pw", "dTpwdw=="},
+		`{"passphrase": "kp"}`:                       {"kp"},
+		`{"sign_passphrase": ""}`:                    nil,
 	} {
 		if got := InRequest([]byte(data)); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("InRequest(%s) = %q, want %q", data, got, want)
