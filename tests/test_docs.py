@@ -45,7 +45,7 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
 
 
 def test_every_tutorial_has_runnable_examples() -> None:
-    assert len(TUTORIALS) == 6
+    assert len(TUTORIALS) == 7
     for page in TUTORIALS:
         if page.name not in PENDING:
             assert python_blocks(page), f"{page.name} has no python example"
@@ -67,6 +67,9 @@ def test_tutorial_examples_run(page: Path, tmp_path: Path, auth_registry: Regist
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
                             env=env, timeout=300)
     assert result.returncode == 0, f"{page.name}\n{result.stdout}\n{result.stderr}"
+    if page.stem == "supply-chain":  # each refusal happened, and only those
+        assert result.stdout.count("refused:") == 2 and "verified True" in result.stdout, result.stdout
+        assert "the build refused its unsigned base" in result.stdout and "images stored: 1" in result.stdout
     if page.stem == "ci-kubernetes-tekton":
         digest = result.stdout.split("pushed ", 1)[1].split()[1]
         remote = json.loads(skopeo("inspect", "--tls-verify=false", "--authfile", str(authfile),
