@@ -32,7 +32,7 @@ def test_store_options_context_manager_and_close(tmp_path: Path) -> None:
         assert store.driver == "vfs"
         assert store.images() == []
         assert store.containers() == []
-        assert set(store.config_sources) == {"policy", "registries"}
+        assert set(store.config_sources) == {"policy", "registries", "registries.d"}
         assert "vfs" in repr(store)
     with pytest.raises(pybuildah.StoreError, match="closed"):
         store.images()
@@ -52,6 +52,10 @@ def test_store_config_sources_name_the_host_files_when_present(tmp_path: Path) -
                            ("registries", Path("/etc/containers/registries.conf"))):
             expected = str(path) if path.exists() else "embedded"
             assert store.config_sources[kind] == expected
+        # registries.d is read as containers/image reads it: drop-in files only, in any of its directories.
+        host = [f for d in (Path("/usr/share/containers/registries.d"), Path("/etc/containers/registries.d"),
+                            Path.home() / ".config/containers/registries.d") if d.is_dir() for f in d.glob("*.yaml")]
+        assert (store.config_sources["registries.d"] == "embedded") == (not host)
 
 
 def test_store_additional_image_stores_are_read_only_views(store: pybuildah.Store, busybox: str,
