@@ -17,6 +17,7 @@ import (
 	"go.podman.io/buildah/pkg/chrootuser"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/signature"
 	_ "go.podman.io/image/v5/transports/alltransports" // the transports, as the library registers them
 	"go.podman.io/storage"
 )
@@ -140,7 +141,7 @@ func TestAllKindsAreDistinct(t *testing.T) {
 		}
 		seen[k] = true
 	}
-	if len(seen) != 21 {
+	if len(seen) != 23 {
 		t.Errorf("%d kinds", len(seen))
 	}
 }
@@ -189,5 +190,16 @@ func TestNoSpaceIsAStoreErrorWithItsErrno(t *testing.T) {
 	}
 	if d := Describe(errors.New("no space for you")); d.Kind != BuildahError || d.Errno != nil {
 		t.Errorf("plain text: %+v", d)
+	}
+}
+
+func TestPolicyRefusalsAreSignatureErrors(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("Source image rejected: %w", signature.PolicyRequirementError("A signature was required, but no signature exists")),
+		fmt.Errorf("copying: %w", signature.InvalidSignatureError{}),
+	} {
+		if got := Describe(err).Kind; got != SignatureError {
+			t.Errorf("%v: %s", err, got)
+		}
 	}
 }
