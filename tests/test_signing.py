@@ -295,3 +295,37 @@ def test_cli_signs_with_a_passphrase_file_and_enforces_a_policy(published: Publi
                                  published.ref(f"signing/{repo}:1")], capture_output=True, text=True, env=env)
         assert (pulled.returncode != 0) == bool(code), pulled.stderr
     assert "SignatureError" in pulled.stderr or "signature" in pulled.stderr
+
+
+HOST_REGISTRIES_D = """
+import json, sys, pybuildah
+root, key, dest = sys.argv[1:4]
+with pybuildah.Store(root=root, driver="vfs") as store:
+    with pybuildah.Builder("scratch", store=store) as b:
+        b.set_label("host", "registries.d")
+        image = b.commit("localhost/host-config:1")
+    try:
+        image.push(dest, tls_verify=False, progress=None, sign_by_sigstore_key=key, sign_passphrase=sys.argv[4])
+        error = None
+    except pybuildah.BuildahError as exc:
+        error = {"type": type(exc).__name__, "message": str(exc)}
+    print(json.dumps({"sources": store.config_sources, "error": error}))
+"""
+
+
+def test_a_host_registries_d_is_honoured_and_a_push_it_cannot_sign_says_why(
+        published: Published, tmp_path: Path) -> None:
+    # A user's own registries.d (here under $HOME) wins over the embedded default; one that
+    # leaves sigstore attachments off makes a signed push fail with the setting to change.
+    home = tmp_path / "home"
+    config = home / ".config" / "containers" / "registries.d"
+    config.mkdir(parents=True)
+    (config / "site.yaml").write_text("docker:\n  example.com:\n    lookaside: https://sigs.example.com\n")
+    result = subprocess.run([sys.executable, "-c", HOST_REGISTRIES_D, str(tmp_path / "root"),
+                             str(published.key_a.private_key), published.ref("signing/host:1"), PASSPHRASE],
+                            capture_output=True, text=True, env=dict(os.environ, HOME=str(home)), check=True)
+    report = json.loads(result.stdout)
+    assert report["sources"]["registries.d"] == str(config)
+    assert report["error"]["type"] == "InvalidArgument"
+    assert "use-sigstore-attachments: true" in report["error"]["message"]
+    assert PASSPHRASE not in result.stdout + result.stderr

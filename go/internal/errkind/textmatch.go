@@ -152,3 +152,11 @@ func SeveralDriversText(err error) (string, bool) {
 	}
 	return msg, true
 }
+
+// AttachmentsDisabledText: containers/image refuses to write a sigstore
+// signature where registries.d does not enable sigstore attachments with
+// an untyped errors.New ("writing sigstore attachments is disabled by
+// configuration").
+func AttachmentsDisabledText(err error) bool {
+	return strings.Contains(err.Error(), "writing sigstore attachments is disabled by configuration")
+}

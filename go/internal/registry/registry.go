@@ -143,6 +143,11 @@ func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult,
 		}
 	}
 	t.stopProgress()
+	if err != nil && len(signers) > 0 && errkind.AttachmentsDisabledText(err) {
+		err = errkind.New(errkind.InvalidArgument, "%v: the image was pushed without its signature; "+
+			"registries.d must set \"use-sigstore-attachments: true\" for this registry (the host's registries.d "+
+			"files apply; pybuildah's default enables it only where the host has none)", err)
+	}
 	if err != nil {
 		return nil, errkind.Redact(errkind.Image(o.Dest, err), secrets)
 	}
