@@ -146,8 +146,9 @@ def build(
     ``containerfile`` may also be text to read: any object with ``.read()``
     returning str, such as ``io.StringIO("FROM alpine\n...")``.
     ``registry=`` (or ``authfile=``, ``creds=``, ``tls_verify=``,
-    ``cert_dir=``, ``retries=``) applies to every pull the build makes: FROM,
-    ``COPY --from=image`` and image build contexts.
+    ``cert_dir=``, ``retries=``, ``signature_policy=``) applies to every pull
+    the build makes: FROM, ``COPY --from=image`` and image build contexts; an
+    image the signature policy refuses raises SignatureError.
     ``secrets={"id": source}`` serves ``RUN --mount=type=secret,id=...``:
     the source is a file path, ``"env:NAME"`` (that environment variable) or
     bytes (kept in a private temporary file for the build); a secret never

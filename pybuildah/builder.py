@@ -70,6 +70,8 @@ class Builder(LiveHandle, display.RichRepr):
         platform ("linux/arm64") picks that platform's image from a list,
         pulling it if needed, as `buildah from --platform`; RUN steps of a
         foreign architecture run under emulation (qemu-user-static).
+        signature_policy (a policy.json path or a dict, as for pybuildah.pull)
+        checks a pulled image's signatures: a refused image raises SignatureError.
         """
         pulls, pushes = _repositories(cache_from, "cache_from"), _repositories(cache_to, "cache_to")
         if (pulls or pushes) and not _checks.flag(cache, "cache"):

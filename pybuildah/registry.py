@@ -42,6 +42,9 @@ def pull(
     platform ("linux/arm64") pulls that platform's image of a manifest list;
     all_platforms pulls the list and every image in it (the list is then a
     pybuildah.Manifest of the same name) and returns this machine's image.
+    signature_policy (a policy.json path or a dict) checks the image's
+    signatures first: a refused image raises SignatureError (a
+    PermissionError) before any of its layers is stored.
     Registry options (tls_verify, cert_dir, authfile, creds, retries) come as
     keywords or as ``registry=RegistryOptions(...)``.
     """
