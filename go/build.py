@@ -47,6 +47,8 @@ OVERLAYS = {
         "copier/kept_unix.go": "overlay/buildah-copier-kept.go",
         # a new package: what chroot/ and bind/ used of buildah/util ("RUN from the light helper")
         "internal/lightutil/lightutil.go": "overlay/buildah-lightutil.go",
+        # a new file: the failed stage's container kept (patches/buildah-imagebuildah-keep-failed.patch)
+        "imagebuildah/keep_failed.go": "overlay/buildah-imagebuildah-keep-failed.go",
     },
     # a new file: connections that fail when idle (patches/image-docker-idle-timeout.patch)
     "go.podman.io/image/v5": {"pkg/tlsclientconfig/idle.go": "overlay/image-tlsclientconfig-idle.go"},
@@ -63,6 +65,7 @@ PATCHES = {
         "patches/buildah-add-verify-checksum-first.patch",  # a URL failing --checksum never reaches the container
         "patches/buildah-chroot-netns.patch",  # network="none" gets its own network namespace under chroot
         "patches/buildah-add-url-cancel-timeout.patch",  # ADD of a URL: cancellable, with an idle timeout
+        "patches/buildah-imagebuildah-keep-failed.patch",  # build(keep_failed=True) keeps the failed stage's container
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],

@@ -293,7 +293,7 @@ def build(*, should_cancel: Callable[[], bool] | None = None, store: int, contex
           cap_drop: list[str] | None = None, volumes: list[str] | None = None, ulimits: list[str] | None = None,
           add_hosts: list[str] | None = None, env: dict[str, str | None] | None = None,
           cache_from: list[str] | None = None, cache_to: list[str] | None = None, ssh: list[str] | None = None,
-          **access: Unpack[RegistryWire]) -> dict[str, Any]:
+          keep_failed: bool = False, **access: Unpack[RegistryWire]) -> dict[str, Any]:
     """Build Containerfiles; should_cancel (not sent) is polled and cancels the build when true."""
     fields = _fields(locals())
     del fields["should_cancel"]

@@ -287,6 +287,7 @@ ENCODING: dict[str, tuple[str, Encoder]] = {
     "cache_from": ("cache_from", _plain(names)),
     "cache_to": ("cache_to", _plain(names)),
     "ssh": ("ssh", lambda value, what, keywords, files: ssh(value, files)),
+    "keep_failed": ("keep_failed", _plain(_checks.flag)),
 }
 
 # Request fields that no keyword gives: $SOURCE_DATE_EPOCH as this process has

@@ -20,6 +20,7 @@ from . import _api, _buildopts, _ffi, _notebook
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
+from .builder import Builder
 from .errors import BuildError, InvalidType
 from .image import Image
 from .manifest import Manifest
@@ -77,6 +78,7 @@ class BuildOptions(RegistryAccess, total=False):
     cache_to: str | Sequence[str] | None
     ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None
     registry: RegistryOptions | None
+    keep_failed: bool
 
 
 @overload
@@ -125,6 +127,7 @@ def build(
     cache_to: str | Sequence[str] | None = None,
     ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
     registry: RegistryOptions | None = None,
+    keep_failed: bool = False,
     **access: Unpack[RegistryAccess],
 ) -> Image | Manifest:
     """Build the Containerfile in ``context`` and return the image.
@@ -174,6 +177,9 @@ def build(
     receive the layer cache (with ``layers=True``), as --cache-from/--cache-to.
     ``ssh=["default"]`` forwards $SSH_AUTH_SOCK's agent to
     ``RUN --mount=type=ssh``; ``ssh={"id": socket_or_key_paths}`` names others.
+    ``keep_failed=True`` keeps the failing step's working container: the
+    BuildError's ``builder`` is a Builder on it (run, mount, diff, commit;
+    delete it, or use it as a context manager).  Without it nothing is kept.
     """
     keywords = dict(locals())  # first: build()'s arguments, as _buildopts.ENCODING reads them
     target_store = resolve(store)
@@ -212,6 +218,8 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
             result = _api.build(should_cancel=lambda: bool(sink_failures), store=target_store.handle,
                                 stream=stream, **options, **reg._wire())
     except BuildError as error:
+        if error.container is not None:  # keep_failed: the failed step's container, as a Builder
+            error.builder = _kept_builder(error.container, target_store, bool(sink_failures))
         if sink_failures:
             raise sink_failures[0] from None
         error.log_tail = list(tail)
@@ -222,6 +230,16 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
     if manifest is not None:
         return Manifest(manifest, store=target_store)
     return target_store.image(result["id"])
+
+
+def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None:
+    """A Builder on the container a failed build kept; removed instead when the error is not raised."""
+    builder = Builder.open(container, store=store)
+    if discard:  # the log sink's own exception replaces the BuildError: nobody could reach the container
+        builder.delete()
+        return None
+    LOGGER.info("Kept the failed step's working container %s", builder.name)
+    return builder
 
 
 def _log_sink(log: LogTarget) -> Callable[[str], Any]:

@@ -290,7 +290,7 @@ def _failing_line(error: Any) -> int | None:
 
 
 def _error_fields(error: Any) -> list[tuple[str, object]]:
-    names = ("stage", "step", "instruction", "exit_code", "file", "line")
+    names = ("stage", "step", "instruction", "exit_code", "file", "line", "container")
     return [(name.replace("_", " "), getattr(error, name, None)) for name in names
             if getattr(error, name, None) not in (None, "")]
 

@@ -91,8 +91,13 @@ class BuildError(BuildahError, RichRepr):
     stage/stage_index/step/instruction name the failing instruction when it
     is known, exit_code is a failed RUN step's status, and log_tail holds the
     last lines of the build's log.  For a Containerfile that does not parse,
-    file and line say where.
+    file and line say where.  With ``build(keep_failed=True)``, container is
+    the ID of the failing step's kept working container and builder a
+    pybuildah.Builder on it (else both are None): the caller deletes it.
     """
+
+    #: The Builder on the kept container (a pybuildah.Builder; errors cannot import builder).
+    builder: Any = None
 
     def __init__(
         self,
@@ -106,6 +111,7 @@ class BuildError(BuildahError, RichRepr):
         file: str | None = None,
         line: int | None = None,
         log_tail: list[str] | None = None,
+        container: str | None = None,
     ) -> None:
         super().__init__(message)
         self.stage = stage
@@ -116,6 +122,7 @@ class BuildError(BuildahError, RichRepr):
         self.file = file
         self.line = line
         self.log_tail: list[str] = list(log_tail or [])
+        self.container = container
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -195,7 +202,7 @@ def from_wire(error: dict[str, Any]) -> BuildahError:
     if issubclass(cls, BuildError):
         build_cls = cast(type[BuildError], cls)
         details = dict(error.get("details") or {})
-        known = ("stage", "stage_index", "step", "instruction", "file", "line")
+        known = ("stage", "stage_index", "step", "instruction", "file", "line", "container")
         kwargs: dict[str, Any] = {k: details[k] for k in known if details.get(k) not in (None, "")}
         if cls is BuildCancelled:
             kwargs["signal"] = details.get("signal") or None

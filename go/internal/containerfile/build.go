@@ -151,6 +151,9 @@ func buildOptions(st *store.State, o wire.BuildOptions) (*define.BuildOptions, e
 	if err := setPlatforms(options, o); err != nil {
 		return nil, err
 	}
+	if err := setKeepFailed(options, o); err != nil {
+		return nil, err
+	}
 	return options, nil
 }
 
@@ -206,14 +209,17 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 	out.flush()
 	errOut.flush()
 	report.flush()
+	kept := keptContainer(err)
 	if call.Stopped() {
+		removeKept(st.Store, kept)
 		return nil, cancelled(err == nil)
 	}
 	if emulation := afterFailure(st, p.containerfiles, err, log.execFormat); emulation != nil {
+		removeKept(st.Store, kept)
 		return nil, errkind.Redact(fmt.Errorf("%w (the build failed with exec format error: %s)", emulation, errkind.CleanMessage(err)), p.redact)
 	}
 	if err != nil {
-		return nil, errkind.Redact(failure(err, log.stepLines(), p.stages), p.redact)
+		return nil, errkind.Redact(withKept(st.Store, failure(err, log.stepLines(), p.stages), kept), p.redact)
 	}
 	return &wire.BuildResult{ID: id}, nil
 }

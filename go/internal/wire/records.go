@@ -139,6 +139,7 @@ type BuildErrorDetails struct {
 	Line        int    `json:"line,omitempty"`
 	File        string `json:"file,omitempty"`
 	Signal      int    `json:"signal,omitempty"`
+	Container   string `json:"container,omitempty"` // the failed stage's kept working container (keep_failed)
 }
 
 // Version is what PyBuildahVersion returns.

@@ -374,6 +374,9 @@ type BuildOptions struct {
 	CacheFrom []string `json:"cache_from"` // repositories (--cache-from, --cache-to)
 	CacheTo   []string `json:"cache_to"`
 	SSH       []string `json:"ssh"` // ID[=SOCKET|KEY[,KEY...]] (--ssh)
+
+	// KeepFailed keeps the failing stage's working container; the error names it.
+	KeepFailed bool `json:"keep_failed"`
 }
 
 // CancelOptions name a running call (Cancel).
