@@ -50,6 +50,8 @@ var requests = map[string]any{
 	"Configure":        wire.ConfigChange{},
 	"SetCmd":           wire.SetCmdOptions{},
 	"GetConfig":        wire.BuilderRef{},
+	"Diff":             wire.DiffOptions{},
+	"Shell":            wire.ShellOptions{},
 	"StepLookup":       wire.StepOptions{},
 	"StepSave":         wire.StepSaveOptions{},
 	"StepAdopt":        wire.StepAdoptOptions{},
@@ -152,6 +154,12 @@ func PyBuildahSetCmd(args *C.char) *C.char { return withBuilder(args, builder.Se
 
 //export PyBuildahGetConfig
 func PyBuildahGetConfig(args *C.char) *C.char { return withBuilder(args, builder.Config) }
+
+//export PyBuildahDiff
+func PyBuildahDiff(args *C.char) *C.char { return withBuilder(args, builder.Diff) }
+
+//export PyBuildahShell
+func PyBuildahShell(args *C.char) *C.char { return withBuilder(args, builder.Shell) }
 
 //export PyBuildahRun
 func PyBuildahRun(args *C.char) *C.char { return withBuilder(args, builder.Run) }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _userns
 from ._records import (
+    Change,
     ContainerConfig,
     ContainerInfo,
     ImageConfig,
@@ -57,6 +58,7 @@ __all__ = [
     "BuildError",
     "BuildahError",
     "Builder",
+    "Change",
     "ChecksumMismatch",
     "ContainerConfig",
     "ContainerInfo",

@@ -223,6 +223,18 @@ def get_config(*, builder: int) -> dict[str, Any]:
     return result
 
 
+def diff(*, builder: int, image: str | None = None) -> list[dict[str, Any]]:
+    """The container's changed paths against an image (default: the one it was made from)."""
+    result: list[dict[str, Any]] = _ffi.call("Diff", **locals())
+    return result
+
+
+def shell(*, builder: int, command: list[str] | None = None, env: dict[str, str | None] | None = None,
+          workdir: str | None = None, user: str | None = None) -> int:
+    """Run an interactive command on this process's terminal; its exit status."""
+    return int(_ffi.call("Shell", **locals()))
+
+
 def step_lookup(*, builder: int, parent: str | None = None, base: str | None = None, kind: str,
                 args: dict[str, Any] | None = None, sources: list[WirePath] | None = None,
                 parents: bool = False) -> dict[str, Any]:

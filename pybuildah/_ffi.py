@@ -46,6 +46,8 @@ EXPORTS = (
     "Configure",
     "SetCmd",
     "GetConfig",
+    "Diff",
+    "Shell",
     "Run",
     "Mount",
     "Unmount",

@@ -111,6 +111,18 @@ class PruneReport:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One path a working container changed against its image (Builder.diff()), as podman diff lists it.
+
+    kind is "A" (added), "C" (changed: content, metadata, or a directory whose
+    entries changed) or "D" (deleted).
+    """
+
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class ImageConfig:
     """The runtime configuration recorded in an image (from the OCI config)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from . import _api, _checks, _ffi, _stepcache, _transfer, display
-from ._records import ContainerConfig, ContainerInfo, RunResult, StepReport
+from ._records import Change, ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, ImageNotFound, InvalidArgument, InvalidType, RunError, StoreError
 from .image import Image
@@ -26,7 +27,7 @@ HostPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # bytes: names t
 Sources = HostPath | Sequence[HostPath]
 LogCallback = Callable[[str], None]
 
-__all__ = ["Builder", "ContainerConfig", "ContainerInfo", "RunResult"]
+__all__ = ["Builder", "Change", "ContainerConfig", "ContainerInfo", "RunResult"]
 
 
 class Builder(LiveHandle, display.RichRepr):
@@ -107,6 +108,7 @@ class Builder(LiveHandle, display.RichRepr):
         self.id: str = info["id"]
         self.name: str = info["name"]
         self.from_image: str = info["from_image"]
+        self._base_image: str = info.get("image_id") or ""  # diff()'s default; the step cache rebases
         self._handle: int = info["handle"]
         self._deleted = False
         self._finalizer = weakref.finalize(self, _ffi.release, self._handle)
@@ -471,6 +473,38 @@ class Builder(LiveHandle, display.RichRepr):
         if step is None or not step.hit:
             self._end_step(step, raw)
         return result
+
+    def shell(self, command: Sequence[str] | None = None, *, env: dict[str, str] | None = None,
+              workdir: str | None = None, user: str | None = None) -> int:
+        """Run an interactive command (default /bin/sh) on this process's terminal; return its exit status.
+
+        As buildah run -t: the command gets a pseudo-terminal relayed to this
+        process's standard input and output, whose terminal is in raw mode
+        until it ends (Ctrl-C goes to the command).  Standard input must be a
+        terminal, else InvalidArgument.  The container's environment, working
+        directory and user apply; env, workdir and user override them.
+        """
+        argv = None if command is None else _checks.strings(command, "command")
+        variables = _checks.string_map(env, "env")
+        workdir, user = _checks.optional_text(workdir, "workdir"), _checks.optional_text(user, "user")
+        self._materialise()
+        if self._cache is not None:
+            self._cache.touched("shell()")
+        LOGGER.info("Interactive %s in %s", argv or "/bin/sh", self.name)
+        for stream in (sys.stdout, sys.stderr):  # what Python buffered comes before the shell's output
+            stream.flush()
+        return _api.shell(builder=self.handle, command=argv, env=variables, workdir=workdir, user=user)
+
+    def diff(self, image: str | None = None) -> list[Change]:
+        """The paths changed against the image this Builder started from (or image), as podman diff lists them.
+
+        Each Change has a path and a kind: "A" added, "C" changed, "D"
+        deleted; sorted by path.  From scratch every path is added.
+        """
+        image = _checks.optional_text(image, "image")
+        self._materialise()
+        raw = _api.diff(builder=self.handle, image=image or self._base_image or None)
+        return [Change(path=str(c["path"]), kind=str(c["kind"])) for c in raw]
 
     @contextmanager
     def mount(self) -> Iterator[Path]:

@@ -19,7 +19,7 @@ import pytest
 
 import pybuildah
 from pybuildah import _api, _buildopts, _ffi, errors
-from pybuildah._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
+from pybuildah._records import Change, ContainerConfig, ContainerInfo, PruneReport, RemovalReport, RunResult
 from pybuildah.build import BuildOptions
 from pybuildah.manifest import ManifestEntry, ManifestList
 from pybuildah.options import RegistryAccess, RegistryOptions
@@ -59,7 +59,7 @@ def test_wire_records_match_the_python_dataclasses() -> None:
     records = _contract()["records"]
     assert isinstance(records, dict)
     for cls in (ContainerConfig, ContainerInfo, RunResult, RemovalReport, PruneReport, ProgressEvent, ManifestList,
-                ManifestEntry):
+                ManifestEntry, Change):
         assert set(records[cls.__name__]) == {f.name for f in fields(cls)}, cls.__name__
 
 

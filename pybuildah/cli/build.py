@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                           "(ps, /proc): prefer --creds-stdin or --authfile (without the password, it is prompted for)")
     cmd.add_argument("--creds-stdin", action="store_true", help="read USER:PASSWORD from the first line of stdin")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
+    cmd.add_argument("--debug-on-failure", action="store_true",
+                     help="when a step fails, open a shell on this terminal in its working container "
+                          "(the step's environment and working directory); the container is removed when it exits")
     cmd.add_argument("context", nargs="?", default=".", metavar="CONTEXT", help="the build context directory")
     cmd.set_defaults(handler=run)
 
@@ -120,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
         shown[:] = [line]
 
+    if args.debug_on_failure and not sys.stdin.isatty():
+        raise InvalidArgument("--debug-on-failure needs a terminal on standard input for the shell")
     platforms = [p for value in args.platform for p in value.split(",") if p]
     creds = _creds(args)
     files: list[str | io.StringIO] = [io.StringIO(sys.stdin.read()) if f == "-" else f for f in args.file]
@@ -165,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             cache_from=args.cache_from,
             cache_to=args.cache_to,
             ssh=_ssh_sources(args.ssh),
+            keep_failed=args.debug_on_failure,
         )
         # With -o - the tar owns standard output (as buildah build -o - is quiet there).  Otherwise the log
         # (stderr) ends with the image ID; on a terminal where both streams show, once is enough.
@@ -174,8 +180,19 @@ def run(args: argparse.Namespace) -> int:
             print(result.id)
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        if exc.builder is not None:
+            _debug_shell(exc)
         return 1
     finally:
         if store is not None:
             store.close()
     return 0
+
+
+def _debug_shell(exc: BuildError) -> None:
+    """--debug-on-failure: a shell in the failed step's container, removed when the shell exits."""
+    with exc.builder as builder:
+        print(f"Opening a shell in the working container of the failed step ({builder.name}); "
+              "exit the shell to remove it.", file=sys.stderr, flush=True)
+        status = builder.shell()
+        print(f"The shell exited with status {status}; removing {builder.name}.", file=sys.stderr)

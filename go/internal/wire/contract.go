@@ -41,6 +41,7 @@ func NewContract(requests map[string]any) Contract {
 		"ConfigChange":    ConfigFields(),
 		"ManifestList":    FieldNames(ManifestList{}),
 		"ManifestEntry":   FieldNames(ManifestEntry{}),
+		"Change":          FieldNames(Change{}),
 	}, Requests: RequestFields(requests)}
 }
 

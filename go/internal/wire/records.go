@@ -201,3 +201,10 @@ type KeyPair struct {
 	PrivateKey string `json:"private_key"`
 	PublicKey  string `json:"public_key"`
 }
+
+// Change is one path a container changed, as podman diff lists it (Diff):
+// Kind is "A" (added), "C" (changed) or "D" (deleted).
+type Change struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+}

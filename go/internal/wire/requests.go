@@ -496,3 +496,20 @@ type StepAdoptOptions struct {
 	Image string `json:"image" wire:"required"`
 	Key   string `json:"key" wire:"required"`
 }
+
+// DiffOptions ask for a container's changes (Diff) against Image (an ID or
+// name; none: the image the container was made from).
+type DiffOptions struct {
+	BuilderRef
+	Image string `json:"image" wire:"nonempty"`
+}
+
+// ShellOptions run an interactive command on the caller's terminal (Shell);
+// no command: /bin/sh.
+type ShellOptions struct {
+	BuilderRef
+	Command []string          `json:"command" wire:"nonempty"`
+	Env     map[string]string `json:"env"` // NAME -> VALUE (validate.Environment)
+	WorkDir string            `json:"workdir" wire:"nonempty"`
+	User    string            `json:"user" wire:"nonempty"`
+}
