@@ -76,6 +76,24 @@ def test_keep_failed_in_a_later_stage_keeps_only_that_stage(tmp_path: Path, stor
     error.builder.delete()  # idempotent
 
 
+def test_a_stopped_build_keeps_nothing_even_with_keep_failed(tmp_path: Path, store: pybuildah.Store,
+                                                              busybox: str) -> None:
+    ctx = context(tmp_path, f"FROM {busybox}\nRUN echo started; echo partial > /f; sleep 60\n")
+
+    class Stop(Exception):
+        pass
+
+    def log(line: str) -> None:
+        if line == "started":  # the RUN step is running: its container exists
+            raise Stop
+
+    started = time.monotonic()
+    with pytest.raises(Stop):
+        pybuildah.build(str(ctx), store=store, keep_failed=True, log=log)
+    assert time.monotonic() - started < 30
+    assert store.containers() == []
+
+
 def test_keep_failed_bad_input_is_typed(tmp_path: Path, store: pybuildah.Store, busybox: str) -> None:
     ctx = context(tmp_path, FAILING.format(base=busybox))
     with pytest.raises(pybuildah.InvalidType):
