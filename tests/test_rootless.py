@@ -816,6 +816,16 @@ with pybuildah.default_store() as store:
         out["raw_entries"] = [m["digest"] for m in info.json()["manifests"]]
         listed.delete()
         second.remove(force=True)
+    elif flow == "keep-failed":
+        write(os.path.join(work, "ctx", "Containerfile"),
+              f"FROM {base}\nWORKDIR /w\nRUN echo partial > f && chown 1001:1001 f && rm /bin/ls && false\n")
+        try:
+            pybuildah.build(os.path.join(work, "ctx"), store=store, log=quiet, keep_failed=True)
+        except pybuildah.BuildError as error:
+            with error.builder as kept:
+                out["read"] = kept.run("cat f; stat -c %u f").stdout.split()
+                out["diff"] = [[c.path, c.kind] for c in kept.diff() if c.path in ("/w/f", "/bin/ls")]
+        out["left"] = [c.id for c in store.containers()]
 print("RESULT " + json.dumps(out), flush=True)
 '''
 
@@ -889,3 +899,13 @@ def test_rootless_manifest_create_add_inspect(users: dict[str, User], scripts: P
     assert out["digests"] == out["images"]
     assert out["entries"] == out["raw_entries"] == out["digests"]
     assert out["platforms"] == [f"linux/{bases.host_arch()}", "linux/arm64/v8"]
+
+
+def test_rootless_keep_failed_and_diff(users: dict[str, User], scripts: Path, rootless_base: str) -> None:
+    out, work = _parity(users["pbtest"], scripts, "keep-failed", rootless_base)
+    try:
+        assert out["read"] == ["partial", "1001"]  # the failed step's write, owner as in the namespace
+        assert out["diff"] == [["/bin/ls", "D"], ["/w/f", "A"]]
+        assert out["left"] == []  # the Builder's block removed the kept container
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=True)
