@@ -42,6 +42,7 @@ def test_keep_failed_keeps_the_failing_steps_container_with_its_partial_writes(
     builder = error.builder
     assert isinstance(builder, pybuildah.Builder) and builder.id == error.container
     assert [c.id for c in store.containers()] == [builder.id]
+    assert builder.id in error._repr_html_()  # the notebook display names the kept container
     with builder:
         assert builder.run("cat /f").stdout == "partial\n"  # the failing step's own writes
         shown = builder.run('echo "$STAGE $(pwd)"; cat note').stdout

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 
@@ -67,7 +68,7 @@ func Shell(s *State, o wire.ShellOptions) (int, error) {
 // noteFilter passes the runtime's own stderr on, less its "subprocess
 // exited ..." notes (TrimRuntimeNotes): the shell's user saw it exit.
 type noteFilter struct {
-	out     *os.File
+	out     io.Writer
 	pending []byte
 }
 
