@@ -21,7 +21,7 @@ from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
 from .builder import Builder
-from .errors import BuildError, InvalidType
+from .errors import BuildahError, BuildError, InvalidType
 from .image import Image
 from .manifest import Manifest
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
@@ -234,7 +234,11 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
 
 def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None:
     """A Builder on the container a failed build kept; removed instead when the error is not raised."""
-    builder = Builder.open(container, store=store)
+    try:
+        builder = Builder.open(container, store=store)
+    except BuildahError as error:  # gone already (removed by another process): nothing to hand over
+        LOGGER.warning("The failed step's container %s cannot be opened: %s", container, error)
+        return None
     if discard:  # the log sink's own exception replaces the BuildError: nobody could reach the container
         builder.delete()
         return None

@@ -124,6 +124,11 @@ class BuildError(BuildahError, RichRepr):
         self.log_tail: list[str] = list(log_tail or [])
         self.container = container
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (for another process) without builder: a Builder is this process's handle on the container."""
+        state = {k: v for k, v in self.__dict__.items() if k != "builder"}
+        return type(self), self.args, state
+
     def __str__(self) -> str:
         text = super().__str__()
         if self.log_tail:

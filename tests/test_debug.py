@@ -4,6 +4,7 @@ and ``pybuildah build --debug-on-failure`` on a real pseudo-terminal."""
 from __future__ import annotations
 
 import os
+import pickle
 import pty
 import re
 import select
@@ -43,6 +44,8 @@ def test_keep_failed_keeps_the_failing_steps_container_with_its_partial_writes(
     assert isinstance(builder, pybuildah.Builder) and builder.id == error.container
     assert [c.id for c in store.containers()] == [builder.id]
     assert builder.id in error._repr_html_()  # the notebook display names the kept container
+    copied = pickle.loads(pickle.dumps(error))  # another process gets the record, not this process's handle
+    assert copied.builder is None and copied.container == error.container and copied.step == 4
     with builder:
         assert builder.run("cat /f").stdout == "partial\n"  # the failing step's own writes
         shown = builder.run('echo "$STAGE $(pwd)"; cat note').stdout
