@@ -503,7 +503,7 @@ class Builder(LiveHandle, display.RichRepr):
         """
         image = _checks.optional_text(image, "image")
         self._materialise()
-        raw = _api.diff(builder=self.handle, image=image or self._base_image or None)
+        raw = _api.diff(builder=self.handle, image=image if image is not None else self._base_image or None)
         return [Change(path=str(c["path"]), kind=str(c["kind"])) for c in raw]
 
     @contextmanager

@@ -83,6 +83,10 @@ SLOTS = [
     Slot("Builder(pull=)", lambda c, v: pybuildah.Builder(B, store=c.store, pull=v)),
     Slot("Builder(format=)", lambda c, v: pybuildah.Builder(B, store=c.store, format=v)),
     Slot("Builder.open", lambda c, v: pybuildah.Builder.open(v, store=c.store)),
+    Slot("diff(image)", lambda c, v: c.builder.diff(v), optional=True),
+    Slot("shell([argv])", lambda c, v: c.builder.shell([v])),  # refused before it looks for a terminal
+    Slot("shell(env=)", lambda c, v: c.builder.shell(env={"A": v}), empty_ok=True),
+    Slot("shell(workdir=)", lambda c, v: c.builder.shell(workdir=v), optional=True),
     Slot("copy(src)", lambda c, v: c.builder.copy(v, "/x/"), path=True, accepts=(list,)),
     Slot("copy([src])", lambda c, v: c.builder.copy(["/etc/hostname", v], "/x/"), path=True),
     Slot("copy(dest)", lambda c, v: c.builder.copy("/etc/hostname", v)),
@@ -273,6 +277,9 @@ VALUE_CASES = [
     Case("build(build_args={'A': None})",
          lambda c: pybuildah.build(c.tmp, build_args={"A": None}, store=c.store), TYPE),  # type: ignore[dict-item]
     Case("build(labels={'': 'x'})", lambda c: pybuildah.build(c.tmp, labels={"": "x"}, store=c.store), VALUE),
+    Case("build(keep_failed='yes')", lambda c: pybuildah.build(c.tmp, keep_failed="yes", store=c.store),  # type: ignore[call-overload]
+         TYPE),
+    Case("diff(missing image)", lambda c: c.builder.diff("localhost/no-such-image:1"), LOOKUP),
     Case("build(log=1)", lambda c: pybuildah.build(c.tmp, log=1, store=c.store), TYPE),  # type: ignore[call-overload]
     Case("images(store=1)", lambda c: pybuildah.images(store=1), TYPE),  # type: ignore[arg-type]
     Case("containers(store='x')", lambda c: pybuildah.containers(store="x"), TYPE),  # type: ignore[arg-type]
