@@ -10,6 +10,7 @@ The returned envelope is ``{"ok": value}`` or ``{"error": {...}}``.
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import itertools
 import json
@@ -235,9 +236,23 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
     started are killed), waits until Go has stopped and cleaned up, and is
     then re-raised.  ``should_cancel``, polled while waiting, cancels the
     call too (a failing log sink); with it the worker is used in any thread.
-    Elsewhere the call runs directly: other threads get no signals.
+    Elsewhere the call runs directly: other threads get no signals.  Under a
+    CancelScope (a pybuildah.aio call's thread), the scope's cancel() cancels
+    it by its id, the same way.
     """
     call_id = next(_call_ids)
+    scope = _SCOPE.get()
+    if scope is None:
+        return _wait_for(export, call_id, should_cancel, options)
+    scope._enter(call_id)
+    try:
+        return _wait_for(export, call_id, should_cancel, options)
+    finally:
+        scope._leave(call_id)
+
+
+def _wait_for(export: str, call_id: int, should_cancel: Callable[[], bool] | None, options: dict[str, Any]) -> Any:
+    """call_cancellable's body: the call, in this thread or (main thread, should_cancel) in a worker."""
     if should_cancel is None and threading.current_thread() is not threading.main_thread():
         return call(export, call_id=call_id, **options)
     outcome: dict[str, Any] = {}
@@ -289,6 +304,49 @@ def call_cancellable(export: str, *, should_cancel: Callable[[], bool] | None = 
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("ok")
+
+
+class CancelScope:
+    """Cancels every cancellable call made under it, once cancel() is called (pybuildah.aio's tasks).
+
+    A thread enters the scope (``with scope.entered():``) and runs a blocking
+    call; another thread (an event loop's) calls cancel().  Each running
+    call is then cancelled by its id through the Cancel export, as Ctrl-C
+    does, and each later one as it begins (Go keeps a cancel that arrives
+    before its call).  Calls that are not cancellable run to their end.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: set[int] = set()
+        self.cancelled = False
+
+    @contextmanager
+    def entered(self) -> Iterator[CancelScope]:
+        token = _SCOPE.set(self)
+        try:
+            yield self
+        finally:
+            _SCOPE.reset(token)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            for call_id in sorted(self._calls):
+                cancel(call_id=call_id)
+
+    def _enter(self, call_id: int) -> None:
+        with self._lock:
+            self._calls.add(call_id)
+            if self.cancelled:
+                cancel(call_id=call_id)
+
+    def _leave(self, call_id: int) -> None:
+        with self._lock:
+            self._calls.discard(call_id)
+
+
+_SCOPE: contextvars.ContextVar[CancelScope | None] = contextvars.ContextVar("pybuildah_cancel_scope", default=None)
 
 
 def cancel(*, call_id: int) -> bool:

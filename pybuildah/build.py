@@ -38,11 +38,8 @@ class TextSink(Protocol):
 LogTarget = Callable[[str], Any] | TextSink | None
 
 
-class BuildOptions(RegistryAccess, total=False):
-    """build()'s keyword arguments but ``manifest``, for the overloads that type its result.
-
-    Kept equal to build()'s own signature by tests/test_contract.py.
-    """
+class BuildSettings(RegistryAccess, total=False):
+    """build()'s keyword arguments but ``manifest`` and ``store`` (pybuildah.aio's build takes its own store)."""
 
     containerfile: PathLike | Sequence[PathLike] | TextSource | None
     tag: str | Sequence[str] | None
@@ -58,7 +55,6 @@ class BuildOptions(RegistryAccess, total=False):
     format: str
     timestamp: int | datetime | None
     jobs: int
-    store: Store | None
     log: LogTarget
     platform: str | None
     platforms: Sequence[str] | None
@@ -79,6 +75,15 @@ class BuildOptions(RegistryAccess, total=False):
     ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None
     registry: RegistryOptions | None
     keep_failed: bool
+
+
+class BuildOptions(BuildSettings, total=False):
+    """build()'s keyword arguments but ``manifest``, for the overloads that type its result.
+
+    Kept equal to build()'s own signature by tests/test_contract.py.
+    """
+
+    store: Store | None
 
 
 @overload
