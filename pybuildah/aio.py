@@ -33,7 +33,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack, cast, overload
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack, cast, overload
 
 from . import _ffi, _version, display
 from . import builder as _builder
@@ -45,7 +45,7 @@ from ._checks import PathLike
 from ._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, StepReport
 from .build import BuildSettings
 from .build import build as _sync_build
-from .errors import InvalidArgument
+from .errors import InvalidArgument, InvalidType
 from .manifest import ManifestEntry
 from .options import RegistryAccess, RegistryOptions
 from .progress import AUTO, ProgressCallback, ProgressOption
@@ -60,8 +60,9 @@ _T = TypeVar("_T")
 _S = TypeVar("_S")
 _P = ParamSpec("_P")
 
-# What each face mirrors: the one list of the synchronous classes and functions with awaitable twins.
-# (The faces below name each twin once; tests/test_aio.py checks both lists against the synchronous API.)
+# The one list of twins is this module: each face (FACES, at the end) names each of its synchronous
+# class's members once, and __all__ the functions; tests/test_aio.py checks both against the
+# synchronous API, so the two faces cannot drift apart.  What has no twin, and why:
 SYNC_ONLY = {"init_reexec": "re-executes the whole program: call it first, before an event loop starts"}
 
 
@@ -73,8 +74,8 @@ async def _call(undo: Callable[[Any], object] | None, fn: Callable[_P, _T], /,
     """Run fn in a thread of its own under a CancelScope; cancelling the task cancels the call.
 
     On cancellation the scope cancels fn's cancellable Go calls (and any it
-    starts later), this waits until fn has returned, and CancelledError is
-    raised; undo(result) disposes of a result that fn produced anyway.
+    starts later), this waits until fn has returned, undo(result) disposes
+    of a result that fn produced all the same, and CancelledError is raised.
     """
     loop = asyncio.get_running_loop()
     done: asyncio.Future[_T] = loop.create_future()
@@ -95,8 +96,6 @@ async def _call(undo: Callable[[Any], object] | None, fn: Callable[_P, _T], /,
         try:
             with scope.entered():
                 value = fn(*args, **kwargs)
-            if scope.cancelled and undo is not None:
-                undo(value)
         except BaseException as exc:  # handed to the awaiting task
             ok, value = False, exc
         with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
@@ -110,6 +109,11 @@ async def _call(undo: Callable[[Any], object] | None, fn: Callable[_P, _T], /,
         except asyncio.CancelledError:
             scope.cancel()
             await _ended(done)
+            if undo is not None and not done.cancelled() and done.exception() is None:
+                try:  # it was made all the same: a cancelled task leaves no new container behind
+                    await _call(None, undo, done.result())
+                except Exception:
+                    LOGGER.warning("could not dispose of %r after a cancel", done.result(), exc_info=True)
             raise
     finally:
         for log in logs:
@@ -163,7 +167,7 @@ def _twin_to(face: type[_F], method: Callable[Concatenate[_S, _P], Any],
 
     @_mirror(method)
     async def twin(self: _Face[_S], /, *args: _P.args, **kwargs: _P.kwargs) -> _F:
-        return face._of(await _call(None, method, self.sync, *args, **kwargs))
+        return face.of(await _call(None, method, self.sync, *args, **kwargs))
 
     return twin
 
@@ -174,7 +178,7 @@ def _twin_to_list(face: type[_F], method: Callable[Concatenate[_S, _P], Iterable
 
     @_mirror(method)
     async def twin(self: _Face[_S], /, *args: _P.args, **kwargs: _P.kwargs) -> list[_F]:
-        return [face._of(item) for item in await _call(None, method, self.sync, *args, **kwargs)]
+        return [face.of(item) for item in await _call(None, method, self.sync, *args, **kwargs)]
 
     return twin
 
@@ -220,11 +224,16 @@ class _Plain(Generic[_T]):
 class _Face(Generic[_S]):
     """The awaitable face of one synchronous pybuildah object (``sync``)."""
 
+    mirrors: ClassVar[type]  # the synchronous class
     _sync: _S | None = None
     _opening: Callable[[], _S] | None = None
 
     @classmethod
-    def _of(cls, sync: _S) -> Self:
+    def of(cls, sync: _S) -> Self:
+        """The face of a synchronous object (pybuildah.Store, Builder, Image, Manifest) already at hand."""
+        if not isinstance(sync, cls.mirrors):
+            raise InvalidType(f"pybuildah.aio.{cls.__name__}.of takes a {cls.mirrors.__module__.split('.')[0]}."
+                              f"{cls.mirrors.__name__}, not {type(sync).__name__}")
         face = cls.__new__(cls)
         face._sync = sync
         return face
@@ -326,6 +335,8 @@ class Log:
 class Image(_Face[_image.Image]):
     """An image (pybuildah.Image): its data as attributes, its actions awaitable."""
 
+    mirrors = _image.Image
+
     id = _Plain[str]()
     names = _Plain[list[str]]()
     digest = _Plain[str]()
@@ -345,7 +356,7 @@ class Image(_Face[_image.Image]):
 
     @property
     def store(self) -> Store:
-        return Store._of(cast(_store.Store, self.sync.store))
+        return Store.of(cast(_store.Store, self.sync.store))
 
     inspect = _twin(_image.Image.inspect)
     tag = _twin(_image.Image.tag)
@@ -362,6 +373,8 @@ class Image(_Face[_image.Image]):
 
 class Store(_Face[_store.Store]):
     """An open store (pybuildah.Store): ``async with aio.Store(...) as store`` or ``store = await aio.Store(...)``."""
+
+    mirrors = _store.Store
 
     def __init__(self, root: PathLike | None = None, runroot: PathLike | None = None, driver: str | None = None,
                  options: Iterable[str] = (), additional_image_stores: Iterable[PathLike] = ()) -> None:
@@ -397,19 +410,21 @@ class Store(_Face[_store.Store]):
 class Manifest(_Face[_manifest.Manifest]):
     """A manifest list (pybuildah.Manifest): ``m = await aio.Manifest(name, store=store)``."""
 
+    mirrors = _manifest.Manifest
+
     def __init__(self, name: str, *, store: Store | _store.Store | None = None) -> None:
         self._opening = functools.partial(_manifest.Manifest, **_arguments(locals()))
 
     @classmethod
     @_mirror(_manifest.Manifest.create)
     async def create(cls, name: str, *, store: Store | _store.Store | None = None) -> Manifest:
-        return cls._of(await _call(_manifest.Manifest.delete, _manifest.Manifest.create, name, store=_store_of(store)))
+        return cls.of(await _call(_manifest.Manifest.delete, _manifest.Manifest.create, name, store=_store_of(store)))
 
     name = _Plain[str]()
 
     @property
     def store(self) -> Store:
-        return Store._of(self.sync.store)
+        return Store.of(self.sync.store)
 
     @property
     def id(self) -> Awaitable[str]:
@@ -435,6 +450,8 @@ class Builder(_Face[_builder.Builder]):
     Leaving the block deletes the container, also when the task is cancelled.
     """
 
+    mirrors = _builder.Builder
+
     def __init__(
         self,
         image: str = "scratch",
@@ -459,7 +476,7 @@ class Builder(_Face[_builder.Builder]):
     @classmethod
     @_mirror(_builder.Builder.open)
     async def open(cls, name_or_id: str, store: Store | _store.Store | None = None) -> Builder:
-        return cls._of(await _call(None, _builder.Builder.open, name_or_id, _store_of(store)))
+        return cls.of(await _call(None, _builder.Builder.open, name_or_id, _store_of(store)))
 
     async def __aenter__(self) -> Self:
         return await self._open()
@@ -475,7 +492,7 @@ class Builder(_Face[_builder.Builder]):
 
     @property
     def store(self) -> Store:
-        return Store._of(self.sync.store)
+        return Store.of(self.sync.store)
 
     @property
     def config(self) -> Awaitable[ContainerConfig]:
@@ -560,7 +577,7 @@ async def build(context: PathLike = ".", *, store: Store | _store.Store | None =
     """Build a Containerfile (pybuildah.build); ``log=aio.Log()`` streams its lines to ``async for``."""
     sync_build = cast(Callable[..., _image.Image | _manifest.Manifest], _sync_build)
     built = await _call(None, sync_build, context, store=_store_of(store), manifest=manifest, **options)
-    return Image._of(built) if isinstance(built, _image.Image) else Manifest._of(built)
+    return Image.of(built) if isinstance(built, _image.Image) else Manifest.of(built)
 
 
 async def pull(
@@ -576,7 +593,7 @@ async def pull(
     **access: Unpack[RegistryAccess],
 ) -> Image:
     """Pull ref into the store and return the image (pybuildah.pull)."""
-    return Image._of(await _call(None, functools.partial(_registry.pull, **_arguments(locals()))))
+    return Image.of(await _call(None, functools.partial(_registry.pull, **_arguments(locals()))))
 
 
 async def push(
@@ -612,12 +629,12 @@ async def logout(registry: str | None = None, *, authfile: PathLike | None = Non
 async def load(path: PathLike, *, store: Store | _store.Store | None = None,
                progress: ProgressCallback | None = None) -> Image:
     """Load an archive or layout into store and return its image (pybuildah.load)."""
-    return Image._of(await _call(None, functools.partial(_store.load, **_arguments(locals()))))
+    return Image.of(await _call(None, functools.partial(_store.load, **_arguments(locals()))))
 
 
 async def images(store: Store | _store.Store | None = None, *, filters: Sequence[str] = ()) -> list[Image]:
     """The images in store, filtered as Store.images (pybuildah.images)."""
-    return [Image._of(i) for i in await _call(None, functools.partial(_store.images, **_arguments(locals())))]
+    return [Image.of(i) for i in await _call(None, functools.partial(_store.images, **_arguments(locals())))]
 
 
 async def containers(store: Store | _store.Store | None = None, *,
@@ -644,14 +661,17 @@ async def remove_image(ref: str, force: bool = False, *,
 
 async def default_store() -> Store:
     """The store that calls without ``store=`` use, opened on first use (pybuildah.default_store)."""
-    return Store._of(await _call(None, _store.default_store))
+    return Store.of(await _call(None, _store.default_store))
 
 
 async def resolve(store: Store | _store.Store | None) -> Store:
     """Return store, or the default store when it is None (pybuildah.resolve)."""
-    return Store._of(await _call(None, functools.partial(_store.resolve, **_arguments(locals()))))
+    return Store.of(await _call(None, functools.partial(_store.resolve, **_arguments(locals()))))
 
 
 async def buildah_version() -> str:
     """The version of Buildah linked in (pybuildah.buildah_version)."""
     return await _call(None, _version.buildah_version)
+
+
+FACES: tuple[type[_Face[Any]], ...] = (Builder, Image, Manifest, Store)  # each mirrors one synchronous class

@@ -1,0 +1,356 @@
+"""pybuildah.aio: the awaitable face, with real builds in real stores under a real event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import random
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pybuildah
+from pybuildah import aio
+from pybuildah.build import BuildSettings
+from pybuildah.options import RegistryAccess
+
+BUSYBOX = "localhost/busybox:latest"
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+# The two faces cannot drift --------------------------------------------------------------------------
+
+
+def _parameters(fn: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    """Names, kinds and defaults (annotations differ: the async face takes its own Store)."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn, follow_wrapped=False).parameters.values()]
+
+
+def _public(obj: object) -> set[str]:
+    return {name for name in dir(obj) if not name.startswith("_")}
+
+
+def _same_call(twin: Any, sync: Any, where: str) -> None:
+    """A twin is generated from sync (it wraps it) or spells the same parameters."""
+    if getattr(twin, "__wrapped__", None) is sync and _parameters(twin)[1:] == [
+            ("args", inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.empty),
+            ("kwargs", inspect.Parameter.VAR_KEYWORD, inspect.Parameter.empty)]:
+        return
+    assert _parameters(twin) == _parameters(sync), where
+
+
+@pytest.fixture
+def instances(store: pybuildah.Store, busybox: str) -> Iterator[dict[type, object]]:
+    """One real object of each synchronous class that has a face."""
+    with pybuildah.Builder(busybox, store=store) as builder:
+        manifest = pybuildah.Manifest.create("parity-list", store=store)
+        yield {pybuildah.Store: store, pybuildah.Builder: builder, pybuildah.Image: store.image(busybox),
+               pybuildah.Manifest: manifest}
+
+
+def test_every_public_member_of_the_sync_classes_has_its_twin(instances: dict[type, object]) -> None:
+    assert {face.mirrors for face in aio.FACES} == set(instances)
+    for face in aio.FACES:
+        sync_cls, obj = face.mirrors, instances[face.mirrors]
+        names = _public(sync_cls) | {n for n in vars(obj) if not n.startswith("_")}
+        extra = _public(face) - names
+        assert extra == {"mirrors", "of", "sync"}, (face, extra)
+        for name in sorted(names):
+            where = f"{face.__name__}.{name}"
+            assert hasattr(face, name), f"{where} has no twin"
+            member = inspect.getattr_static(sync_cls, name, None)
+            twin = inspect.getattr_static(face, name)
+            if isinstance(member, classmethod):
+                assert inspect.iscoroutinefunction(twin.__func__), where
+                _same_call(twin.__func__, member.__func__, where)
+            elif inspect.isfunction(member) and inspect.isgeneratorfunction(inspect.unwrap(member)):
+                assert getattr(twin, "__wrapped__", None) is member, where  # a context manager's twin
+            elif inspect.isfunction(member):
+                assert inspect.iscoroutinefunction(twin), where
+                _same_call(twin, member, where)
+            else:  # data: read as it is, or awaited when reading it does I/O
+                assert isinstance(twin, property | aio._Plain), where
+        # the constructors take the same arguments
+        if face is not aio.Image:
+            init = inspect.getattr_static(face, "__init__")
+            assert _parameters(init) == _parameters(inspect.getattr_static(sync_cls, "__init__")), face
+
+
+def test_every_public_function_has_its_twin() -> None:
+    sync_functions = {name for name in pybuildah.__all__ if inspect.isfunction(getattr(pybuildah, name))}
+    assert sync_functions - set(aio.__all__) == set(aio.SYNC_ONLY)
+    for name in sorted(sync_functions - set(aio.SYNC_ONLY)):
+        twin, sync = getattr(aio, name), getattr(pybuildah, name)
+        assert inspect.iscoroutinefunction(twin), name
+        if name == "build":  # spelled once, as BuildSettings: the same keywords
+            keywords = {p.name for p in inspect.signature(sync).parameters.values()
+                        if p.kind is inspect.Parameter.KEYWORD_ONLY}
+            assert keywords | set(RegistryAccess.__annotations__) == \
+                {"store", "manifest"} | set(BuildSettings.__annotations__)
+            continue
+        _same_call(twin, sync, name)
+    for cls in (pybuildah.Store, pybuildah.Builder, pybuildah.Image, pybuildah.Manifest):
+        assert getattr(aio, cls.__name__).mirrors is cls
+
+
+# Cancellation leaves nothing behind ---------------------------------------------------------------------
+
+
+def _descendants() -> list[str]:
+    """Command lines of this process's live descendants (zombies excepted)."""
+    parents: dict[int, int] = {}
+    lines: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z":
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+    me, found = os.getpid(), []
+    for pid in parents:
+        walk = pid
+        while walk in parents and walk not in (0, 1, me):
+            walk = parents[walk]
+        if walk == me and pid != me:
+            found.append(lines[pid])
+    return found
+
+
+def _mounts_under(root: Path) -> list[str]:
+    """Mount points under the store but the overlay driver's own home (container roots, layer mounts)."""
+    with open("/proc/self/mountinfo") as info:
+        points = [line.split()[4] for line in info]
+    return [p for p in points if p.startswith(str(root) + "/") and p != str(root / "overlay")]
+
+
+async def _one_cycle(store: aio.Store, n: int) -> str:
+    async with aio.Builder(BUSYBOX, store=store) as b:
+        await b.run(["sleep", "0.15"])
+        await b.copy(__file__, "/x")
+        await b.commit(f"cancelled-{n}:1")
+    return "done"
+
+
+def test_cancelling_at_random_moments_leaves_nothing_behind(store: pybuildah.Store) -> None:
+    seed = time.time_ns()
+    rng = random.Random(seed)
+    base_layers = len(store.image(BUSYBOX).layers)
+
+    async def main() -> dict[str, int]:
+        face = aio.Store.of(store)
+        outcomes: dict[str, int] = {}
+        for round_ in range(10):  # 5 tasks at once per round: 50 cancellations
+            tasks = [asyncio.create_task(_one_cycle(face, round_ * 5 + i)) for i in range(5)]
+            await asyncio.sleep(0)
+            for task in tasks:
+                asyncio.get_running_loop().call_later(rng.uniform(0.0, 0.6), task.cancel)
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                outcome = result if isinstance(result, str) else type(result).__name__
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            assert await face.containers() == [], f"seed {seed}"
+            assert _mounts_under(store.root) == [], f"seed {seed}"
+            assert _descendants() == [], f"seed {seed}"
+            for image in await face.images():
+                if image.names == [BUSYBOX]:
+                    continue
+                # a commit that ended as it was cancelled: whole, named, with its one new layer
+                assert len(image.names) == 1 and image.names[0].startswith("localhost/cancelled-"), image.names
+                assert len(image.layers) == base_layers + 1
+                assert (await image.inspect())["FromImageID"] == image.id
+        return outcomes
+
+    outcomes = run(main())
+    assert set(outcomes) <= {"CancelledError", "done"}, (outcomes, seed)
+    assert outcomes.get("CancelledError", 0) >= 25, (outcomes, seed)
+
+
+def test_a_cancelled_build_and_a_timeout_stop_the_command_at_once(store: pybuildah.Store, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text(f"FROM {BUSYBOX}\nRUN sleep 30\n")
+
+    async def main() -> tuple[float, float]:
+        start = time.monotonic()
+        task = asyncio.create_task(aio.build(tmp_path, store=store, tag="never:1", log=lambda line: None))
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        build_took = time.monotonic() - start - 1.0
+        async with aio.Builder(BUSYBOX, store=store) as b:
+            start = time.monotonic()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await b.run("sleep 30")
+            run_took = time.monotonic() - start - 0.5
+            assert (await b.run("echo still usable")).stdout == "still usable\n"
+        return build_took, run_took
+
+    build_took, run_took = run(main())
+    assert build_took < 2.0 and run_took < 2.0, (build_took, run_took)
+    assert store.containers() == []
+    assert not store.exists("never:1")
+    assert _descendants() == []
+
+
+def test_a_builder_cancelled_while_it_is_made_is_deleted(store: pybuildah.Store) -> None:
+    async def main() -> int:
+        made = 0
+        for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.2):
+            task = asyncio.create_task(aio.Builder(BUSYBOX, store=store)._open())
+            await asyncio.sleep(delay)
+            task.cancel()
+            try:
+                b = await task
+                made += 1
+                await b.delete()
+            except asyncio.CancelledError:
+                pass
+        return made
+
+    run(main())
+    assert store.containers() == []
+
+
+# The loop stays free; many tasks at once --------------------------------------------------------------
+
+
+def test_the_event_loop_heartbeat_stays_on_time_during_a_build(store: pybuildah.Store, tmp_path: Path) -> None:
+    (tmp_path / "data").write_bytes(os.urandom(1 << 20))
+    (tmp_path / "Containerfile").write_text(
+        f"FROM {BUSYBOX}\nCOPY data /data\nRUN for i in 1 2 3 4 5; do echo step $i; sleep 0.1; done\n"
+        "RUN sha256sum /data > /sum\n")
+
+    async def main() -> tuple[list[float], list[str]]:
+        late: list[float] = []
+        stop = asyncio.Event()
+
+        async def heartbeat() -> None:
+            while not stop.is_set():
+                before = time.monotonic()
+                await asyncio.sleep(0.01)
+                late.append(time.monotonic() - before - 0.01)
+
+        beat = asyncio.create_task(heartbeat())
+        log = aio.Log()
+        built = asyncio.create_task(aio.build(tmp_path, store=store, tag="beat:1", log=log))
+        lines = [line async for line in log]
+        await built
+        stop.set()
+        await beat
+        return late, lines
+
+    late, lines = run(main())
+    assert len(late) > 20
+    assert max(late) < 0.050, sorted(late)[-5:]
+    assert [line for line in lines if line.startswith("step ")] == [f"step {i}" for i in range(1, 6)]
+    assert store.exists("beat:1")
+
+
+def test_many_tasks_at_once_on_one_store(store: pybuildah.Store, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text(f"FROM {BUSYBOX}\nRUN echo built > /built\n")
+
+    async def one(n: int) -> str:
+        async with aio.Builder(BUSYBOX, store=store) as b:
+            await b.set_env("N", str(n))
+            await b.run(f"echo {n} > /n")
+            image = await b.commit(f"many-{n}:1")
+        async with aio.Builder(image.id, store=store) as check:
+            return str((await check.run("cat /n")).stdout.strip())
+
+    async def main() -> tuple[list[str], aio.Image]:
+        face = aio.Store.of(store)
+        built, *results = await asyncio.gather(
+            aio.build(tmp_path, store=face, tag="many-built:1", log=lambda _: None), *(one(n) for n in range(6)))
+        assert isinstance(built, aio.Image)
+        return [str(r) for r in results], built
+
+    outputs, built = run(main())
+    assert outputs == [str(n) for n in range(6)]
+    assert built.names == ["localhost/many-built:1"]
+    assert {f"localhost/many-{n}:1" for n in range(6)} <= {n for i in store.images() for n in i.names}
+    assert store.containers() == []
+
+
+# Same errors, same results -------------------------------------------------------------------------------
+
+
+def test_errors_are_the_sync_api_typed_exceptions(store: pybuildah.Store, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text(f"FROM {BUSYBOX}\nRUN exit 7\n")
+
+    async def main() -> None:
+        face = aio.Store.of(store)
+        with pytest.raises(pybuildah.ImageNotFound):
+            await face.image("localhost/absent:1")
+        with pytest.raises(pybuildah.ImageNotFound):
+            async with aio.Builder("localhost/absent:1", store=face, pull="never"):
+                pass
+        with pytest.raises(pybuildah.BuildError) as failed:
+            await aio.build(tmp_path, store=face, log=lambda _: None)
+        assert failed.value.exit_code == 7
+        async with aio.Builder(BUSYBOX, store=face) as b:
+            with pytest.raises(pybuildah.RunError) as ran:
+                await b.run("echo oops >&2; exit 3")
+            assert ran.value.exit_code == 3 and "oops" in ran.value.stderr
+            with pytest.raises(pybuildah.InvalidType):
+                await b.set_env(1, "x")  # type: ignore[arg-type]
+            with pytest.raises(ValueError):
+                await b.set_port("not-a-port")
+        with pytest.raises(pybuildah.InvalidArgument):
+            aio.Builder(BUSYBOX, store=face).sync  # noqa: B018 - not awaited yet
+        with pytest.raises(pybuildah.InvalidType):
+            aio.Store.of(object())  # type: ignore[arg-type]
+
+    run(main())
+    assert store.containers() == []
+
+
+def test_the_async_face_gives_what_the_sync_one_gives(store: pybuildah.Store, tmp_path: Path) -> None:
+    archive = tmp_path / "saved.tar"
+
+    async def main() -> None:
+        async with aio.Store(root=tmp_path / "other", driver="overlay") as other:
+            assert other.root == tmp_path / "other" and not other.closed
+            assert await other.images() == []
+        assert other.closed
+        face = aio.Store.of(store)
+        async with aio.Builder(BUSYBOX, store=face, name="faces") as b:
+            assert b.name == "faces" and b.store == face
+            await b.set_label("k", "v")
+            assert (await b.config).labels == {"k": "v"}
+            async with b.mount() as root:
+                assert (root / "bin" / "busybox").exists()
+            again = await aio.Builder.open("faces", store=face)
+            assert again.id == b.id
+            image = await b.commit("faces:1")
+        assert image.labels == {"k": "v"} and image.store == face
+        assert (await face.image("faces:1")) == image
+        assert await face.exists("faces:1") and not await face.exists("faces:2")
+        await image.tag("faces:2")
+        assert "localhost/faces:2" in image.names and await aio.tag("faces:1", "faces:3", store=face)
+        await image.save(archive)
+        loaded = await aio.load(archive, store=face)
+        assert loaded.id == image.id
+        listed = await aio.Manifest.create("faces-list", store=face)
+        digest = await listed.add(image.id)
+        assert [e.digest for e in await listed.entries] == [digest]
+        assert await listed.id == (await aio.Manifest("faces-list", store=face)).sync.id
+        await listed.delete()
+        await face.remove_image("faces:3")
+        assert "localhost/faces:3" not in (await image.reload()).names
+        assert await aio.containers(face) == []
+        assert (await face.prune()).containers == []
+        assert await aio.buildah_version() == pybuildah.buildah_version()
+
+    run(main())
