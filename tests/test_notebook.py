@@ -177,3 +177,24 @@ def test_in_a_kernel_build_logs_reach_the_cell_and_the_image_displays_as_html(
     assert "%|" not in stream_text(build, "stderr")
     assert detect.outputs[0].data["text/plain"] == "True"
     assert "localhost/nb:1" in html_of(listing)
+
+
+def test_in_a_kernel_top_level_await_runs_the_async_face(jupyter_path: Path, tmp_path: Path,
+                                                          base_store_root: Path) -> None:
+    awaiting = new_code_cell(
+        "from pybuildah import aio\n"
+        f"store = await aio.Store(root={str(tmp_path / 'root')!r}, driver='overlay',\n"
+        f"                        additional_image_stores=[{str(base_store_root)!r}])\n"
+        "async with aio.Builder('localhost/busybox:latest', store=store) as b:\n"
+        "    log = aio.Log()\n"
+        "    ran = asyncio.ensure_future(b.run('echo awaited-in-a-cell', log=log))\n"
+        "    lines = [line async for line in log]\n"
+        "    image = await b.commit('awaited:1')\n"
+        "print('LINES=' + repr(lines), 'EXIT=' + str((await ran).exit_code))\n"
+        "print('CONTAINERS=' + str(len(await store.containers())))\n"
+        "image")
+    (cell,) = execute(new_notebook(cells=[new_code_cell("import asyncio"), awaiting]), tmp_path).cells[1:]
+    out = stream_text(cell)
+    assert "LINES=['awaited-in-a-cell']" in out and "EXIT=0" in out, out
+    assert "CONTAINERS=0" in out, out
+    assert "localhost/awaited:1" in html_of(cell)
