@@ -6,12 +6,15 @@ import asyncio
 import inspect
 import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import processes_running
 
 import pybuildah
 from pybuildah import aio
@@ -354,3 +357,36 @@ def test_the_async_face_gives_what_the_sync_one_gives(store: pybuildah.Store, tm
         assert await aio.buildah_version() == pybuildah.buildah_version()
 
     run(main())
+
+
+CTRL_C = """
+import asyncio, os, signal, sys, threading, time
+from pybuildah import aio
+
+async def main():
+    async with aio.Store(root=sys.argv[1], driver="overlay", additional_image_stores=[sys.argv[2]]) as store:
+        try:
+            async with aio.Builder("localhost/busybox:latest", store=store, name="interrupted"):
+                threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT)).start()
+                await asyncio.sleep(0)
+                await (await aio.Builder.open("interrupted", store=store)).run("sleep 31.7")
+        finally:
+            print("containers=" + str(len(await store.containers())), flush=True)
+
+start = time.monotonic()
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("outcome=KeyboardInterrupt")
+print(f"took={time.monotonic() - start:.2f}")
+"""
+
+
+def test_ctrl_c_under_asyncio_run_stops_the_command_and_cleans_up(tmp_path: Path, base_store_root: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", CTRL_C, str(tmp_path / "root"), str(base_store_root)],
+                            capture_output=True, text=True, timeout=120)
+    got = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert got.get("outcome") == "KeyboardInterrupt", result.stdout + result.stderr
+    assert got["containers"] == "0"
+    assert float(got["took"]) < 0.7 + 3
+    assert processes_running("sleep 31.7") == []
