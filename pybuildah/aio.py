@@ -32,6 +32,7 @@ import operator
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack, cast, overload
 
@@ -42,7 +43,7 @@ from . import manifest as _manifest
 from . import registry as _registry
 from . import store as _store
 from ._checks import PathLike
-from ._records import ContainerConfig, ContainerInfo, PruneReport, RemovalReport, StepReport
+from ._records import ContainerConfig, ContainerInfo, ImageConfig, PruneReport, RemovalReport, StepReport
 from .build import BuildSettings
 from .build import build as _sync_build
 from .errors import InvalidArgument, InvalidType
@@ -341,8 +342,8 @@ class Image(_Face[_image.Image]):
     names = _Plain[list[str]]()
     digest = _Plain[str]()
     size = _Plain[int]()
-    created = _Plain[Any]()
-    config = _Plain[Any]()
+    created = _Plain[datetime | None]()
+    config = _Plain[ImageConfig]()
     history = _Plain[list[dict[str, Any]]]()
     layers = _Plain[list[str]]()
     os = _Plain[str]()
