@@ -147,37 +147,52 @@ async def _one_cycle(store: aio.Store, n: int) -> str:
     return "done"
 
 
-def test_cancelling_at_random_moments_leaves_nothing_behind(store: pybuildah.Store) -> None:
+async def _one_build(store: aio.Store, context: Path, n: int) -> str:
+    await aio.build(context, store=store, tag=f"cancelled-{n}:1", log=lambda _: None)
+    return "done"
+
+
+def test_cancelling_at_random_moments_leaves_nothing_behind(store: pybuildah.Store, tmp_path: Path) -> None:
     seed = time.time_ns()
     rng = random.Random(seed)
     base_layers = len(store.image(BUSYBOX).layers)
+    (tmp_path / "Containerfile").write_text(f"FROM {BUSYBOX}\nRUN sleep 0.15\nCOPY Containerfile /x\n")
 
     async def main() -> dict[str, int]:
         face = aio.Store.of(store)
         outcomes: dict[str, int] = {}
-        for round_ in range(10):  # 5 tasks at once per round: 50 cancellations
-            tasks = [asyncio.create_task(_one_cycle(face, round_ * 5 + i)) for i in range(5)]
-            await asyncio.sleep(0)
-            for task in tasks:
-                asyncio.get_running_loop().call_later(rng.uniform(0.0, 0.6), task.cancel)
-            for result in await asyncio.gather(*tasks, return_exceptions=True):
-                outcome = result if isinstance(result, str) else type(result).__name__
+        numbers = iter(range(10_000))
+        # uncancelled first: how long a cycle takes here and now, so that the cancel delays span it
+        start = time.monotonic()
+        await asyncio.gather(*(_one_cycle(face, next(numbers)) for _ in range(4)),
+                             _one_build(face, tmp_path, next(numbers)))
+        span = (time.monotonic() - start) * 1.1
+
+        async def lane(build: bool) -> None:  # five lanes at once, one of them building
+            while outcomes.get("CancelledError", 0) < 50:
+                n = next(numbers)
+                task = asyncio.create_task(_one_build(face, tmp_path, n) if build else _one_cycle(face, n))
+                asyncio.get_running_loop().call_later(rng.uniform(0.0, span), task.cancel)
+                await asyncio.wait([task])
+                outcome = "CancelledError" if task.cancelled() else str(task.exception() or task.result())
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            assert await face.containers() == [], f"seed {seed}"
-            assert _mounts_under(store.root) == [], f"seed {seed}"
-            assert _descendants() == [], f"seed {seed}"
-            for image in await face.images():
-                if image.names == [BUSYBOX]:
-                    continue
-                # a commit that ended as it was cancelled: whole, named, with its one new layer
-                assert len(image.names) == 1 and image.names[0].startswith("localhost/cancelled-"), image.names
-                assert len(image.layers) == base_layers + 1
-                assert (await image.inspect())["FromImageID"] == image.id
+
+        await asyncio.gather(*(lane(build=i == 0) for i in range(5)))
+        assert await face.containers() == [], f"seed {seed}"
+        assert _mounts_under(store.root) == [], f"seed {seed}"
+        assert _descendants() == [], f"seed {seed}"
+        for image in await face.images():
+            if image.names == [BUSYBOX]:
+                continue
+            # a commit or build that ended as it was cancelled: whole, named, with its new layer(s)
+            assert len(image.names) == 1 and image.names[0].startswith("localhost/cancelled-"), image.names
+            assert len(image.layers) in (base_layers + 1, base_layers + 2), image.layers
+            assert (await image.inspect())["FromImageID"] == image.id
         return outcomes
 
     outcomes = run(main())
     assert set(outcomes) <= {"CancelledError", "done"}, (outcomes, seed)
-    assert outcomes.get("CancelledError", 0) >= 25, (outcomes, seed)
+    assert outcomes.get("CancelledError", 0) >= 50, (outcomes, seed)
 
 
 def test_a_cancelled_build_and_a_timeout_stop_the_command_at_once(store: pybuildah.Store, tmp_path: Path) -> None:
