@@ -18,8 +18,8 @@ was cancelled keeps its result, except a new Builder or Store, which is
 deleted or closed, and a new manifest list, which is deleted.
 
 Log lines of ``build()`` and ``Builder.run()`` reach ``async for`` through a
-``Log`` given as ``log=``.  Other callbacks (``progress=``) run in a worker
-thread, as in the synchronous API.
+``Log`` given as ``log=``.  Other callbacks (``progress=``, a plain ``log=``
+callable) run on Buildah's threads, as in the synchronous API.
 """
 
 from __future__ import annotations
@@ -102,9 +102,9 @@ async def _call(undo: Callable[[Any], object] | None, fn: Callable[_P, _T], /,
         with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(settle, ok, value)
 
-    name = f"pybuildah-aio-{getattr(fn, '__qualname__', 'call')}"
-    threading.Thread(target=contextvars.copy_context().run, args=(work,), name=name, daemon=True).start()
+    name = "pybuildah-aio-" + getattr(getattr(fn, "func", fn), "__qualname__", "call")
     try:
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), name=name, daemon=True).start()
         try:
             return await asyncio.shield(done)
         except asyncio.CancelledError:
