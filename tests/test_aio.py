@@ -67,7 +67,9 @@ def test_every_public_member_of_the_sync_classes_has_its_twin(instances: dict[ty
         assert extra == {"mirrors", "of", "sync"}, (face, extra)
         for name in sorted(names):
             where = f"{face.__name__}.{name}"
-            assert hasattr(face, name), f"{where} has no twin"
+            assert hasattr(face, name), \
+                f"{where} has no twin: add `{name} = _twin(_{sync_cls.__module__.split('.')[-1]}." \
+                f"{sync_cls.__name__}.{name})` (or _Plain for data) to pybuildah/aio.py"
             member = inspect.getattr_static(sync_cls, name, None)
             twin = inspect.getattr_static(face, name)
             if isinstance(member, classmethod):
@@ -88,7 +90,8 @@ def test_every_public_member_of_the_sync_classes_has_its_twin(instances: dict[ty
 
 def test_every_public_function_has_its_twin() -> None:
     sync_functions = {name for name in pybuildah.__all__ if inspect.isfunction(getattr(pybuildah, name))}
-    assert sync_functions - set(aio.__all__) == set(aio.SYNC_ONLY)
+    assert sync_functions - set(aio.__all__) == set(aio.SYNC_ONLY), \
+        "each public function needs a twin in pybuildah/aio.py (or an entry in aio.SYNC_ONLY saying why not)"
     for name in sorted(sync_functions - set(aio.SYNC_ONLY)):
         twin, sync = getattr(aio, name), getattr(pybuildah, name)
         assert inspect.iscoroutinefunction(twin), name
