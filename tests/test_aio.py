@@ -349,6 +349,12 @@ def test_the_async_face_gives_what_the_sync_one_gives(store: pybuildah.Store, tm
         async with aio.Builder(BUSYBOX, store=face, name="faces") as b:
             assert b.name == "faces" and b.store == face
             await b.set_label("k", "v")
+            log = aio.Log()
+            ran = asyncio.create_task(b.run("for i in 1 2 3; do echo out $i; sleep 0.05; done; echo err >&2", log=log))
+            assert [line async for line in log] == ["out 1", "out 2", "out 3", "err"]
+            assert (await ran).stdout == "out 1\nout 2\nout 3\n"
+            with pytest.raises(pybuildah.InvalidArgument):
+                await b.run("true", log=log)  # one Log, one call
             assert (await b.config).labels == {"k": "v"}
             async with b.mount() as root:
                 assert (root / "bin" / "busybox").exists()
