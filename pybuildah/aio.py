@@ -228,6 +228,7 @@ class _Face(Generic[_S]):
     mirrors: ClassVar[type]  # the synchronous class
     _sync: _S | None = None
     _opening: Callable[[], _S] | None = None
+    _opened: asyncio.Future[_S] | None = None
 
     @classmethod
     def of(cls, sync: _S) -> Self:
@@ -250,10 +251,14 @@ class _Face(Generic[_S]):
         """Dispose of a synchronous object made by a cancelled opening (nothing by default)."""
 
     async def _open(self) -> Self:
+        """Open once, however many tasks await it at once (a failed or cancelled opening is tried again)."""
         if self._sync is None:
             if self._opening is None:
                 raise InvalidArgument(f"this pybuildah.aio.{type(self).__name__} was not opened")
-            self._sync = await _call(self._undo, self._opening)
+            opened = self._opened
+            if opened is None or (opened.done() and (opened.cancelled() or opened.exception() is not None)):
+                self._opened = opened = asyncio.ensure_future(_call(self._undo, self._opening))
+            self._sync = await opened
         return self
 
     def __await__(self) -> Generator[Any, None, Self]:
