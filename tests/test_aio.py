@@ -279,7 +279,8 @@ def test_the_event_loop_heartbeat_stays_on_time_during_a_build(store: pybuildah.
         beat = asyncio.create_task(heartbeat())
         log = aio.Log()
         built = asyncio.create_task(aio.build(tmp_path, store=store, tag="beat:1", log=log))
-        lines = [line async for line in log]
+        async with asyncio.timeout(120):  # a failure never hangs the suite
+            lines = [line async for line in log]
         await built
         stop.set()
         await beat
@@ -287,11 +288,12 @@ def test_the_event_loop_heartbeat_stays_on_time_during_a_build(store: pybuildah.
 
     late, lines = run(main())
     assert len(late) > 20
-    # Every beat but one under 50 ms late: a call that blocked the loop would hold one beat for its
-    # whole length (a RUN step, a commit: hundreds of ms), while on a loaded 2-core machine the
-    # scheduler alone delays a single beat now and then (seen: 70 ms at load average 14).
+    # A call that blocked the loop would hold a beat for its whole length (a RUN step, a commit:
+    # hundreds of ms to seconds).  On a loaded 2-core machine the scheduler alone delays a few
+    # beats now and then (an idle loop's beat: up to 45 ms late at load average 14), so: 95% of
+    # the beats under 50 ms late, none over 250 ms (at load 10: all under 21 ms).
     ranked = sorted(late)
-    assert ranked[-2] < 0.050 and ranked[-1] < 0.250, ranked[-5:]
+    assert ranked[int(len(ranked) * 0.95)] < 0.050 and ranked[-1] < 0.250, ranked[-8:]
     assert [line for line in lines if line.startswith("step ")] == [f"step {i}" for i in range(1, 6)]
     assert store.exists("beat:1")
 
@@ -368,7 +370,8 @@ def test_the_async_face_gives_what_the_sync_one_gives(store: pybuildah.Store, tm
             await b.set_label("k", "v")
             log = aio.Log()
             ran = asyncio.create_task(b.run("for i in 1 2 3; do echo out $i; sleep 0.05; done; echo err >&2", log=log))
-            assert [line async for line in log] == ["out 1", "out 2", "out 3", "err"]
+            async with asyncio.timeout(60):
+                assert [line async for line in log] == ["out 1", "out 2", "out 3", "err"]
             assert (await ran).stdout == "out 1\nout 2\nout 3\n"
             with pytest.raises(pybuildah.InvalidArgument):
                 await b.run("true", log=log)  # one Log, one call
