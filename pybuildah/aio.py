@@ -30,7 +30,7 @@ import functools
 import logging
 import operator
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from . import builder as _builder
 from . import image as _image
 from . import manifest as _manifest
 from . import registry as _registry
+from . import signing as _signing
 from . import store as _store
 from ._checks import PathLike
 from ._records import ContainerConfig, ContainerInfo, ImageConfig, PruneReport, RemovalReport, StepReport
@@ -52,8 +53,8 @@ from .options import RegistryAccess, RegistryOptions
 from .progress import AUTO, ProgressCallback, ProgressOption
 
 __all__ = ["Builder", "Image", "Log", "Manifest", "Store", "build", "buildah_version", "containers",
-           "default_store", "images", "load", "login", "logout", "prune", "pull", "push", "remove_image",
-           "resolve", "tag"]
+           "default_store", "generate_sigstore_key_pair", "images", "load", "login", "logout", "prune", "pull",
+           "push", "remove_image", "resolve", "tag"]
 
 LOGGER = logging.getLogger("pybuildah.aio")
 
@@ -142,6 +143,7 @@ def _mirror(sync: Callable[..., Any]) -> Callable[[_W], _W]:
 
     def mirror(twin: _W) -> _W:
         twin.__name__ = sync.__name__
+        twin.__qualname__ = sync.__qualname__
         twin.__doc__ = sync.__doc__
         twin.__wrapped__ = sync  # type: ignore[attr-defined]
         return twin
@@ -155,6 +157,16 @@ def _twin(method: Callable[Concatenate[_S, _P], _T]) -> Callable[Concatenate[Any
     @_mirror(method)
     async def twin(self: _Face[_S], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         return await _call(None, method, self.sync, *args, **kwargs)
+
+    return twin
+
+
+def _twin_function(fn: Callable[_P, _T]) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """The awaitable twin of a module function that takes no pybuildah object."""
+
+    @_mirror(fn)
+    async def twin(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return await _call(None, fn, *args, **kwargs)
 
     return twin
 
@@ -383,7 +395,8 @@ class Store(_Face[_store.Store]):
     mirrors = _store.Store
 
     def __init__(self, root: PathLike | None = None, runroot: PathLike | None = None, driver: str | None = None,
-                 options: Iterable[str] = (), additional_image_stores: Iterable[PathLike] = ()) -> None:
+                 options: Iterable[str] = (), additional_image_stores: Iterable[PathLike] = (),
+                 signature_policy: PathLike | Mapping[str, Any] | None = None) -> None:
         self._opening = functools.partial(_store.Store, **_arguments(locals()))
 
     def _undo(self, sync: _store.Store) -> None:
@@ -612,6 +625,9 @@ async def push(
     compression_level: int | None = None,
     progress: ProgressOption = AUTO,
     all: bool = True,
+    sign_by: str | None = None,
+    sign_by_sigstore_key: PathLike | None = None,
+    sign_passphrase: str | bytes | None = None,
     registry: RegistryOptions | None = None,
     **access: Unpack[RegistryAccess],
 ) -> str:
@@ -675,9 +691,8 @@ async def resolve(store: Store | _store.Store | None) -> Store:
     return Store.of(await _call(None, functools.partial(_store.resolve, **_arguments(locals()))))
 
 
-async def buildah_version() -> str:
-    """The version of Buildah linked in (pybuildah.buildah_version)."""
-    return await _call(None, _version.buildah_version)
+buildah_version = _twin_function(_version.buildah_version)
+generate_sigstore_key_pair = _twin_function(_signing.generate_sigstore_key_pair)
 
 
 FACES: tuple[type[_Face[Any]], ...] = (Builder, Image, Manifest, Store)  # each mirrors one synchronous class

@@ -42,9 +42,9 @@ def _public(obj: object) -> set[str]:
 
 def _same_call(twin: Any, sync: Any, where: str) -> None:
     """A twin is generated from sync (it wraps it) or spells the same parameters."""
-    if getattr(twin, "__wrapped__", None) is sync and _parameters(twin)[1:] == [
-            ("args", inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.empty),
-            ("kwargs", inspect.Parameter.VAR_KEYWORD, inspect.Parameter.empty)]:
+    forwarded = [("args", inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.empty),
+                 ("kwargs", inspect.Parameter.VAR_KEYWORD, inspect.Parameter.empty)]
+    if getattr(twin, "__wrapped__", None) is sync and [p for p in _parameters(twin) if p[0] != "self"] == forwarded:
         return
     assert _parameters(twin) == _parameters(sync), where
 
