@@ -564,6 +564,8 @@ class Builder(_Face[_builder.Builder]):
         await _call(None, self.sync.configure, **changes)
 
     run = _twin(_builder.Builder.run)
+    shell = _twin(_builder.Builder.shell)
+    diff = _twin(_builder.Builder.diff)
     mount = _twin_context(_builder.Builder.mount)
     mount_root = _twin(_builder.Builder.mount_root)
     unmount = _twin(_builder.Builder.unmount)

@@ -339,6 +339,12 @@ def test_errors_are_the_sync_api_typed_exceptions(store: pybuildah.Store, tmp_pa
         with pytest.raises(pybuildah.BuildError) as failed:
             await aio.build(tmp_path, store=face, log=lambda _: None)
         assert failed.value.exit_code == 7
+        with pytest.raises(pybuildah.BuildError) as kept:
+            await aio.build(tmp_path, store=face, log=lambda _: None, keep_failed=True)
+        assert kept.value.builder is not None
+        failing = aio.Builder.of(kept.value.builder)
+        assert isinstance(await failing.diff(), list)
+        await failing.delete()
         async with aio.Builder(BUSYBOX, store=face) as b:
             with pytest.raises(pybuildah.RunError) as ran:
                 await b.run("echo oops >&2; exit 3")
