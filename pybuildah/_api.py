@@ -163,7 +163,8 @@ def pull(*, store: int, ref: str, all_tags: bool = False, policy: str | None = N
 
 
 def push(*, store: int, image: str, dest: str, format: str | None = None, compression: str | None = None,
-         compression_level: int | None = None, all: bool | None = None, stream: int = 0,
+         compression_level: int | None = None, force_compression: bool | None = None,
+         all: bool | None = None, stream: int = 0,
          sign_by: str | None = None, sign_by_sigstore_key: WirePath | None = None, sign_passphrase: str | None = None,
          **access: Unpack[RegistryWire]) -> dict[str, Any]:
     """Push an image, or a manifest list with its images unless all is False."""
@@ -285,7 +286,8 @@ def delete_builder(*, builder: int) -> None:
 
 
 def commit(*, builder: int, destination: str | None = None, format: str | None = None, squash: bool = False,
-           compression: str | None = None, timestamp: int | None = None, source_date_epoch: str | None = None,
+           compression: str | None = None, force_compression: bool | None = None,
+           timestamp: int | None = None, source_date_epoch: str | None = None,
            entry: str | None = None, stream: int = 0, **access: Unpack[RegistryWire]) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call_cancellable("Commit", **_fields(locals()))
     return result
@@ -346,6 +348,8 @@ def manifest_remove(*, store: int, list: str, instance: str) -> dict[str, Any]:
 
 
 def manifest_push(*, store: int, list: str, dest: str, all: bool = False, format: str | None = None,
+                  compression: str | None = None, compression_level: int | None = None,
+                  force_compression: bool | None = None,
                   sign_by: str | None = None, sign_by_sigstore_key: WirePath | None = None,
                   sign_passphrase: str | None = None, **access: Unpack[RegistryWire]) -> dict[str, Any]:
     result: dict[str, Any] = _ffi.call_cancellable("ManifestPush", **_fields(locals()))

@@ -129,6 +129,11 @@ def flag(value: Any, what: str) -> bool:
     return value
 
 
+def optional_flag(value: Any, what: str) -> bool | None:
+    """A bool or None (not given)."""
+    return None if value is None else flag(value, what)
+
+
 def path(value: Any, what: str) -> str:
     """A file system path from str, bytes or os.PathLike; bytes keep undecodable names (surrogate escapes)."""
     if isinstance(value, (str, bytes, os.PathLike)):

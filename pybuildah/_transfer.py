@@ -32,7 +32,8 @@ def registry_access(registry: RegistryOptions, progress: ProgressOption = None,
 
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
          compression: str | None, compression_level: int | None, progress: ProgressOption,
-         all: bool | None = None, signing: dict[str, Any] | None = None) -> str:
+         all: bool | None = None, force_compression: bool | None = None,
+         signing: dict[str, Any] | None = None) -> str:
     """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest.
 
     signing holds options.signing_wire's fields (what to sign with).
@@ -41,6 +42,7 @@ def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *,
                 " (signed)" if signing and (signing["sign_by"] or signing["sign_by_sigstore_key"]) else "")
     with registry_access(registry, progress, "push") as (access, stream):
         result = _api.push(store=store_handle, image=image, dest=dest, format=format, compression=compression,
-                           compression_level=compression_level, all=all, stream=stream, **(signing or {}), **access)
+                           compression_level=compression_level, force_compression=force_compression,
+                           all=all, stream=stream, **(signing or {}), **access)
     LOGGER.info("Pushed %s to %s: manifest %s", image, dest, result["digest"])
     return str(result["digest"])

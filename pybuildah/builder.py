@@ -544,6 +544,7 @@ class Builder(LiveHandle, display.RichRepr):
         format: str | None = None,
         squash: bool = False,
         compression: str | None = None,
+        force_compression: bool | None = None,
         timestamp: int | None = None,
         progress: ProgressOption = AUTO,
         registry: RegistryOptions | None = None,
@@ -555,6 +556,8 @@ class Builder(LiveHandle, display.RichRepr):
         dest is an image name ("hello:1.0.0") stored in this Builder's store,
         or a transport reference: oci-archive:/x.tar, oci:/dir:tag,
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
+        compression ("gzip", "zstd", "zstd:chunked") and force_compression
+        apply to a destination outside the store, as in pybuildah.push.
         progress receives a ProgressEvent when each blob starts and ends.
         timestamp (seconds since the epoch) sets the image's created time and
         its new history entry's, for reproducible images; without it, the
@@ -578,6 +581,7 @@ class Builder(LiveHandle, display.RichRepr):
                     format=_checks.optional_text(format, "format"),
                     squash=_checks.flag(squash, "squash"),
                     compression=_checks.optional_text(compression, "compression"),
+                    force_compression=_checks.optional_flag(force_compression, "force_compression"),
                     timestamp=timestamp,
                     source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH") if timestamp is None else None,
                     entry=entry,

@@ -148,6 +148,7 @@ class Image(LiveHandle, display.RichRepr):
         format: str | None = None,
         compression: str | None = None,
         compression_level: int | None = None,
+        force_compression: bool | None = None,
         progress: ProgressOption = AUTO,
         sign_by: str | None = None,
         sign_by_sigstore_key: PathLike | None = None,
@@ -164,6 +165,7 @@ class Image(LiveHandle, display.RichRepr):
             format=_checks.optional_text(format, "format"),
             compression=_checks.optional_text(compression, "compression"),
             compression_level=_checks.optional_integer(compression_level, "compression_level"),
+            force_compression=_checks.optional_flag(force_compression, "force_compression"),
             progress=progress, signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
         )
 

@@ -163,6 +163,9 @@ class Manifest(LiveHandle, display.RichRepr):
         *,
         all: bool = True,
         format: str | None = None,
+        compression: str | None = None,
+        compression_level: int | None = None,
+        force_compression: bool | None = None,
         sign_by: str | None = None,
         sign_by_sigstore_key: PathLike | None = None,
         sign_passphrase: str | bytes | None = None,
@@ -174,12 +177,18 @@ class Manifest(LiveHandle, display.RichRepr):
         dest is a registry reference (with or without docker://) or any
         transport (oci:, oci-archive:, dir:).  With all=False only the
         list and this machine's entry are copied (buildah manifest push).
+        compression and force_compression are pybuildah.push's.
         sign_by_sigstore_key and sign_passphrase sign the list and every
         image pushed with it (see pybuildah.push).
         """
         with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
             result = _api.manifest_push(store=self.store.handle, list=self.name, dest=_checks.text(dest, "dest"),
                                         all=_checks.flag(all, "all"), format=_checks.optional_text(format, "format"),
+                                        compression=_checks.optional_text(compression, "compression"),
+                                        compression_level=_checks.optional_integer(compression_level,
+                                                                                   "compression_level"),
+                                        force_compression=_checks.optional_flag(force_compression,
+                                                                                "force_compression"),
                                         **signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase), **wire)
         return str(result["digest"])
 

@@ -71,6 +71,7 @@ def push(
     format: str | None = None,
     compression: str | None = None,
     compression_level: int | None = None,
+    force_compression: bool | None = None,
     progress: ProgressOption = AUTO,
     all: bool = True,
     sign_by: str | None = None,
@@ -86,7 +87,10 @@ def push(
 
     dest is a registry reference (with or without docker://) or any transport:
     oci-archive:, docker-archive:, oci:, dir:.  format is "oci" or "docker"
-    (default: keep the image's), compression "gzip" or "zstd".
+    (default: keep the image's), compression "gzip", "zstd" or "zstd:chunked"
+    (zstd with a table of contents: a pull fetches only the files it lacks).
+    A named compression recompresses every layer; force_compression=False
+    lets the copy reuse a blob the destination holds in another compression.
     sign_by_sigstore_key (a sigstore private key file, see
     generate_sigstore_key_pair) signs what is pushed, a manifest list and
     each image in it, as a sigstore attachment beside it; sign_passphrase
@@ -100,6 +104,7 @@ def push(
         format=_checks.optional_text(format, "format"),
         compression=_checks.optional_text(compression, "compression"),
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
+        force_compression=_checks.optional_flag(force_compression, "force_compression"),
         progress=progress, all=_checks.flag(all, "all"),
         signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
     )

@@ -82,6 +82,12 @@ def signing(args: argparse.Namespace) -> dict[str, Any]:
             "sign_passphrase": passphrase}
 
 
+def force_compression_flag(p: argparse.ArgumentParser) -> None:
+    """--force-compression, as buildah's: on by default whenever --compression-format is given."""
+    p.add_argument("--force-compression", type=boolean, nargs="?", const=True, default=None, metavar="BOOL",
+                   help="recompress blobs the destination has in another compression (default: with a format)")
+
+
 def pairs(values: list[str], what: str, *, from_env: bool = False) -> dict[str, str]:
     """Parse K=V options; with from_env a bare K takes its value from the environment, as buildah does."""
     out: dict[str, str] = {}

@@ -21,6 +21,7 @@ from ..image import Image
 from ..progress import ProgressEvent
 from ._common import (
     boolean,
+    force_compression_flag,
     format_flag,
     open_store,
     policy_flag,
@@ -57,7 +58,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("image", help="local image name or ID")
     p.add_argument("destination", nargs="?", help="where to push (default: the image's name)")
     p.add_argument("--image-format", choices=("oci", "docker"), help="manifest type to write (default: keep)")
-    p.add_argument("--compression-format", choices=("gzip", "zstd"), help="layer compression")
+    p.add_argument("--compression-format", choices=("gzip", "zstd", "zstd:chunked"), help="layer compression")
+    force_compression_flag(p)
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
     registry_flags(p)
     signing_flags(p)
@@ -234,7 +236,8 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         digest = registry.push(args.image, destination, store=open_store(args), tls_verify=args.tls_verify,
                                cert_dir=args.cert_dir, authfile=args.authfile, format=args.image_format,
-                               compression=args.compression_format, progress=printer, **signing(args))
+                               compression=args.compression_format, force_compression=args.force_compression,
+                               progress=printer, **signing(args))
     finally:
         if printer:
             printer.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ..manifest import Manifest
-from ._common import boolean, open_store, registry_flags, signing, signing_flags
+from ._common import boolean, force_compression_flag, open_store, registry_flags, signing, signing_flags
 
 
 def register(subparsers: Any) -> None:
@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
                    help="push the images too, not only the list (default true)")
     p.add_argument("--format", dest="image_format", choices=("oci", "docker"), help="manifest type to write")
     p.add_argument("--digestfile", help="also write the pushed list's digest to this file")
+    p.add_argument("--compression-format", choices=("gzip", "zstd", "zstd:chunked"), help="layer compression")
+    force_compression_flag(p)
     registry_flags(p)
     signing_flags(p)
     p.set_defaults(handler=cmd_push)
@@ -124,6 +126,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     manifest = Manifest(args.list, store=open_store(args))
     digest = manifest.push(args.destination or args.list, all=args.all, format=args.image_format,
+                           compression=args.compression_format, force_compression=args.force_compression,
                            tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile,
                            **signing(args))
     if args.digestfile:

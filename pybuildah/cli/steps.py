@@ -21,7 +21,7 @@ from ..bases import host_arch
 from ..builder import Builder
 from ..errors import ContainerNotFound, InvalidArgument
 from ..store import Store
-from ._common import format_flag, open_store, pairs, policy_flag, print_json, registry_flags
+from ._common import force_compression_flag, format_flag, open_store, pairs, policy_flag, print_json, registry_flags
 
 _PULL = {"true": "always", "false": "missing", "ifmissing": "missing", "ifnewer": "newer"}
 
@@ -108,7 +108,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rm", action="store_true", help="remove the working container afterwards")
     p.add_argument("--squash", action="store_true", help="one layer for the whole image")
     p.add_argument("--disable-compression", "-D", action="store_true", help="accepted for buildah's scripts")
-    p.add_argument("--compression-format", choices=("gzip", "zstd"))
+    p.add_argument("--compression-format", choices=("gzip", "zstd", "zstd:chunked"))
+    force_compression_flag(p)
     registry_flags(p)
     p.set_defaults(handler=cmd_commit)
 
@@ -261,7 +262,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_commit(args: argparse.Namespace) -> int:
     builder = Builder.open(args.container, store=open_store(args))
     image = builder.commit(args.image, format=args.image_format, squash=args.squash, timestamp=args.timestamp,
-                           compression=args.compression_format, progress=None if args.quiet else "auto",
+                           compression=args.compression_format, force_compression=args.force_compression,
+                           progress=None if args.quiet else "auto",
                            tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile)
     if args.rm:
         builder.delete()

@@ -80,15 +80,21 @@ func commitOptions(s *State, o wire.CommitOptions) (*buildah.CommitOptions, *sys
 	if err != nil {
 		return nil, nil, err
 	}
+	force, err := compression.Force(o.ForceCompression)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg, err := sysctx.ForRegistry(s.Store.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, nil, err
 	}
 	options := &buildah.CommitOptions{
-		PreferredManifestType: string(format),
-		SystemContext:         reg.Sys,
-		Squash:                o.Squash,
-		Compression:           compression.Archive(),
+		PreferredManifestType:  string(format),
+		SystemContext:          reg.Sys,
+		Squash:                 o.Squash,
+		Compression:            compression.Archive(),
+		CompressionFormat:      compression.Algorithm(),
+		ForceCompressionFormat: force,
 	}
 	if format == "" {
 		options.PreferredManifestType = s.Builder.Format

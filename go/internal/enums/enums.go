@@ -98,23 +98,38 @@ func (p PullPolicy) Libimage() config.PullPolicy {
 	}[p]
 }
 
-// Compression is a layer compression: gzip or zstd.
+// Compression is a layer compression: gzip, zstd or zstd:chunked (zstd
+// with a table of contents, which lets a pull fetch only missing files).
 type Compression string
 
-// ParseCompression parses gzip or zstd; "" gives "" (the caller's default).
+// ParseCompression parses gzip, zstd or zstd:chunked; "" gives "" (the
+// caller's default).
 func ParseCompression(name string) (Compression, error) {
 	switch name {
-	case "", "gzip", "zstd":
+	case "", "gzip", "zstd", "zstd:chunked":
 		return Compression(name), nil
 	}
-	return "", errkind.New(errkind.InvalidArgument, "unknown compression %q (expected gzip or zstd)", name)
+	return "", errkind.New(errkind.InvalidArgument, "unknown compression %q (expected gzip, zstd or zstd:chunked)", name)
+}
+
+// Force says whether a copy must recompress blobs the destination already
+// holds in another compression: force when given, else (as buildah push
+// and commit do) whenever a compression is named.
+func (c Compression) Force(force *bool) (bool, error) {
+	if force == nil {
+		return c != "", nil
+	}
+	if *force && c == "" {
+		return false, errkind.New(errkind.InvalidArgument, "force_compression needs a compression")
+	}
+	return *force, nil
 }
 
 // CheckLevel accepts a compression level for c (nil: the default).  gzip,
 // also what a copy without a compression uses, takes -2 (Huffman only) to 9;
 // zstd maps any level to one of its own.
 func (c Compression) CheckLevel(level *int) error {
-	if level == nil || c == "zstd" {
+	if level == nil || c == "zstd" || c == "zstd:chunked" {
 		return nil
 	}
 	if *level < -2 || *level > 9 {
@@ -128,7 +143,7 @@ func (c Compression) Archive() archive.Compression {
 	switch c {
 	case "gzip":
 		return archive.Gzip
-	case "zstd":
+	case "zstd", "zstd:chunked":
 		return archive.Zstd
 	}
 	return archive.Uncompressed
@@ -142,6 +157,8 @@ func (c Compression) Algorithm() *compression.Algorithm {
 		algorithm = compression.Gzip
 	case "zstd":
 		algorithm = compression.Zstd
+	case "zstd:chunked":
+		algorithm = compression.ZstdChunked
 	default:
 		return nil
 	}

@@ -81,10 +81,28 @@ func TestParseCompression(t *testing.T) {
 	if c, _ := ParseCompression("zstd"); c.Algorithm() == nil || c.Algorithm().Name() != "zstd" {
 		t.Error("zstd algorithm")
 	}
-	for _, bad := range []string{"lzma", "bzip2", "xz", "none", "bzip9"} {
+	if c, _ := ParseCompression("zstd:chunked"); c.Archive() != archive.Zstd || c.Algorithm().Name() != "zstd:chunked" {
+		t.Error("zstd:chunked algorithm")
+	}
+	for _, bad := range []string{"lzma", "bzip2", "xz", "none", "bzip9", "zstd:", "chunked"} {
 		_, err := ParseCompression(bad)
 		wantInvalid(t, err)
 	}
+}
+
+func TestForceCompression(t *testing.T) {
+	yes, no := true, false
+	for _, c := range []struct {
+		compression Compression
+		force       *bool
+		want        bool
+	}{{"", nil, false}, {"zstd", nil, true}, {"zstd:chunked", &no, false}, {"gzip", &yes, true}, {"", &no, false}} {
+		if got, err := c.compression.Force(c.force); err != nil || got != c.want {
+			t.Errorf("%q.Force(%v) = %v, %v", c.compression, c.force, got, err)
+		}
+	}
+	_, err := Compression("").Force(&yes)
+	wantInvalid(t, err)
 }
 
 func TestSaveFormat(t *testing.T) {

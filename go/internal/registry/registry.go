@@ -99,7 +99,8 @@ func Push(st *store.State, o wire.PushOptions) (*wire.PushResult, error) {
 func PushList(st *store.State, o wire.ManifestPushOptions) (*wire.PushResult, error) {
 	all := o.All
 	return push(st, wire.PushOptions{StoreRef: o.StoreRef, CallRef: o.CallRef, RegistryOptions: o.RegistryOptions,
-		Image: o.List, Dest: o.Dest, Format: o.Format, All: &all, Signing: o.Signing}, true)
+		Image: o.List, Dest: o.Dest, Format: o.Format, Compression: o.Compression, Level: o.Level,
+		ForceCompression: o.ForceCompression, All: &all, Signing: o.Signing}, true)
 }
 
 func push(st *store.State, o wire.PushOptions, listOnly bool) (*wire.PushResult, error) {
@@ -232,6 +233,10 @@ func pushOptions(st *store.State, o wire.PushOptions) (*libimage.PushOptions, *s
 	if err := compression.CheckLevel(o.Level); err != nil {
 		return nil, nil, err
 	}
+	force, err := compression.Force(o.ForceCompression)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
 	if err != nil {
 		return nil, nil, err
@@ -240,10 +245,8 @@ func pushOptions(st *store.State, o wire.PushOptions) (*libimage.PushOptions, *s
 	options.PolicyAllowStorage = true
 	options.MaxRetries = reg.Retries
 	options.ManifestMIMEType = string(format)
-	if algorithm := compression.Algorithm(); algorithm != nil {
-		options.CompressionFormat = algorithm
-		options.ForceCompressionFormat = true
-	}
+	options.CompressionFormat = compression.Algorithm()
+	options.ForceCompressionFormat = force
 	options.CompressionLevel = o.Level
 	return options, reg, nil
 }

@@ -212,7 +212,10 @@ type CommitOptions struct {
 	Format      string `json:"format" wire:"nonempty"`
 	Squash      bool   `json:"squash"`
 	Compression string `json:"compression" wire:"nonempty"`
-	Timestamp   *int64 `json:"timestamp"`
+	// ForceCompression recompresses blobs the destination holds in another
+	// compression (absent: whenever a compression is given, as buildah's).
+	ForceCompression *bool  `json:"force_compression"`
+	Timestamp        *int64 `json:"timestamp"`
 	// SourceDateEpoch is $SOURCE_DATE_EPOCH as Python saw it (buildah
 	// commit reads the same variable); Timestamp, if given, wins.
 	SourceDateEpoch string `json:"source_date_epoch" wire:"nonempty"`
@@ -288,8 +291,10 @@ type PushOptions struct {
 	Format      string `json:"format" wire:"nonempty"`
 	Compression string `json:"compression" wire:"nonempty"`
 	Level       *int   `json:"compression_level"`
-	All         *bool  `json:"all"` // for a manifest list: its images too (absent: true)
-	Stream      uint64 `json:"stream"`
+	// ForceCompression: as CommitOptions'.
+	ForceCompression *bool  `json:"force_compression"`
+	All              *bool  `json:"all"` // for a manifest list: its images too (absent: true)
+	Stream           uint64 `json:"stream"`
 	Signing
 }
 
@@ -446,6 +451,10 @@ type ManifestPushOptions struct {
 	Dest   string `json:"dest"`
 	All    bool   `json:"all"` // the images too, not only the list (true in Python)
 	Format string `json:"format"`
+	// Compression, Level and ForceCompression: as PushOptions'.
+	Compression      string `json:"compression" wire:"nonempty"`
+	Level            *int   `json:"compression_level"`
+	ForceCompression *bool  `json:"force_compression"`
 	Signing
 }
 

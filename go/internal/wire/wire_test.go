@@ -14,7 +14,7 @@ func TestFieldNames(t *testing.T) {
 	got := FieldNames(CommitOptions{})
 	want := []string{"builder", "call_id", "tls_verify", "cert_dir", "authfile", "creds", "retries", "timeout", "signature_policy",
 		"destination", "format",
-		"squash", "compression", "timestamp", "source_date_epoch", "stream", "entry"}
+		"squash", "compression", "force_compression", "timestamp", "source_date_epoch", "stream", "entry"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FieldNames = %v", got)
 	}
