@@ -15,6 +15,7 @@ import (
 
 	"go.podman.io/buildah/define"
 
+	"pybuildah.dev/shim/internal/attach"
 	"pybuildah.dev/shim/internal/builder"
 	"pybuildah.dev/shim/internal/containerfile"
 	"pybuildah.dev/shim/internal/environ"
@@ -85,6 +86,10 @@ var requests = map[string]any{
 	"ManifestDelete":   wire.ManifestOptions{},
 
 	"GenerateSigstoreKeyPair": wire.KeyPairOptions{},
+	"ImageAttachment":         wire.AttachmentOptions{},
+	"AttachPush":              wire.AttachPushOptions{},
+	"Referrers":               wire.ReferrersOptions{},
+	"FetchAttachment":         wire.FetchAttachmentOptions{},
 }
 
 //export PyBuildahFree
@@ -258,3 +263,15 @@ func PyBuildahManifestDelete(args *C.char) *C.char { return withStore(args, mani
 func PyBuildahGenerateSigstoreKeyPair(args *C.char) *C.char {
 	return call(args, signing.GenerateKeyPair)
 }
+
+//export PyBuildahImageAttachment
+func PyBuildahImageAttachment(args *C.char) *C.char { return withStore(args, attach.Stored) }
+
+//export PyBuildahAttachPush
+func PyBuildahAttachPush(args *C.char) *C.char { return withStore(args, attach.Push) }
+
+//export PyBuildahReferrers
+func PyBuildahReferrers(args *C.char) *C.char { return withStore(args, attach.List) }
+
+//export PyBuildahFetchAttachment
+func PyBuildahFetchAttachment(args *C.char) *C.char { return withStore(args, attach.Fetch) }

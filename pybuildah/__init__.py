@@ -15,6 +15,7 @@ from ._records import (
     StepReport,
 )
 from ._version import __version__, buildah_version
+from .attestations import Referrer, provenance, referrers
 from .build import build
 from .builder import Builder
 from .errors import (
@@ -79,6 +80,7 @@ __all__ = [
     "ManifestList",
     "ProgressEvent",
     "PruneReport",
+    "Referrer",
     "RegistryError",
     "RegistryOptions",
     "RegistryTimeout",
@@ -107,9 +109,11 @@ __all__ = [
     "load",
     "login",
     "logout",
+    "provenance",
     "prune",
     "pull",
     "push",
+    "referrers",
     "remove_image",
     "resolve",
     "tag",

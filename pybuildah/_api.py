@@ -307,7 +307,8 @@ def build(*, should_cancel: Callable[[], bool] | None = None, store: int, contex
           cap_drop: list[str] | None = None, volumes: list[str] | None = None, ulimits: list[str] | None = None,
           add_hosts: list[str] | None = None, env: dict[str, str | None] | None = None,
           cache_from: list[str] | None = None, cache_to: list[str] | None = None, ssh: list[str] | None = None,
-          keep_failed: bool = False, **access: Unpack[RegistryWire]) -> dict[str, Any]:
+          keep_failed: bool = False, provenance: bool = False,
+          **access: Unpack[RegistryWire]) -> dict[str, Any]:
     """Build Containerfiles; should_cancel (not sent) is polled and cancels the build when true."""
     fields = _fields(locals())
     del fields["should_cancel"]
@@ -366,4 +367,30 @@ def manifest_delete(*, store: int, list: str) -> dict[str, Any]:
 def generate_sigstore_key_pair(*, directory: WirePath, name: str, passphrase: str) -> dict[str, str]:
     """Write name.private (encrypted, 0600) and name.pub into directory; never replaces a file."""
     result: dict[str, str] = _ffi.call("GenerateSigstoreKeyPair", **locals())
+    return result
+
+
+# Attachments (provenance; later SBOMs) -----------------------------------------
+
+def image_attachment(*, store: int, image: str, kind: str, data: str | None = None) -> str | None:
+    """Set (with data) and return an image's stored attachment of kind; None when it has none."""
+    result = _ffi.call("ImageAttachment", **locals())
+    return None if result is None else str(result)
+
+
+def attach_push(*, store: int, ref: str, artifact_type: str, media_type: str, data: str,
+                annotations: dict[str, str] | None = None, **access: Unpack[RegistryWire]) -> dict[str, Any]:
+    """Push an artifact whose subject is ref (repository@digest) and list it in the referrers tag."""
+    result: dict[str, Any] = _ffi.call_cancellable("AttachPush", **_fields(locals()))
+    return result
+
+
+def referrers(*, store: int, ref: str, artifact_type: str | None = None,
+              **access: Unpack[RegistryWire]) -> list[dict[str, Any]]:
+    return list(_ffi.call_cancellable("Referrers", **_fields(locals())) or [])
+
+
+def fetch_attachment(*, store: int, ref: str, subject: str | None = None,
+                     **access: Unpack[RegistryWire]) -> dict[str, Any]:
+    result: dict[str, Any] = _ffi.call_cancellable("FetchAttachment", **_fields(locals()))
     return result

@@ -190,6 +190,14 @@ def ssh(ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None,
     return out
 
 
+def provenance(value: Any) -> bool:
+    """provenance=: a bool, or a path to write the statement to (which asks for it)."""
+    if isinstance(value, bool):
+        return value
+    _checks.path(value, "provenance")
+    return True
+
+
 def names(value: str | Sequence[str] | None, what: str) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else _checks.strings(value, what)
 
@@ -288,6 +296,7 @@ ENCODING: dict[str, tuple[str, Encoder]] = {
     "cache_to": ("cache_to", _plain(names)),
     "ssh": ("ssh", lambda value, what, keywords, files: ssh(value, files)),
     "keep_failed": ("keep_failed", _plain(_checks.flag)),
+    "provenance": ("provenance", _plain(lambda value, what: provenance(value))),
 }
 
 # Request fields that no keyword gives: $SOURCE_DATE_EPOCH as this process has

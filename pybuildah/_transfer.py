@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import _api, _ffi, _notebook
+from . import _api, _attach, _ffi, _notebook
 from ._env import sync_env
 from .options import RegistryOptions, scrubbed
 from .progress import ProgressOption, handler
@@ -33,16 +33,20 @@ def registry_access(registry: RegistryOptions, progress: ProgressOption = None,
 def push(store_handle: int, image: str, dest: str, registry: RegistryOptions, *, format: str | None,
          compression: str | None, compression_level: int | None, progress: ProgressOption,
          all: bool | None = None, force_compression: bool | None = None,
-         signing: dict[str, Any] | None = None) -> str:
+         signing: dict[str, Any] | None = None, attach: Any = None) -> str:
     """Push one image (or a manifest list, with its images unless all=False) and return the pushed digest.
 
-    signing holds options.signing_wire's fields (what to sign with).
+    signing holds options.signing_wire's fields (what to sign with).  attach
+    names the image's stored attachments to add to the registry beside it
+    (pybuildah.attestations); each is checked before anything is pushed.
     """
+    kinds = _attach.check(store_handle, image, dest, attach)
     LOGGER.info("Pushing %s to %s%s", image, dest,
                 " (signed)" if signing and (signing["sign_by"] or signing["sign_by_sigstore_key"]) else "")
     with registry_access(registry, progress, "push") as (access, stream):
         result = _api.push(store=store_handle, image=image, dest=dest, format=format, compression=compression,
                            compression_level=compression_level, force_compression=force_compression,
                            all=all, stream=stream, **(signing or {}), **access)
-    LOGGER.info("Pushed %s to %s: manifest %s", image, dest, result["digest"])
+        LOGGER.info("Pushed %s to %s: manifest %s", image, dest, result["digest"])
+        _attach.push(store_handle, image, dest, str(result["digest"]), kinds, access)
     return str(result["digest"])

@@ -10,18 +10,19 @@ and cleaned up, and is then re-raised.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol, Unpack, overload
 
-from . import _api, _buildopts, _ffi, _notebook
+from . import _api, _buildopts, _ffi, _notebook, _provenance
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
 from .builder import Builder
-from .errors import BuildahError, BuildError, InvalidType
+from .errors import BuildahError, BuildError, InvalidArgument, InvalidType
 from .image import Image
 from .manifest import Manifest
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
@@ -73,6 +74,7 @@ class BuildSettings(RegistryAccess, total=False):
     cache_from: str | Sequence[str] | None
     cache_to: str | Sequence[str] | None
     ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None
+    provenance: bool | PathLike
     registry: RegistryOptions | None
     keep_failed: bool
 
@@ -131,6 +133,7 @@ def build(
     cache_from: str | Sequence[str] | None = None,
     cache_to: str | Sequence[str] | None = None,
     ssh: Sequence[str] | Mapping[str, PathLike | Sequence[PathLike]] | None = None,
+    provenance: bool | PathLike = False,
     registry: RegistryOptions | None = None,
     keep_failed: bool = False,
     **access: Unpack[RegistryAccess],
@@ -185,6 +188,9 @@ def build(
     ``keep_failed=True`` keeps the failing step's working container: the
     BuildError's ``builder`` is a Builder on it (run, mount, diff, commit;
     delete it, or use it as a context manager).  Without it nothing is kept.
+    ``provenance=True`` records SLSA provenance v1 for the image
+    (``image.provenance``; a path also writes it there), see
+    pybuildah.attestations.
     """
     keywords = dict(locals())  # first: build()'s arguments, as _buildopts.ENCODING reads them
     target_store = resolve(store)
@@ -193,14 +199,20 @@ def build(
     with ExitStack() as temporary:
         files = _buildopts.PrivateFiles(temporary, target_store._scratch)
         options = _buildopts.request(keywords, files)
-        built = _run(target_store, sink, log is None, options, reg, manifest)
+        if options["provenance"] and manifest is not None:
+            raise InvalidArgument("provenance= is made for one image: build without manifest=, or per platform")
+        started, results = int(time.time()), list[dict[str, Any]]()
+        built = _run(target_store, sink, log is None, options, reg, manifest, results.append)
+        if options["provenance"] and isinstance(built, Image):
+            _provenance.record_build(built, keywords, options, results[0], started)
         if files.stdout_tar is not None:
             _buildopts.copy_to_stdout(files.stdout_tar)
         return built
 
 
 def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, options: dict[str, Any],
-         reg: RegistryOptions, manifest: str | None) -> Image | Manifest:
+         reg: RegistryOptions, manifest: str | None,
+         on_result: Callable[[dict[str, Any]], Any] | None = None) -> Image | Manifest:
     """Run the Build export, streaming the log; a failing log sink stops the build."""
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     sink_failures: list[BaseException] = []
@@ -232,6 +244,8 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
     if sink_failures:
         raise sink_failures[0]
     LOGGER.info("Built %s", f"manifest list {manifest}" if manifest is not None else f"image {result['id']}")
+    if on_result is not None:
+        on_result(result)
     if manifest is not None:
         return Manifest(manifest, store=target_store)
     return target_store.image(result["id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _api, _checks, _ffi, _stepcache, _transfer, display
+from . import _api, _buildopts, _checks, _ffi, _provenance, _stepcache, _transfer, display
+from ._checks import PathLike
 from ._records import Change, ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
 from .errors import ContainerNotFound, ImageNotFound, InvalidArgument, InvalidType, RunError, StoreError
@@ -111,6 +113,8 @@ class Builder(LiveHandle, display.RichRepr):
         self._base_image: str = info.get("image_id") or ""  # diff()'s default; the step cache rebases
         self._handle: int = info["handle"]
         self._deleted = False
+        self._started = int(time.time())  # for provenance: when this Builder began
+        self._urls: list[tuple[str, str | None]] = []  # for provenance: URLs added, with their checksum
         self._finalizer = weakref.finalize(self, _ffi.release, self._handle)
 
     @property
@@ -207,6 +211,8 @@ class Builder(LiveHandle, display.RichRepr):
             options["timeout"] = _checks.seconds(timeout, "timeout")
         dest = _checks.text(dest, "dest")
         LOGGER.info("%s %s %s in %s", "ADD" if extract else "COPY", " ".join(sources), dest, self.name)
+        if from_ is None:
+            self._urls += [(s, checksum) for s in sources if _is_url(s) and (s, checksum) not in self._urls]
         chown, chmod = _checks.optional_text(chown, "chown"), _checks.optional_text(chmod, "chmod")
         step = self._begin_copy(sources, dest, extract=extract, chown=chown, chmod=chmod, from_=from_,
                                 excludes=excludes, parents=parents, checksum=checksum, cache=cache,
@@ -546,6 +552,7 @@ class Builder(LiveHandle, display.RichRepr):
         compression: str | None = None,
         force_compression: bool | None = None,
         timestamp: int | None = None,
+        provenance: bool | PathLike = False,
         progress: ProgressOption = AUTO,
         registry: RegistryOptions | None = None,
         **access: Unpack[RegistryAccess],
@@ -558,6 +565,9 @@ class Builder(LiveHandle, display.RichRepr):
         docker-archive:/x.tar, dir:/x, docker://registry/repo:tag.
         compression ("gzip", "zstd", "zstd:chunked") and force_compression
         apply to a destination outside the store, as in pybuildah.push.
+        provenance=True records SLSA provenance v1 for an image in the store
+        (image.provenance: the base image and the URLs added; a path also
+        writes it there), see pybuildah.attestations.
         progress receives a ProgressEvent when each blob starts and ends.
         timestamp (seconds since the epoch) sets the image's created time and
         its new history entry's, for reproducible images; without it, the
@@ -569,6 +579,8 @@ class Builder(LiveHandle, display.RichRepr):
         options = registry_options(registry, access)
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
+        if _buildopts.provenance(provenance) and destination and _is_external(destination):
+            raise InvalidArgument("provenance= is kept with an image in the store: commit there, then push")
         LOGGER.info("Committing %s to %s", self.name, destination or "an unnamed image")
         # After a chain of hits Go commits on the last hit's image without a
         # container when that gives the same image, else it makes one first.
@@ -597,7 +609,21 @@ class Builder(LiveHandle, display.RichRepr):
         LOGGER.info("Committed %s: image %s", self.name, result["id"])
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
-        return self.store.image(result["id"])
+        image = self.store.image(result["id"])
+        if provenance is not False:
+            self._record_provenance(image, provenance, timestamp)
+        return image
+
+    def _record_provenance(self, image: Image, provenance: bool | PathLike, timestamp: int | None) -> None:
+        base = "" if self.from_image == "scratch" else self.from_image
+        try:
+            base_digest = self.store.image(base).digest if base else ""
+        except ImageNotFound:  # removed since: recorded without a digest
+            base_digest = ""
+        epoch = timestamp if timestamp is not None else _provenance.epoch_of(
+            None, os.environ.get("SOURCE_DATE_EPOCH", ""), None)
+        _provenance.record_commit(image, base=base or "scratch", base_digest=base_digest, urls=self._urls,
+                                  epoch=epoch, started=self._started, provenance=provenance)
 
     # The step cache ------------------------------------------------------------
 

@@ -8,7 +8,9 @@ that may have moved to another image since.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Unpack
 
@@ -94,6 +96,14 @@ class Image(LiveHandle, display.RichRepr):
         """How to name this image in calls: a transport reference for external images, else the ID."""
         return self._reference or self.id
 
+    @property
+    def provenance(self) -> dict[str, Any] | None:
+        """The SLSA provenance kept with the image (build or commit with provenance=True), else None."""
+        if self._reference:
+            return None
+        data = _api.image_attachment(store=self.store.handle, image=self.id, kind="provenance")
+        return None if data is None else dict(json.loads(data))
+
     def inspect(self) -> dict[str, Any]:
         """The full record, with the top-level keys that `buildah inspect --type image` prints."""
         with _transfer.registry_access(self._registry) as (access, _):
@@ -149,6 +159,7 @@ class Image(LiveHandle, display.RichRepr):
         compression: str | None = None,
         compression_level: int | None = None,
         force_compression: bool | None = None,
+        attach: Sequence[str] | None = None,
         progress: ProgressOption = AUTO,
         sign_by: str | None = None,
         sign_by_sigstore_key: PathLike | None = None,
@@ -167,6 +178,7 @@ class Image(LiveHandle, display.RichRepr):
             compression_level=_checks.optional_integer(compression_level, "compression_level"),
             force_compression=_checks.optional_flag(force_compression, "force_compression"),
             progress=progress, signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
+            attach=attach,
         )
 
 

@@ -7,6 +7,7 @@ command line, and never appear in an exception message, a log line or a repr.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Unpack
 
 from . import _api, _checks, _transfer
@@ -72,6 +73,7 @@ def push(
     compression: str | None = None,
     compression_level: int | None = None,
     force_compression: bool | None = None,
+    attach: Sequence[str] | None = None,
     progress: ProgressOption = AUTO,
     all: bool = True,
     sign_by: str | None = None,
@@ -97,6 +99,9 @@ def push(
     (str or bytes, never shown in a message) decrypts the key.  sign_by (a
     GPG fingerprint) raises SigningNotSupported: this build verifies GPG
     signatures but cannot make them.
+    attach=["provenance"] also writes the image's provenance to the registry
+    as an OCI artifact whose subject is the pushed image (see
+    pybuildah.attestations).
     """
     return _transfer.push(
         resolve(store).handle, _checks.text(image_ref, "image_ref"), _checks.text(dest, "dest"),
@@ -105,7 +110,7 @@ def push(
         compression=_checks.optional_text(compression, "compression"),
         compression_level=_checks.optional_integer(compression_level, "compression_level"),
         force_compression=_checks.optional_flag(force_compression, "force_compression"),
-        progress=progress, all=_checks.flag(all, "all"),
+        progress=progress, all=_checks.flag(all, "all"), attach=attach,
         signing=signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase),
     )
 

@@ -45,7 +45,7 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
 
 
 def test_every_tutorial_has_runnable_examples() -> None:
-    assert len(TUTORIALS) == 9
+    assert len(TUTORIALS) == 10
     for page in TUTORIALS:
         if page.name not in PENDING:
             assert python_blocks(page), f"{page.name} has no python example"

@@ -30,6 +30,7 @@ type plan struct {
 	containerfiles []string
 	stages         []string // stage names in build order, for error attribution
 	redact         []string // what no error message may contain (a registry password)
+	dependencies   []wire.Dependency
 }
 
 // Build builds the Containerfiles in a context directory and returns the
@@ -70,7 +71,13 @@ func prepare(st *store.State, o wire.BuildOptions) (*plan, error) {
 			return nil, err
 		}
 	}
-	return &plan{options: *options, containerfiles: containerfiles, stages: stages, redact: registryPassword(o)}, nil
+	p := &plan{options: *options, containerfiles: containerfiles, stages: stages, redact: registryPassword(o)}
+	if o.Provenance {
+		if p.dependencies, err = dependencies(containerfiles, o.BuildArgs, o.Target, o.BuildContexts); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // buildOptions turns the wire options into Buildah's, with the same
@@ -221,7 +228,10 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 	if err != nil {
 		return nil, errkind.Redact(withKept(st.Store, failure(err, log.stepLines(), p.stages), kept), p.redact)
 	}
-	return &wire.BuildResult{ID: id}, nil
+	if !o.Provenance {
+		return &wire.BuildResult{ID: id}, nil
+	}
+	return &wire.BuildResult{ID: id, Dependencies: resolveImages(st, p.dependencies, o.Platforms), Containerfiles: p.containerfiles}, nil
 }
 
 // cancelled is the BuildCancelled error; finished says whether the image

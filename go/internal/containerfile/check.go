@@ -24,15 +24,29 @@ type node = parser.Node
 // instructions, a missing target.  It returns the stage names in build
 // order (after --target), so errors can name the failing stage.
 func checkContainerfiles(paths []string, args map[string]string, target string) ([]string, error) {
+	stages, fileOf, err := parseStages(paths, args, target)
+	if err != nil || stages == nil {
+		return nil, err
+	}
+	names := make([]string, len(stages))
+	for i, stage := range stages {
+		names[i] = stage.Name
+	}
+	return names, dryRun(stages, fileOf)
+}
+
+// parseStages parses the Containerfiles into Buildah's stages through the
+// target (nil for preprocessed .in files), with the file each line is from.
+func parseStages(paths []string, args map[string]string, target string) (imagebuilder.Stages, map[*node]string, error) {
 	var root *node
 	fileOf := map[*node]string{}
 	for _, path := range paths {
 		if strings.HasSuffix(path, ".in") {
-			return nil, nil // preprocessed by cpp inside BuildDockerfiles
+			return nil, nil, nil // preprocessed by cpp inside BuildDockerfiles
 		}
 		parsed, err := parseContainerfile(path, root == nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, child := range parsed.Children {
 			fileOf[child] = path
@@ -44,27 +58,23 @@ func checkContainerfiles(paths []string, args map[string]string, target string) 
 		}
 	}
 	if root == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(root.Children) == 0 || strings.ToLower(root.Children[0].Value) != command.From && !onlyArgsBeforeFrom(root) {
-		return nil, buildError(errkind.BuildError, fmt.Errorf("%s: the first instruction must be FROM (or ARG before FROM)", paths[0]), wire.BuildErrorDetails{File: paths[0]}, nil)
+		return nil, nil, buildError(errkind.BuildError, fmt.Errorf("%s: the first instruction must be FROM (or ARG before FROM)", paths[0]), wire.BuildErrorDetails{File: paths[0]}, nil)
 	}
 	stages, err := imagebuilder.NewStages(root, imagebuilder.NewBuilder(args))
 	if err != nil {
-		return nil, buildError(errkind.BuildError, fmt.Errorf("reading stages: %w", err), wire.BuildErrorDetails{File: paths[0]}, nil)
+		return nil, nil, buildError(errkind.BuildError, fmt.Errorf("reading stages: %w", err), wire.BuildErrorDetails{File: paths[0]}, nil)
 	}
 	if target != "" {
 		through, ok := stages.ThroughTarget(target)
 		if !ok {
-			return nil, errkind.New(errkind.InvalidArgument, "the target %q was not found in the Containerfile", target)
+			return nil, nil, errkind.New(errkind.InvalidArgument, "the target %q was not found in the Containerfile", target)
 		}
 		stages = through
 	}
-	names := make([]string, len(stages))
-	for i, stage := range stages {
-		names[i] = stage.Name
-	}
-	return names, dryRun(stages, fileOf)
+	return stages, fileOf, nil
 }
 
 // parseContainerfile reads one file and rejects unknown instructions

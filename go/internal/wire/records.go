@@ -110,7 +110,27 @@ type PushResult struct {
 
 // BuildResult is what Build returns.
 type BuildResult struct {
-	ID string `json:"id"`
+	ID             string       `json:"id"`
+	Dependencies   []Dependency `json:"dependencies,omitempty"`   // with Provenance
+	Containerfiles []string     `json:"containerfiles,omitempty"` // with Provenance: the ones read
+}
+
+// Attachment is an artifact read back from a registry: its manifest and
+// its content (FetchAttachment).
+type Attachment struct {
+	Manifest  string `json:"manifest"`
+	MediaType string `json:"media_type"`
+	Data      string `json:"data"`
+}
+
+// Dependency is something a build read from outside its contexts: a base
+// image (kind "image", digest of the manifest used, per platform) or an
+// ADD URL (kind "url", digest only when --checksum pinned it).
+type Dependency struct {
+	Kind     string `json:"kind"`
+	Ref      string `json:"ref"`
+	Digest   string `json:"digest,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 // ProgressEvent is the payload of a "progress" event (pull, push, save,

@@ -316,6 +316,48 @@ type KeyPairOptions struct {
 	Passphrase string `json:"passphrase"`
 }
 
+// AttachmentOptions read (or, with data, set) an attachment of an image in
+// the store (ImageAttachment): kind is "provenance" (later "sbom").
+type AttachmentOptions struct {
+	StoreRef
+	Image string  `json:"image" wire:"required"`
+	Kind  string  `json:"kind" wire:"required"`
+	Data  *string `json:"data"`
+}
+
+// AttachPushOptions push an artifact whose subject is the image at Ref,
+// repository@digest (AttachPush).
+type AttachPushOptions struct {
+	StoreRef
+	CallRef
+	RegistryOptions
+	Ref          string            `json:"ref" wire:"required"`
+	ArtifactType string            `json:"artifact_type" wire:"required"`
+	MediaType    string            `json:"media_type" wire:"required"`
+	Data         string            `json:"data"`
+	Annotations  map[string]string `json:"annotations"`
+}
+
+// ReferrersOptions list the artifacts naming the image at Ref,
+// repository@digest, as their subject (Referrers).
+type ReferrersOptions struct {
+	StoreRef
+	CallRef
+	RegistryOptions
+	Ref          string `json:"ref" wire:"required"`
+	ArtifactType string `json:"artifact_type" wire:"nonempty"`
+}
+
+// FetchAttachmentOptions read the artifact at Ref, repository@digest,
+// which must name Subject when given (FetchAttachment).
+type FetchAttachmentOptions struct {
+	StoreRef
+	CallRef
+	RegistryOptions
+	Ref     string `json:"ref" wire:"required"`
+	Subject string `json:"subject" wire:"nonempty"`
+}
+
 // LoginOptions check and store credentials (Login); the store is optional.
 type LoginOptions struct {
 	StoreRef
@@ -382,6 +424,8 @@ type BuildOptions struct {
 
 	// KeepFailed keeps the failing stage's working container; the error names it.
 	KeepFailed bool `json:"keep_failed"`
+	// Provenance asks for the build's outside dependencies in the result.
+	Provenance bool `json:"provenance"`
 }
 
 // CancelOptions name a running call (Cancel).

@@ -1,0 +1,84 @@
+"""Writing an image's stored attachments next to it in a registry (push(attach=...)).
+
+The public side, listing and fetching them back, is pybuildah.attestations.
+An attachment kind is one entry of ``KINDS``: SBOMs and signatures are
+added the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _api, _checks, _provenance
+from .errors import InvalidArgument
+
+LOGGER = logging.getLogger("pybuildah.attestations")
+
+
+@dataclass(frozen=True)
+class AttachmentKind:
+    """How one kind of attachment is stored as an artifact."""
+
+    artifact_type: str
+    media_type: str
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+KINDS: dict[str, AttachmentKind] = {
+    "provenance": AttachmentKind(_provenance.MEDIA_TYPE, _provenance.MEDIA_TYPE,
+                                 {"in-toto.io/predicate-type": _provenance.PREDICATE_TYPE}),
+}
+
+_NOT_REGISTRIES = ("oci", "oci-archive", "docker-archive", "dir", "containers-storage", "docker-daemon")
+
+
+def repository(dest: str) -> str:
+    """The repository of a registry reference (docker:// optional), without tag or digest."""
+    name = dest.removeprefix("docker://")
+    if "://" in name or name.partition(":")[0] in _NOT_REGISTRIES:
+        raise InvalidArgument(f"{dest}: attachments go to a registry (a docker:// reference)")
+    name = name.partition("@")[0]
+    if ":" in name.rpartition("/")[2]:
+        name = name[: name.rindex(":")]
+    return name
+
+
+def check(store: int, image: str, dest: str, kinds: Any) -> list[str]:
+    """attach= values: known kinds, a registry destination, and attachments the image has; before any push."""
+    names = _checks.optional_strings(kinds, "attach")
+    for name in names:
+        if name not in KINDS:
+            raise InvalidArgument(f"attach: unknown kind {name!r} (expected one of {', '.join(sorted(KINDS))})")
+    if names:
+        repository(dest)
+    for name in names:
+        if _api.image_attachment(store=store, image=image, kind=name) is None:
+            raise InvalidArgument(f"attach: {image} has no {name} (build or commit it with {name}=True)")
+    return names
+
+
+def push(store: int, image: str, dest: str, digest: str, kinds: list[str],
+         access: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Attach each stored attachment of image to the image pushed to dest with digest; their descriptors."""
+    if not kinds:
+        return []
+    repo = repository(dest)
+    out = []
+    for kind in kinds:
+        data = _api.image_attachment(store=store, image=image, kind=kind)
+        assert data is not None  # check() ran before the push
+        if kind == "provenance":  # its subject becomes the pushed manifest
+            statement = json.loads(data)
+            statement["subject"] = [{"name": repo, "digest": _provenance.digest_map(digest)}]
+            data = _provenance.dumps(statement).decode()
+        spec = KINDS[kind]
+        desc = _api.attach_push(store=store, ref=f"{repo}@{digest}", artifact_type=spec.artifact_type,
+                                media_type=spec.media_type, data=data, annotations=dict(spec.annotations),
+                                **access)
+        LOGGER.info("Attached %s to %s@%s: %s", kind, repo, digest, desc["digest"])
+        out.append(desc)
+    return out
