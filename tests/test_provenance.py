@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,3 +192,26 @@ def test_provenance_is_attached_through_the_referrers_tag_and_fetched_back(
     bare_dest = plain_registry.ref("bare:1")
     bare.push(bare_dest, tls_verify=False, progress=None)
     assert pybuildah.provenance(bare_dest, store=store, tls_verify=False) is None
+
+
+def test_an_index_pointing_at_another_images_provenance_is_refused(
+        store: pybuildah.Store, busybox: str, plain_registry: Registry) -> None:
+    # Anyone who can push to the repository can rewrite a referrers tag: an index copied from
+    # image A's tag to image B's lists A's statement, whose subject is not B.
+    with pybuildah.Builder(busybox, store=store) as b:
+        a = b.commit("a:1", timestamp=EPOCH, provenance=True, progress=None)
+        b.run("echo other > /other")
+        other = b.commit("b:1", progress=None)
+    repo = plain_registry.ref("tamper")
+    digest_a = a.push(f"{repo}:a", tls_verify=False, attach=["provenance"], progress=None)
+    digest_b = other.push(f"{repo}:b", tls_verify=False, progress=None)
+    index = skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{repo}:sha256-{digest_a.split(':')[1]}")
+    request = urllib.request.Request(
+        f"http://{plain_registry.host}/v2/tamper/manifests/sha256-{digest_b.split(':')[1]}", data=index,
+        method="PUT", headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+    assert len(pybuildah.referrers(f"{repo}:b", store=store, tls_verify=False)) == 1  # listed, but ...
+    with pytest.raises(pybuildah.ChecksumMismatch, match="does not name"):
+        pybuildah.provenance(f"{repo}:b", store=store, tls_verify=False)
+    assert pybuildah.provenance(f"{repo}:a", store=store, tls_verify=False) is not None
