@@ -33,6 +33,17 @@ KINDS: dict[str, AttachmentKind] = {
                                  {"in-toto.io/predicate-type": _provenance.PREDICATE_TYPE}),
 }
 
+@dataclass(frozen=True)
+class Referrer:
+    """An artifact that names an image as its subject."""
+
+    ref: str  # repository@digest of the artifact
+    digest: str
+    artifact_type: str
+    size: int
+    annotations: dict[str, str]
+
+
 _NOT_REGISTRIES = ("oci", "oci-archive", "docker-archive", "dir", "containers-storage", "docker-daemon")
 
 
@@ -82,3 +93,22 @@ def push(store: int, image: str, dest: str, digest: str, kinds: list[str],
         LOGGER.info("Attached %s to %s@%s: %s", kind, repo, digest, desc["digest"])
         out.append(desc)
     return out
+
+
+def by_digest(store: int, ref: str, access: Mapping[str, Any]) -> str:
+    """ref as repository@digest, asking the registry for a tag's digest."""
+    ref = _checks.text(ref, "ref").removeprefix("docker://")
+    if "@" in ref:
+        return ref
+    found = _api.inspect_image(store=store, ref=f"docker://{ref}", **access)
+    return f"{repository(ref)}@{found['digest']}"
+
+
+def referrers(store: int, ref: str, artifact_type: str | None, access: Mapping[str, Any]) -> list[Referrer]:
+    """The artifacts naming the image at ref as their subject (access: the registry fields of one call)."""
+    subject = by_digest(store, ref, access)
+    repo = repository(subject)
+    return [Referrer(ref=f"{repo}@{desc['digest']}", digest=str(desc["digest"]),
+                     artifact_type=str(desc.get("artifactType") or ""), size=int(desc.get("size", 0)),
+                     annotations=dict(desc.get("annotations") or {}))
+            for desc in _api.referrers(store=store, ref=subject, artifact_type=artifact_type, **access)]

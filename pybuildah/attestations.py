@@ -13,12 +13,10 @@ attached the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Unpack
 
-from . import _api, _checks, _provenance
-from ._attach import KINDS, AttachmentKind, repository
+from . import _api, _attach, _checks, _provenance
+from ._attach import KINDS, AttachmentKind, Referrer
 from ._provenance import dumps, tree_digest
 from ._transfer import registry_access
 from .errors import ChecksumMismatch
@@ -28,41 +26,12 @@ from .store import Store, resolve
 __all__ = ["KINDS", "AttachmentKind", "Referrer", "dumps", "fetch", "provenance", "referrers", "tree_digest"]
 
 
-@dataclass(frozen=True)
-class Referrer:
-    """An artifact that names an image as its subject."""
-
-    ref: str  # repository@digest of the artifact
-    digest: str
-    artifact_type: str
-    size: int
-    annotations: dict[str, str]
-
-
-def _by_digest(store: Store, ref: str, registry: RegistryOptions) -> str:
-    """ref as repository@digest, asking the registry for a tag's digest."""
-    ref = _checks.text(ref, "ref").removeprefix("docker://")
-    if "@" in ref:
-        return ref
-    image = store.image(f"docker://{ref}", registry=registry)
-    return f"{repository(ref)}@{image.digest}"
-
-
-def _referrer(repo: str, desc: Mapping[str, Any]) -> Referrer:
-    return Referrer(ref=f"{repo}@{desc['digest']}", digest=str(desc["digest"]),
-                    artifact_type=str(desc.get("artifactType") or ""), size=int(desc.get("size", 0)),
-                    annotations=dict(desc.get("annotations") or {}))
-
-
 def referrers(ref: str, *, artifact_type: str | None = None, store: Store | None = None,
               registry: RegistryOptions | None = None, **access: Unpack[RegistryAccess]) -> list[Referrer]:
     """The artifacts in the registry that name the image at ref (repo:tag or repo@digest) as their subject."""
     target, options = resolve(store), registry_options(registry, access)
-    by_digest = _by_digest(target, ref, options)
     with registry_access(options) as (wire, _):
-        found = _api.referrers(store=target.handle, ref=by_digest,
-                               artifact_type=_checks.optional_text(artifact_type, "artifact_type"), **wire)
-    return [_referrer(repository(by_digest), desc) for desc in found]
+        return _attach.referrers(target.handle, ref, _checks.optional_text(artifact_type, "artifact_type"), wire)
 
 
 def fetch(referrer: Referrer, *, subject: str | None = None, store: Store | None = None,
@@ -83,7 +52,8 @@ def provenance(ref: str, *, store: Store | None = None, registry: RegistryOption
     ChecksumMismatch is raised.
     """
     target, options = resolve(store), registry_options(registry, access)
-    by_digest = _by_digest(target, ref, options)
+    with registry_access(options) as (wire, _):
+        by_digest = _attach.by_digest(target.handle, ref, wire)
     spec = KINDS["provenance"]
     found = [r for r in referrers(by_digest, artifact_type=spec.artifact_type, store=target, registry=options)
              if r.annotations.get("in-toto.io/predicate-type") == _provenance.PREDICATE_TYPE]

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Unpack
 
-from . import _api, _checks, _ffi, _transfer, display
+from . import _api, _attach, _checks, _ffi, _transfer, display
+from ._attach import Referrer
 from ._checks import PathLike
 from ._records import ImageConfig
 from ._storecore import LiveHandle, StoreHandle
@@ -103,6 +104,13 @@ class Image(LiveHandle, display.RichRepr):
             return None
         data = _api.image_attachment(store=self.store.handle, image=self.id, kind="provenance")
         return None if data is None else dict(json.loads(data))
+
+    def referrers(self, dest: str, *, artifact_type: str | None = None, registry: RegistryOptions | None = None,
+                  **access: Unpack[RegistryAccess]) -> list[Referrer]:
+        """The artifacts naming the image at dest (where it was pushed: repo:tag or repo@digest) as their subject."""
+        with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
+            return _attach.referrers(self.store.handle, dest, _checks.optional_text(artifact_type, "artifact_type"),
+                                     wire)
 
     def inspect(self) -> dict[str, Any]:
         """The full record, with the top-level keys that `buildah inspect --type image` prints."""

@@ -25,6 +25,7 @@ from registry import Registry, plain_registry, skopeo
 
 import pybuildah
 from pybuildah import attestations
+from pybuildah.cli import main
 
 __all__ = ["plain_registry"]
 
@@ -171,6 +172,7 @@ def test_provenance_is_attached_through_the_referrers_tag_and_fetched_back(
     # The library lists and fetches it back; the statement's subject is now the pushed manifest.
     found = pybuildah.referrers(dest, store=store, tls_verify=False)
     assert [(r.digest, r.artifact_type) for r in found] == [(entry["digest"], "application/vnd.in-toto+json")]
+    assert image.referrers(dest, tls_verify=False) == found
     fetched = pybuildah.provenance(dest, store=store, tls_verify=False)
     assert fetched is not None
     validate(fetched)
@@ -215,3 +217,21 @@ def test_an_index_pointing_at_another_images_provenance_is_refused(
     with pytest.raises(pybuildah.ChecksumMismatch, match="does not name"):
         pybuildah.provenance(f"{repo}:b", store=store, tls_verify=False)
     assert pybuildah.provenance(f"{repo}:a", store=store, tls_verify=False) is not None
+
+
+def test_cli_build_provenance_and_push_attach(tmp_path: Path, plain_registry: Registry,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, root = tmp_path / "ctx", tmp_path / "cli-root"
+    ctx.mkdir()
+    (ctx / "Containerfile").write_text("FROM scratch\nCOPY Containerfile /\n")
+    common = ["--root", str(root), "--storage-driver", "overlay"]
+    assert main([*common, "build", "-q", "-t", "cli-prov:1", "--provenance", str(tmp_path / "p.json"), str(ctx)]) == 0
+    written = json.loads((tmp_path / "p.json").read_text())
+    assert written["predicate"]["buildDefinition"]["externalParameters"]["containerfiles"][0]["name"] == "Containerfile"
+    dest = plain_registry.ref("cli-prov:1")
+    assert main([*common, "push", "-q", "--tls-verify=false", "--attach", "provenance", "cli-prov:1",
+                 f"docker://{dest}"]) == 0
+    capsys.readouterr()
+    with pybuildah.Store(root=root, driver="overlay") as cli_store:
+        fetched = pybuildah.provenance(dest, store=cli_store, tls_verify=False)
+    assert fetched is not None and fetched["predicate"] == written["predicate"]

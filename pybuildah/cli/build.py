@@ -57,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="a registry repository to push cached layers to (with --layers)")
     cmd.add_argument("--ssh", action="append", default=[], metavar="ID[=SOCKET|KEY[,KEY...]]",
                      help="an SSH agent or keys for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)")
+    cmd.add_argument("--provenance", metavar="FILE",
+                     help="record SLSA provenance v1 with the image and write it to FILE")
     cmd.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
@@ -171,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
             cache_to=args.cache_to,
             ssh=_ssh_sources(args.ssh),
             keep_failed=args.debug_on_failure,
+            provenance=args.provenance or False,
         )
         # With -o - the tar owns standard output (as buildah build -o - is quiet there).  Otherwise the log
         # (stderr) ends with the image ID; on a terminal where both streams show, once is enough.

@@ -61,6 +61,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--compression-format", choices=("gzip", "zstd", "zstd:chunked"), help="layer compression")
     force_compression_flag(p)
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
+    p.add_argument("--attach", action="append", default=[], metavar="KIND",
+                   help="also push the image's stored attachment (provenance) as an OCI artifact")
     registry_flags(p)
     signing_flags(p)
     format_flag(p)
@@ -237,7 +239,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         digest = registry.push(args.image, destination, store=open_store(args), tls_verify=args.tls_verify,
                                cert_dir=args.cert_dir, authfile=args.authfile, format=args.image_format,
                                compression=args.compression_format, force_compression=args.force_compression,
-                               progress=printer, **signing(args))
+                               attach=args.attach, progress=printer, **signing(args))
     finally:
         if printer:
             printer.close()
