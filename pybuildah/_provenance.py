@@ -100,7 +100,10 @@ def _context_dependency(name: str, value: str) -> dict[str, Any]:
     return {"name": name, "uri": value}  # a URL or an image reference
 
 
-def statement(*, subject_name: str, subject_digest: str, build_type: str, external: Mapping[str, Any],
+Subjects = Sequence[tuple[str, str]]  # (name, "sha256:...") of each image the statement is about
+
+
+def statement(*, subjects: Subjects, build_type: str, external: Mapping[str, Any],
               dependencies: Iterable[Mapping[str, Any]], started: int | None, finished: int | None,
               internal: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """An in-toto Statement with a SLSA provenance v1 predicate."""
@@ -111,7 +114,7 @@ def statement(*, subject_name: str, subject_digest: str, build_type: str, extern
     engines = engine_versions()
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": subject_name, "digest": digest_map(subject_digest)}],
+        "subject": [{"name": name, "digest": digest_map(digest)} for name, digest in subjects],
         "predicateType": PREDICATE_TYPE,
         "predicate": {
             "buildDefinition": definition,
@@ -123,7 +126,7 @@ def statement(*, subject_name: str, subject_digest: str, build_type: str, extern
     }
 
 
-def for_build(*, subject_name: str, subject_digest: str, context: str, containerfiles: Sequence[str],
+def for_build(*, subjects: Subjects, context: str, containerfiles: Sequence[str],
               build_args: Mapping[str, str] | None, target: str | None, platforms: Sequence[str] | None,
               secrets: Iterable[str], ssh: Iterable[str], build_contexts: Mapping[str, str] | None,
               dependencies: Iterable[Mapping[str, str]], epoch: int | None, started: int) -> dict[str, Any]:
@@ -149,7 +152,7 @@ def for_build(*, subject_name: str, subject_digest: str, context: str, container
             resolved.append(image_dependency(dep["ref"], dep.get("digest", ""), dep.get("platform")))
         else:
             resolved.append({"uri": dep["ref"], **({"digest": digest_map(dep["digest"])} if dep.get("digest") else {})})
-    return statement(subject_name=subject_name, subject_digest=subject_digest, build_type=BUILD_TYPE,
+    return statement(subjects=subjects, build_type=BUILD_TYPE,
                      external=external, dependencies=resolved, started=epoch if epoch is not None else started,
                      finished=epoch)
 
@@ -163,20 +166,25 @@ def epoch_of(source_date_epoch: int | None, from_env: str, timestamp: int | None
     return timestamp
 
 
-def save(image: Any, provenance: Any, data: Mapping[str, Any]) -> None:
-    """Keep the statement with the image in its store and, when provenance is a path, write it there too."""
+def save(images: Sequence[Any], provenance: Any, data: Mapping[str, Any]) -> None:
+    """Keep the statement with each image in its store and, when provenance is a path, write it there too."""
     raw = dumps(data)
-    _api.image_attachment(store=image.store.handle, image=image.id, kind="provenance", data=raw.decode())
+    for image in images:
+        _api.image_attachment(store=image.store.handle, image=image.id, kind="provenance", data=raw.decode())
     if not isinstance(provenance, bool):
         Path(os.fsdecode(provenance)).write_bytes(raw)
 
 
-def record_build(image: Any, keywords: Mapping[str, Any], options: Mapping[str, Any], result: Mapping[str, Any],
-                 started: int) -> None:
-    """Make and keep the provenance of a finished build() (options: the Build request's fields)."""
+def record_build(images: Sequence[Any], name: str | None, keywords: Mapping[str, Any], options: Mapping[str, Any],
+                 result: Mapping[str, Any], started: int) -> None:
+    """Make and keep the provenance of a finished build() (options: the Build request's fields).
+
+    A multi-platform build into a manifest list (name) makes one statement
+    with each platform's image as a subject, kept with each of them.
+    """
     ssh_ids = [value.partition("=")[0] for value in options.get("ssh") or []]
     data = for_build(
-        subject_name=image.names[0] if image.names else image.id, subject_digest=image.digest,
+        subjects=[(name or (image.names[0] if image.names else image.id), image.digest) for image in images],
         context=options["context"], containerfiles=result.get("containerfiles") or [],
         build_args=options.get("build_args"), target=options.get("target"), platforms=options.get("platforms"),
         secrets=list(keywords.get("secrets") or {}), ssh=ssh_ids, build_contexts=options.get("build_contexts"),
@@ -184,7 +192,7 @@ def record_build(image: Any, keywords: Mapping[str, Any], options: Mapping[str, 
         epoch=epoch_of(options.get("source_date_epoch"), options.get("source_date_epoch_env", ""),
                        options.get("timestamp")),
         started=started)
-    save(image, keywords["provenance"], data)
+    save(images, keywords["provenance"], data)
 
 
 def record_commit(image: Any, *, base: str, base_digest: str, urls: Sequence[tuple[str, str | None]],
@@ -192,7 +200,7 @@ def record_commit(image: Any, *, base: str, base_digest: str, urls: Sequence[tup
     """Make and keep the provenance of Builder.commit(): the base image and the URLs added."""
     resolved = [image_dependency(base, base_digest)] if base_digest else []
     resolved += [{"uri": url, **({"digest": digest_map(checksum)} if checksum else {})} for url, checksum in urls]
-    data = statement(subject_name=image.names[0] if image.names else image.id, subject_digest=image.digest,
+    data = statement(subjects=[(image.names[0] if image.names else image.id, image.digest)],
                      build_type=STEPS_BUILD_TYPE, external={"from": base}, dependencies=resolved,
                      started=epoch if epoch is not None else started, finished=epoch)
-    save(image, provenance, data)
+    save([image], provenance, data)

@@ -22,7 +22,7 @@ from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
 from .builder import Builder
-from .errors import BuildahError, BuildError, InvalidArgument, InvalidType
+from .errors import BuildahError, BuildError, InvalidType
 from .image import Image
 from .manifest import Manifest
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
@@ -190,7 +190,8 @@ def build(
     delete it, or use it as a context manager).  Without it nothing is kept.
     ``provenance=True`` records SLSA provenance v1 for the image
     (``image.provenance``; a path also writes it there), see
-    pybuildah.attestations.
+    pybuildah.attestations; with ``manifest=``, one statement names
+    each platform's image and is kept with each.
     """
     keywords = dict(locals())  # first: build()'s arguments, as _buildopts.ENCODING reads them
     target_store = resolve(store)
@@ -199,12 +200,10 @@ def build(
     with ExitStack() as temporary:
         files = _buildopts.PrivateFiles(temporary, target_store._scratch)
         options = _buildopts.request(keywords, files)
-        if options["provenance"] and manifest is not None:
-            raise InvalidArgument("provenance= is made for one image: build without manifest=, or per platform")
         started, results = int(time.time()), list[dict[str, Any]]()
         built = _run(target_store, sink, log is None, options, reg, manifest, results.append)
-        if options["provenance"] and isinstance(built, Image):
-            _provenance.record_build(built, keywords, options, results[0], started)
+        if options["provenance"]:
+            _provenance.record_build(_images_of(built), manifest, keywords, options, results[0], started)
         if files.stdout_tar is not None:
             _buildopts.copy_to_stdout(files.stdout_tar)
         return built
@@ -263,6 +262,14 @@ def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None
         return None
     LOGGER.info("Kept the failed step's working container %s", builder.name)
     return builder
+
+
+def _images_of(built: Image | Manifest) -> list[Image]:
+    """The image built, or each platform's image in the manifest list built."""
+    if isinstance(built, Image):
+        return [built]
+    stored = built.store.images()
+    return [image for entry in built.entries for image in stored if entry.digest in image.digests]
 
 
 def _log_sink(log: LogTarget) -> Callable[[str], Any]:

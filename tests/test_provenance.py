@@ -235,3 +235,18 @@ def test_cli_build_provenance_and_push_attach(tmp_path: Path, plain_registry: Re
     with pybuildah.Store(root=root, driver="overlay") as cli_store:
         fetched = pybuildah.provenance(dest, store=cli_store, tls_verify=False)
     assert fetched is not None and fetched["predicate"] == written["predicate"]
+
+
+def test_a_multi_platform_build_names_each_platforms_image(store: pybuildah.Store, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY Containerfile /\n")
+    listed = pybuildah.build(tmp_path, platforms=["linux/amd64", "linux/arm64"], manifest="localhost/multi:1",
+                             store=store, source_date_epoch=EPOCH, provenance=True)
+    entries = listed.entries
+    images = [next(i for i in store.images() if e.digest in i.digests) for e in entries]
+    statement = images[0].provenance
+    assert statement is not None and images[1].provenance == statement
+    validate(statement)
+    assert statement["subject"] == [{"name": "localhost/multi:1", "digest": {"sha256": e.digest.split(":")[1]}}
+                                    for e in entries]
+    assert statement["predicate"]["buildDefinition"]["externalParameters"]["platforms"] == ["linux/amd64",
+                                                                                            "linux/arm64"]
