@@ -266,10 +266,7 @@ def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None
 
 def _images_of(built: Image | Manifest) -> list[Image]:
     """The image built, or each platform's image in the manifest list built."""
-    if isinstance(built, Image):
-        return [built]
-    stored = built.store.images()
-    return [image for entry in built.entries for image in stored if entry.digest in image.digests]
+    return [built] if isinstance(built, Image) else built.images()
 
 
 def _log_sink(log: LogTarget) -> Callable[[str], Any]:

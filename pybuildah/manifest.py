@@ -9,15 +9,16 @@ starts from the entry for this machine's platform (or ``platform=``'s).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
-from . import _api, _checks, _transfer, display
+from . import _api, _attach, _checks, _transfer, display
 from ._checks import PathLike
 from ._records import from_wire
 from ._storecore import LiveHandle
-from .errors import ImageNotFound
+from .errors import ImageNotFound, InvalidArgument
+from .image import Image
 from .options import RegistryAccess, RegistryOptions, registry_options, signing_wire
 from .store import Store, resolve
 
@@ -169,6 +170,7 @@ class Manifest(LiveHandle, display.RichRepr):
         sign_by: str | None = None,
         sign_by_sigstore_key: PathLike | None = None,
         sign_passphrase: str | bytes | None = None,
+        attach: Sequence[str] | None = None,
         registry: RegistryOptions | None = None,
         **access: Unpack[RegistryAccess],
     ) -> str:
@@ -179,8 +181,16 @@ class Manifest(LiveHandle, display.RichRepr):
         list and this machine's entry are copied (buildah manifest push).
         compression and force_compression are pybuildah.push's.
         sign_by_sigstore_key and sign_passphrase sign the list and every
-        image pushed with it (see pybuildah.push).
+        image pushed with it (see pybuildah.push).  attach (["provenance"])
+        attaches each entry's stored attachment to the entry pushed for the
+        same platform (with all=True).
         """
+        if attach and not all:
+            raise InvalidArgument("attach= needs all=True: every entry is pushed with what is attached to it")
+        instances = self._instances() if attach else []
+        kinds: list[str] = []
+        for _, image in instances:  # each entry's image has each attachment, checked before the push
+            kinds = _attach.check(self.store.handle, image.id, dest, attach)
         with _transfer.registry_access(registry_options(registry, access)) as (wire, _):
             result = _api.manifest_push(store=self.store.handle, list=self.name, dest=_checks.text(dest, "dest"),
                                         all=_checks.flag(all, "all"), format=_checks.optional_text(format, "format"),
@@ -190,7 +200,20 @@ class Manifest(LiveHandle, display.RichRepr):
                                         force_compression=_checks.optional_flag(force_compression,
                                                                                 "force_compression"),
                                         **signing_wire(sign_by, sign_by_sigstore_key, sign_passphrase), **wire)
+            if kinds:
+                pushed = ManifestList._from_wire(_api.manifest_inspect(
+                    store=self.store.handle, list=f"docker://{_attach.repository(dest)}@{result['digest']}", **wire))
+                for entry, image in instances:
+                    _attach.push(self.store.handle, image.id, dest, pushed.entry(entry.platform).digest, kinds, wire)
         return str(result["digest"])
+
+    def images(self) -> list[Image]:
+        """The image of each entry, in list order (entries whose image is not in the store are left out)."""
+        return [image for _, image in self._instances()]
+
+    def _instances(self) -> list[tuple[ManifestEntry, Image]]:
+        stored = self.store.images()
+        return [(entry, image) for entry in self.entries for image in stored if entry.digest in image.digests]
 
     def delete(self) -> None:
         """Remove the list from the store; the images it lists stay (buildah manifest rm)."""

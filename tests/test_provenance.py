@@ -237,7 +237,8 @@ def test_cli_build_provenance_and_push_attach(tmp_path: Path, plain_registry: Re
     assert fetched is not None and fetched["predicate"] == written["predicate"]
 
 
-def test_a_multi_platform_build_names_each_platforms_image(store: pybuildah.Store, tmp_path: Path) -> None:
+def test_a_multi_platform_build_names_each_platforms_image(store: pybuildah.Store, tmp_path: Path,
+                                                          plain_registry: Registry) -> None:
     (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY Containerfile /\n")
     listed = pybuildah.build(tmp_path, platforms=["linux/amd64", "linux/arm64"], manifest="localhost/multi:1",
                              store=store, source_date_epoch=EPOCH, provenance=True)
@@ -250,3 +251,17 @@ def test_a_multi_platform_build_names_each_platforms_image(store: pybuildah.Stor
                                     for e in entries]
     assert statement["predicate"]["buildDefinition"]["externalParameters"]["platforms"] == ["linux/amd64",
                                                                                             "linux/arm64"]
+    assert listed.images() == images
+
+    # Pushing the list attaches the statement to each platform's pushed image, subject rewritten.
+    dest = plain_registry.ref("multi:1")
+    listed.push(dest, compression="zstd", attach=["provenance"], tls_verify=False)
+    pushed = json.loads(skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{dest}"))["manifests"]
+    assert len(pushed) == 2
+    for entry in pushed:
+        ref = f"{plain_registry.ref('multi')}@{entry['digest']}"
+        fetched = pybuildah.provenance(ref, store=store, tls_verify=False)
+        assert fetched is not None and fetched["subject"][0]["digest"] == {"sha256": entry["digest"].split(":")[1]}
+        assert fetched["predicate"] == statement["predicate"]
+    with pytest.raises(pybuildah.InvalidArgument, match="all=True"):
+        listed.push(dest, all=False, attach=["provenance"], tls_verify=False)
