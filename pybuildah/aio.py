@@ -37,12 +37,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack, cast, overload
 
 from . import _ffi, _version, display
+from . import attestations as _attestations
 from . import builder as _builder
 from . import image as _image
 from . import manifest as _manifest
 from . import registry as _registry
 from . import signing as _signing
 from . import store as _store
+from ._attach import Referrer
 from ._checks import PathLike
 from ._records import ContainerConfig, ContainerInfo, ImageConfig, PruneReport, RemovalReport, StepReport
 from .build import BuildSettings
@@ -53,8 +55,8 @@ from .options import RegistryAccess, RegistryOptions
 from .progress import AUTO, ProgressCallback, ProgressOption
 
 __all__ = ["Builder", "Image", "Log", "Manifest", "Store", "build", "buildah_version", "containers",
-           "default_store", "generate_sigstore_key_pair", "images", "load", "login", "logout", "prune", "pull",
-           "push", "remove_image", "resolve", "tag"]
+           "default_store", "generate_sigstore_key_pair", "images", "load", "login", "logout", "provenance",
+           "prune", "pull", "push", "referrers", "remove_image", "resolve", "tag"]
 
 LOGGER = logging.getLogger("pybuildah.aio")
 
@@ -382,6 +384,12 @@ class Image(_Face[_image.Image]):
     remove = _twin(_image.Image.remove)
     save = _twin(_image.Image.save)
     push = _twin(_image.Image.push)
+    referrers = _twin(_image.Image.referrers)
+
+    @property
+    def provenance(self) -> Awaitable[dict[str, Any] | None]:
+        """The SLSA provenance kept with the image, read from the store: ``await image.provenance``."""
+        return _call(None, operator.attrgetter("provenance"), self.sync)
 
     @_mirror(_image.Image.reload)
     async def reload(self) -> Image:
@@ -460,6 +468,7 @@ class Manifest(_Face[_manifest.Manifest]):
     annotate = _twin(_manifest.Manifest.annotate)
     remove = _twin(_manifest.Manifest.remove)
     push = _twin(_manifest.Manifest.push)
+    images = _twin_to_list(Image, _manifest.Manifest.images)
     delete = _twin(_manifest.Manifest.delete)
 
 
@@ -625,6 +634,8 @@ async def push(
     format: str | None = None,
     compression: str | None = None,
     compression_level: int | None = None,
+    force_compression: bool | None = None,
+    attach: Sequence[str] | None = None,
     progress: ProgressOption = AUTO,
     all: bool = True,
     sign_by: str | None = None,
@@ -635,6 +646,18 @@ async def push(
 ) -> str:
     """Push an image of the store to dest and return the pushed manifest digest (pybuildah.push)."""
     return await _call(None, functools.partial(_registry.push, **_arguments(locals())))
+
+
+async def referrers(ref: str, *, artifact_type: str | None = None, store: Store | _store.Store | None = None,
+                    registry: RegistryOptions | None = None, **access: Unpack[RegistryAccess]) -> list[Referrer]:
+    """The artifacts in the registry that name the image at ref as their subject (pybuildah.referrers)."""
+    return await _call(None, functools.partial(_attestations.referrers, **_arguments(locals())))
+
+
+async def provenance(ref: str, *, store: Store | _store.Store | None = None, registry: RegistryOptions | None = None,
+                     **access: Unpack[RegistryAccess]) -> dict[str, Any] | None:
+    """The SLSA provenance attached to the image at ref, or None (pybuildah.provenance)."""
+    return await _call(None, functools.partial(_attestations.provenance, **_arguments(locals())))
 
 
 async def login(registry: str, username: str, password: str, *, authfile: PathLike | None = None,
