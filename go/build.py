@@ -66,6 +66,7 @@ PATCHES = {
         "patches/buildah-chroot-netns.patch",  # network="none" gets its own network namespace under chroot
         "patches/buildah-add-url-cancel-timeout.patch",  # ADD of a URL: cancellable, with an idle timeout
         "patches/buildah-imagebuildah-keep-failed.patch",  # build(keep_failed=True) keeps the failed stage's container
+        "patches/buildah-imagebuildah-step-results.patch",  # build steps as data (BuildOptions.StepResults)
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 from .display import RichRepr, to_text
@@ -153,12 +153,22 @@ class ImageConfig:
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One step of a Builder (copy, add or run), as the step cache saw it.
+    """One step of a Builder (copy, add or run) or of a build() (a Containerfile instruction).
 
     outcome is "hit" (taken from the cache: nothing ran), "miss" (ran, and
     its result was kept), "uncached" (ran; reason says why it could not be
-    cached) or "failed" (raised).  For a miss, reason names the first input
-    that differs from the nearest earlier entry.  duration is in seconds.
+    cached) or "failed" (raised).  For a Builder's miss, reason names the
+    first input that differs from the nearest earlier entry.  duration is in
+    seconds.
+
+    build() fills the rest from what Buildah measured: the stage (its name,
+    or its index as text) and stage_index, step as the log's STEP lines
+    number it (1 is the stage's FROM), the instruction as written, the
+    image the step committed or reused, the layer it added (layer_digest is
+    its diff ID, as in Image.layers; layer_size its uncompressed bytes) and
+    the resource use of the child processes that ended during the step
+    (user_time and system_time in seconds, read_bytes and written_bytes).
+    Fields a flow does not fill are "" or None.
     """
 
     index: int
@@ -168,18 +178,65 @@ class StepRecord:
     duration: float
     reason: str = ""
     key: str = ""
+    stage: str = ""
+    stage_index: int | None = None
+    step: int | None = None
+    instruction: str = ""
+    image: str = ""
+    layer_digest: str = ""
+    layer_size: int | None = None
+    user_time: float | None = None
+    system_time: float | None = None
+    read_bytes: int | None = None
+    written_bytes: int | None = None
 
     @property
     def hit(self) -> bool:
         return self.outcome == "hit"
 
+    @property
+    def cpu_time(self) -> float | None:
+        """user_time + system_time, or None where not measured."""
+        if self.user_time is None or self.system_time is None:
+            return None
+        return self.user_time + self.system_time
+
+    @classmethod
+    def _from_build(cls, index: int, raw: dict[str, Any], cached: str) -> StepRecord:
+        """A record from Go's BuildStep; cached is "" when the build looked up its cache, else why not."""
+        kind, instruction = str(raw.get("kind") or ""), str(raw.get("instruction") or "")
+        if kind == "from":
+            outcome, reason = "uncached", "a stage's base image"
+        elif cached:
+            outcome, reason = "uncached", cached
+        else:
+            outcome, reason = ("hit" if raw.get("cache_hit") else "miss"), ""
+        words = instruction.split(None, 1)
+        return cls(index=index, kind=kind, summary=words[1] if len(words) > 1 else "", outcome=outcome,
+                   duration=float(raw.get("duration") or 0.0), reason=reason, stage=str(raw.get("stage") or ""),
+                   stage_index=int(raw.get("stage_index") or 0), step=int(raw.get("step") or 0),
+                   instruction=instruction, image=str(raw.get("image") or ""),
+                   layer_digest=str(raw.get("layer_digest") or ""),
+                   layer_size=None if raw.get("layer_size") is None else int(raw["layer_size"]),
+                   user_time=float(raw.get("user_time") or 0.0), system_time=float(raw.get("system_time") or 0.0),
+                   read_bytes=int(raw.get("read_bytes") or 0), written_bytes=int(raw.get("written_bytes") or 0))
+
 
 class StepReport(list[StepRecord], RichRepr):
-    """The steps of a Builder in order (Builder.steps); an HTML table in Jupyter."""
+    """Steps in order: Builder.steps, or Image.build_steps after build(); an HTML table in Jupyter."""
 
     @property
     def hits(self) -> int:
         return sum(1 for step in self if step.hit)
+
+    @property
+    def duration(self) -> float:
+        """The steps' durations added up, in seconds."""
+        return sum(step.duration for step in self)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The steps as plain dicts (str, int, float, None): ``pandas.DataFrame(report.to_records())``."""
+        return [asdict(step) for step in self]
 
     def __str__(self) -> str:
         """The report as a text table (what print() shows)."""

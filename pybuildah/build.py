@@ -21,6 +21,7 @@ from . import _api, _buildopts, _ffi, _notebook, _provenance
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
+from ._records import StepRecord, StepReport
 from .builder import Builder
 from .errors import BuildahError, BuildError, InvalidType
 from .image import Image
@@ -247,7 +248,16 @@ def _run(target_store: Store, sink: Callable[[str], Any], default_log: bool, opt
         on_result(result)
     if manifest is not None:
         return Manifest(manifest, store=target_store)
-    return target_store.image(result["id"])
+    image = target_store.image(result["id"])
+    image.build_steps = _build_steps(result.get("steps") or [], options)
+    return image
+
+
+def _build_steps(raw: list[dict[str, Any]], options: Mapping[str, Any]) -> StepReport:
+    """The records of the build's steps (Go's BuildStep list), numbered from 1."""
+    cached = "" if options.get("layers") and not options.get("no_cache") else (
+        "no_cache=True" if options.get("layers") else "layers=False")
+    return StepReport(StepRecord._from_build(index, step, cached) for index, step in enumerate(raw, 1))
 
 
 def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None:

@@ -368,6 +368,8 @@ _RENDERERS: dict[str, tuple[Renderer, Renderer]] = {
 
 
 def step_report_html(report: Any) -> str:
+    if _from_build(report):
+        return _build_steps_html(report)
     hits = sum(1 for step in report if step.outcome == "hit")
     summary = f"<b>pybuildah steps</b>: {len(report)} steps, {hits} from the cache"
     head = "<tr><th>#</th><th>step</th><th>arguments</th><th>cache</th><th>seconds</th><th>why</th></tr>"
@@ -378,10 +380,59 @@ def step_report_html(report: Any) -> str:
 
 
 def step_report_text(report: Any) -> str:
+    if _from_build(report):
+        return _build_steps_text(report)
     lines = [f"{len(report)} steps, {sum(1 for s in report if s.outcome == 'hit')} from the cache"]
     for s in report:
         why = f"  ({s.reason})" if s.reason else ""
         lines.append(f"  {s.index:>3} {s.outcome:<8} {s.duration:7.3f}s {s.kind} {s.summary}{why}")
+    return "\n".join(lines)
+
+
+def _from_build(report: Any) -> bool:
+    """Whether the records came from build() (they name their stage)."""
+    return any(step.stage_index is not None for step in report)
+
+
+def _build_summary(report: Any) -> str:
+    stages = len({step.stage_index for step in report})
+    hits = sum(1 for step in report if step.outcome == "hit")
+    total = sum(step.duration for step in report)
+    return (f"{len(report)} steps in {stages} stage{'' if stages == 1 else 's'}, {hits} from the cache, "
+            f"{total:.3f} s")
+
+
+def _build_cells(step: Any) -> tuple[str, str, str, str, str, str, str]:
+    """Plain text cells: stage, #, cache, seconds, CPU seconds, layer, instruction."""
+    cache = "" if step.kind == "from" else step.outcome
+    cpu = step.cpu_time
+    layer = f"{step.layer_digest.removeprefix('sha256:')[:12]} {human_size(step.layer_size)}" \
+        if step.layer_digest else ""
+    return (step.stage, str(step.step), cache, f"{step.duration:.3f}", "" if cpu is None else f"{cpu:.3f}",
+            layer, step.instruction)
+
+
+def _build_steps_html(report: Any) -> str:
+    head = ("<tr><th>stage</th><th>step</th><th>cache</th><th>seconds</th><th>CPU s</th><th>layer</th>"
+            "<th>instruction</th></tr>")
+    rows = ""
+    for step in report:
+        stage, number, cache, seconds, cpu, layer, instruction = _build_cells(step)
+        rows += _cells(esc(stage), esc(number), f"<b>{esc(cache)}</b>" if cache == "miss" else esc(cache),
+                       esc(seconds), esc(cpu), _code(layer) if layer else "", _code(instruction))
+    summary = f"<b>pybuildah build steps</b>: {esc(_build_summary(report))}"
+    return _details(summary, TABLE + head + rows + "</table>", open_=True)
+
+
+def _build_steps_text(report: Any) -> str:
+    rows = [("stage", "step", "cache", "seconds", "CPU s", "layer", "instruction")]
+    rows += [_build_cells(step) for step in report]
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    lines = [_build_summary(report)]
+    for row in rows:
+        lines.append("  " + "  ".join(cell.ljust(width) if i in (0, 2, 5) else cell.rjust(width)
+                                      for i, (cell, width) in enumerate(zip(row[:6], widths, strict=True)))
+                     + "  " + row[6])
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Unpack
 from . import _api, _attach, _checks, _ffi, _transfer, display
 from ._attach import Referrer
 from ._checks import PathLike
-from ._records import ImageConfig
+from ._records import ImageConfig, StepReport
 from ._storecore import LiveHandle, StoreHandle
 from .errors import ImageNotFound
 from .options import RegistryAccess, RegistryOptions, registry_options, signing_wire
@@ -40,6 +40,8 @@ class Image(LiveHandle, display.RichRepr):
     os: str
     architecture: str
     annotations: dict[str, str]
+    #: The steps of the build() that returned this Image (empty for any other Image).
+    build_steps: StepReport
 
     def __init__(self, store: StoreHandle, info: dict[str, Any], reference: str | None = None,
                  registry: RegistryOptions | None = None) -> None:
@@ -48,6 +50,7 @@ class Image(LiveHandle, display.RichRepr):
         # How an external image was reached (never its credentials), for reload() and inspect().
         self._registry = RegistryOptions(tls_verify=registry.tls_verify, cert_dir=registry.cert_dir,
                                          authfile=registry.authfile) if registry else RegistryOptions()
+        self.build_steps = StepReport()
         self._fill(info)
 
     def _fill(self, info: dict[str, Any]) -> None:

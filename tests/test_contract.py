@@ -63,6 +63,13 @@ def test_wire_records_match_the_python_dataclasses() -> None:
         assert set(records[cls.__name__]) == {f.name for f in fields(cls)}, cls.__name__
 
 
+def test_build_steps_from_the_wire_fill_step_records() -> None:
+    sent = set(_contract()["records"]["BuildStep"])  # type: ignore[index]
+    assert sent - {f.name for f in fields(pybuildah.StepRecord)} == {"cache_hit"}  # read as outcome
+    source = inspect.getsource(pybuildah.StepRecord._from_build)
+    assert all(f'"{name}"' in source for name in sent), "a BuildStep field that _from_build does not read"
+
+
 def test_configure_accepts_exactly_the_config_fields_plus_history_notes_and_removals() -> None:
     accepted = set(_contract()["records"]["ConfigChange"])  # type: ignore[index]
     assert accepted == {f.name for f in fields(ContainerConfig)} | {"created_by", "history_comment", "unset_ports",

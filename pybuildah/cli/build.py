@@ -10,6 +10,7 @@ import sys
 from .._buildopts import to_stdout
 from ..build import build
 from ..errors import BuildError, InvalidArgument
+from ..image import Image
 from ._common import boolean, open_store, pairs, policy_flag
 
 
@@ -72,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("--debug-on-failure", action="store_true",
                      help="when a step fails, open a shell on this terminal in its working container "
                           "(the step's environment and working directory); the container is removed when it exits")
+    cmd.add_argument("--timings", action="store_true",
+                     help="after the build, print each step's time, cache use, layer and CPU time (on stderr)")
     cmd.add_argument("context", nargs="?", default=".", metavar="CONTEXT", help="the build context directory")
     cmd.set_defaults(handler=run)
 
@@ -181,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
             print(result.id, file=sys.stderr)
         elif not (shown == [result.id] and sys.stdout.isatty() and sys.stderr.isatty()):
             print(result.id)
+        if args.timings and isinstance(result, Image):
+            print(result.build_steps, file=sys.stderr)
     except BuildError as exc:
         print(f"Error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         if exc.builder is not None:

@@ -212,6 +212,8 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 	out, errOut, report := log.writer("stdout"), log.writer("stderr"), log.writer("report")
 	options := p.options
 	options.In, options.Out, options.Err, options.ReportWriter = call.Stdin(), out, errOut, report
+	steps := newStepRecorder(st.Store, len(o.Platforms))
+	options.StepResults = steps.hook()
 	id, _, err := imagebuildah.BuildDockerfiles(call.Context(), st.Store, options, p.containerfiles...)
 	out.flush()
 	errOut.flush()
@@ -228,10 +230,11 @@ func (p *plan) run(st *store.State, o wire.BuildOptions) (*wire.BuildResult, err
 	if err != nil {
 		return nil, errkind.Redact(withKept(st.Store, failure(err, log.stepLines(), p.stages), kept), p.redact)
 	}
-	if !o.Provenance {
-		return &wire.BuildResult{ID: id}, nil
+	result := &wire.BuildResult{ID: id, Steps: steps.result()}
+	if o.Provenance {
+		result.Dependencies, result.Containerfiles = resolveImages(st, p.dependencies, o.Platforms), p.containerfiles
 	}
-	return &wire.BuildResult{ID: id, Dependencies: resolveImages(st, p.dependencies, o.Platforms), Containerfiles: p.containerfiles}, nil
+	return result, nil
 }
 
 // cancelled is the BuildCancelled error; finished says whether the image

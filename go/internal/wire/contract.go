@@ -42,6 +42,7 @@ func NewContract(requests map[string]any) Contract {
 		"ManifestList":    FieldNames(ManifestList{}),
 		"ManifestEntry":   FieldNames(ManifestEntry{}),
 		"Change":          FieldNames(Change{}),
+		"BuildStep":       FieldNames(BuildStep{}),
 	}, Requests: RequestFields(requests)}
 }
 

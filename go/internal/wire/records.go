@@ -111,6 +111,7 @@ type PushResult struct {
 // BuildResult is what Build returns.
 type BuildResult struct {
 	ID             string       `json:"id"`
+	Steps          []BuildStep  `json:"steps"`                    // in stage order, then step order
 	Dependencies   []Dependency `json:"dependencies,omitempty"`   // with Provenance
 	Containerfiles []string     `json:"containerfiles,omitempty"` // with Provenance: the ones read
 }
@@ -131,6 +132,25 @@ type Dependency struct {
 	Ref      string `json:"ref"`
 	Digest   string `json:"digest,omitempty"`
 	Platform string `json:"platform,omitempty"`
+}
+
+// BuildStep is one step of a Containerfile build, as Buildah reported it
+// (internal/containerfile, steps.go).  Times are in seconds.
+type BuildStep struct {
+	Stage        string  `json:"stage"` // the stage's name, or its index as text
+	StageIndex   int     `json:"stage_index"`
+	Step         int     `json:"step"` // as numbered by the log's STEP lines: 1 is the FROM
+	Kind         string  `json:"kind"` // the instruction in lower case: from, run, copy, ...
+	Instruction  string  `json:"instruction"`
+	CacheHit     bool    `json:"cache_hit"`
+	Image        string  `json:"image"`        // the image committed (or reused) by the step, if any
+	LayerDigest  string  `json:"layer_digest"` // the layer the step added (its diff ID), if any
+	LayerSize    *int64  `json:"layer_size"`   // its uncompressed size; null without a layer
+	Duration     float64 `json:"duration"`
+	UserTime     float64 `json:"user_time"` // of the child processes that ended during the step
+	SystemTime   float64 `json:"system_time"`
+	ReadBytes    int64   `json:"read_bytes"`
+	WrittenBytes int64   `json:"written_bytes"`
 }
 
 // ProgressEvent is the payload of a "progress" event (pull, push, save,
