@@ -3,6 +3,7 @@ package containerfile
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,5 +118,37 @@ func TestStepRecorderOff(t *testing.T) {
 	t.Setenv("PYBUILDAH_STEP_RECORDS", "off")
 	if r := newStepRecorder(nil, 1); r != nil {
 		t.Error("the internal switch does not turn records off")
+	}
+}
+
+// BenchmarkStepRecorderAdd is the records' whole cost per step on the Go
+// side: the store lookups of the step's image and layer, and the append.
+func BenchmarkStepRecorderAdd(b *testing.B) {
+	dir := b.TempDir()
+	s, err := storage.GetStore(storage.StoreOptions{
+		RunRoot: filepath.Join(dir, "run"), GraphRoot: filepath.Join(dir, "root"), GraphDriverName: "vfs",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _, _ = s.Shutdown(true) }()
+	var images []string
+	parent := ""
+	for i := range 30 { // a store with a 30-step build's intermediate images in it
+		layer, err := s.CreateLayer("", parent, nil, "", false, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err := s.CreateImage("", []string{fmt.Sprintf("localhost/step:%d", i)}, layer.ID, "", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		images, parent = append(images, img.ID), layer.ID
+	}
+	r := newStepRecorder(s, 1)
+	b.ResetTimer()
+	for i := range b.N {
+		r.add(define.StepResult{Stage: 0, Step: i%len(images) + 2, Command: "run", Instruction: "RUN true",
+			ImageID: images[i%len(images)]})
 	}
 }
