@@ -167,6 +167,9 @@ def image_html(image: Any) -> str:
     if platform:
         rows.append(("platform", esc(platform)))
     rows += _config_rows(image.config)
+    steps = getattr(image, "build_steps", None)
+    if steps:
+        rows.append(("build steps", f"{esc(_build_summary(steps))} (<code>.build_steps</code>)"))
     body = TABLE + _rows(rows) + "</table>" + _history_html(list(image.history))
     return _details(summary, body, open_=True)
 

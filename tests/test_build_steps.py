@@ -95,6 +95,19 @@ def test_single_layer_build_reports_the_layer_on_each_stages_last_step(store: py
     assert steps[2].cpu_time is not None and steps[2].cpu_time > 0.05
 
 
+def test_parallel_stages_are_reported_in_stage_order(store: pybuildah.Store, tmp_path: Path) -> None:
+    stages = "".join(f"FROM {BASE} AS s{i}\nCOPY f{i} /f{i}\nRUN cat /f{i}\n\n" for i in range(3))
+    ctx = context(tmp_path, stages + f"FROM {BASE}\n" + "".join(f"COPY --from=s{i} /f{i} /\n" for i in range(3)),
+                  **{f"f{i}": str(i) for i in range(3)})
+    image = pybuildah.build(ctx, jobs=3, layers=True, store=store, log=quiet)
+    steps = image.build_steps
+    assert [(s.stage, s.step) for s in steps] == [
+        *[(f"s{i}", k) for i in range(3) for k in (1, 2, 3)], *[("3", k) for k in range(1, 5)]]
+    assert [s.instruction for s in steps if s.kind == "copy"][:3] == [f"COPY f{i} /f{i}" for i in range(3)]
+    assert image.layers[-3:] == [s.layer_digest for s in steps[-3:]]
+    assert "13 steps in 4 stages" in image._repr_html_()
+
+
 def test_no_secret_value_in_the_records(store: pybuildah.Store, tmp_path: Path) -> None:
     secret = "s3cr3t-Records-Value"
     ctx = context(tmp_path, f"FROM {BASE}\nARG TOKEN\n"
