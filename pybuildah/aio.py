@@ -373,6 +373,7 @@ class Image(_Face[_image.Image]):
     short_id = _Plain[str]()
     manifest_type = _Plain[str]()
     reference = _Plain[str]()
+    build_steps = _Plain[StepReport]()
 
     @property
     def store(self) -> Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import pybuildah
+from pybuildah import aio
 from pybuildah.cli import main
 
 BASE = "localhost/busybox:latest"
@@ -167,3 +169,11 @@ def test_cli_timings_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ", 3 from the cache, " in capsys.readouterr().err.splitlines()[0]
     assert main(argv) == 0
     assert capsys.readouterr().err == ""  # no table without --timings
+
+
+def test_aio_build_carries_the_records(store: pybuildah.Store, tmp_path: Path) -> None:
+    ctx = context(tmp_path, "FROM scratch\nCOPY hello.txt /hello.txt\n", **{"hello.txt": "hello\n"})
+    image = asyncio.run(aio.build(ctx, store=store, log=quiet))
+    assert [(s.kind, s.instruction) for s in image.build_steps] == [("from", "FROM scratch"),
+                                                                    ("copy", "COPY hello.txt /hello.txt")]
+    assert image.build_steps[1].layer_digest == image.layers[-1]
