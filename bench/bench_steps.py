@@ -279,5 +279,21 @@ def main() -> None:
           f" after the Go runtime started {rss_loaded:.1f} MB")
 
 
+def measure(rounds: int, driver: str, clis: dict[str, str]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """The step script, ``rounds`` times on each side, interleaved: (pybuildah's summary, {peer: summary}).
+    The benchmark page (bench/page.py) calls this; main() prints the same figures."""
+    with tempfile.TemporaryDirectory(prefix="pybuildah-bench-") as tmp:
+        work = Path(tmp)
+        archive = make_base(work)
+        files = make_files(work)
+        py_rounds: list[dict[str, Any]] = []
+        cli_rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in clis}
+        for _ in range(rounds):
+            py_rounds.append(pybuildah_round(work, files, archive, driver))
+            for name, path in clis.items():
+                cli_rounds[name].append(cli_round(work, files, archive, driver, path))
+    return summarize(py_rounds), {name: summarize(r) for name, r in cli_rounds.items()}
+
+
 if __name__ == "__main__":
     main()
