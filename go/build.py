@@ -67,6 +67,7 @@ PATCHES = {
         "patches/buildah-add-url-cancel-timeout.patch",  # ADD of a URL: cancellable, with an idle timeout
         "patches/buildah-imagebuildah-keep-failed.patch",  # build(keep_failed=True) keeps the failed stage's container
         "patches/buildah-imagebuildah-step-results.patch",  # build steps as data (BuildOptions.StepResults)
+        "patches/buildah-imagebuildah-lazy-rebase.patch",  # a cache hit makes no container until a step needs one
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],

@@ -355,3 +355,36 @@ def test_pinned_cli_is_the_pinned_module(cli: PinnedCLI) -> None:
     # The comparison means something only if both sides are the same Buildah.
     assert cli("--version").split()[2] == pybuildah.buildah_version()
     assert sys.platform == "linux"
+
+
+def test_cached_rebuild_and_a_late_miss_match_buildah_build(cli: PinnedCLI, ours: pybuildah.Store,
+                                                            tmp_path: Path) -> None:
+    # A run of cache hits (config steps, RUN, COPY, a stage copied from) moves to each cached image
+    # without a working container until a step needs one; a miss after them must build on the last hit.
+    marker = os.urandom(6).hex()
+    containerfile = (
+        f"FROM {BASE} AS deps\nWORKDIR /deps\nENV MARK={marker}\nRUN echo dep-$MARK > dep.txt\nLABEL stage=deps\n"
+        f"FROM {BASE}\nWORKDIR /app\nCOPY app.txt ./\nENV B=2\nRUN echo one > one.txt\nLABEL x=y\n"
+        "COPY --from=deps /deps/dep.txt ./\nRUN cat one.txt dep.txt app.txt > all.txt{extra}\nEXPOSE 8080\n"
+        "USER 1001\nCMD [\"cat\", \"all.txt\"]\n"
+    )
+    ctx = _context(tmp_path)
+    flags = ["build", "--isolation", "chroot", "--layers", "--source-date-epoch", str(EPOCH), "--rewrite-timestamp"]
+    built: list[pybuildah.Image] = []
+    for extra in ("", "", " && echo changed >> all.txt"):
+        (ctx / "Containerfile").write_text(containerfile.format(extra=extra))
+        log: list[str] = []
+        image = pybuildah.build(ctx, store=ours, layers=True, source_date_epoch=EPOCH, rewrite_timestamp=True,
+                                log=log.append)
+        theirs = cli(*flags, "-q", str(ctx)).splitlines()[-1]
+        assert image.id == theirs, log
+        built.append(image)
+        hits = sum("Using cache" in line for line in log)
+        assert hits == (0, 14, 10)[len(built) - 1], log  # the non-FROM steps, then up to the changed RUN
+    first, cached, changed = built
+    assert cached.id == first.id
+    assert changed.layers[:-1] == first.layers[:-1] and changed.layers[-1] != first.layers[-1]
+    with pybuildah.Builder(changed.id, store=ours, pull="never") as b:
+        assert b.run(["cat", "all.txt"]).stdout == f"one\ndep-{marker}\nthe app\nchanged\n"
+        assert b.run(["pwd"]).stdout == "/app\n"
+    assert not ours.containers()
