@@ -68,6 +68,7 @@ PATCHES = {
         "patches/buildah-imagebuildah-keep-failed.patch",  # build(keep_failed=True) keeps the failed stage's container
         "patches/buildah-imagebuildah-step-results.patch",  # build steps as data (BuildOptions.StepResults)
         "patches/buildah-imagebuildah-lazy-rebase.patch",  # a cache hit makes no container until a step needs one
+        "patches/buildah-imagebuildah-parallel-run-lines.patch",  # jobs > 1: RUN output passed on in whole lines
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],

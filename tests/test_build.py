@@ -131,6 +131,18 @@ COPY --from=right /right /right
     assert store.containers() == []
 
 
+
+def test_parallel_stages_keep_each_line_of_run_output_whole(store: pybuildah.Store, tmp_path: Path) -> None:
+    # Two stages print at the same time, a character every 20 ms, into the build's one log.
+    ctx = context(tmp_path, "".join(f"FROM {BASE} AS {c}\nRUN for i in $(seq 1 30); do printf {c}; sleep 0.02; done"
+                                    f"; printf '\\n{c}-tail'\n" for c in "AB")
+                  + f"FROM {BASE}\nCOPY --from=A /bin/busybox /a\nCOPY --from=B /bin/busybox /b\n")
+    lines: list[str] = []
+    pybuildah.build(ctx, jobs=2, store=store, log=lines.append)
+    output = [line for line in lines if line and set(line) <= set("AB-tail")]
+    assert sorted(output) == sorted(["A" * 30, "A-tail", "B" * 30, "B-tail"]), lines
+
+
 def test_onbuild_triggers_run_in_child_build(store: pybuildah.Store, tmp_path: Path) -> None:
     parent = context(tmp_path / "p", f"FROM {BASE}\nONBUILD RUN echo triggered > /onbuild.txt\n"
                                      "ONBUILD COPY payload.txt /app/payload.txt\n")
