@@ -8,9 +8,10 @@ call each), 40 config calls, one RUN and a commit, with the same storage driver,
 each in its own temporary store; rounds interleave the sides, so all see the same
 machine load.  The pybuildah side runs in a fresh Python process, so the Go
 runtime's start-up is part of its total.  --tree measures another checkout's
-pybuildah (e.g. main, for before/after figures) against the same peers.
+pybuildah (e.g. main) against the same peers; given more than once, every
+tree runs in each round, for before/after figures from one run.
 
-Usage: python bench/bench_steps.py [--rounds N] [--driver overlay|vfs] [--no-pinned] [--tree PATH]
+Usage: python bench/bench_steps.py [--rounds N] [--driver overlay|vfs] [--no-pinned] [--tree PATH ...]
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ with pybuildah.Store(root=store_root, driver=driver) as store:
     t = time.perf_counter()
     out = b.run(["/bin/sh", "-c", run_script]).stdout.strip()
     times["run"] = time.perf_counter() - t
+    t = time.perf_counter()
+    b.run(["true"])
+    times["run_true"] = time.perf_counter() - t
     assert out == str(copies), out
     t = time.perf_counter()
     image = b.commit("localhost/bench:1")
@@ -98,17 +102,18 @@ def make_base(work: Path) -> Path:
         "        b.commit('oci-archive:' + sys.argv[2])\n"
     )
     subprocess.run([sys.executable, "-c", script, str(work / "base-store"), str(archive)],
-                   check=True, env=_py_env())
+                   check=True, env=_py_env(), cwd=TREE)
     shutil.rmtree(work / "base-store", ignore_errors=True)
     return archive
 
 
-TREE = ROOT  # the checkout whose pybuildah is measured (--tree)
+TREE = ROOT  # the checkout whose pybuildah is measured (--tree); `python -c` also runs there,
+# since its first import path is the working directory
 
 
-def _py_env() -> dict[str, str]:
+def _py_env(tree: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TREE), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree or TREE), env.get("PYTHONPATH")]))
     return env
 
 
@@ -120,7 +125,8 @@ def load_base(archive: Path, root: Path, driver: str) -> None:
         "    with pybuildah.Builder('oci-archive:' + sys.argv[2], store=s) as b:\n"
         "        b.commit('localhost/busybox:latest')\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(root), str(archive), driver], check=True, env=_py_env())
+    subprocess.run([sys.executable, "-c", script, str(root), str(archive), driver], check=True, env=_py_env(),
+                   cwd=TREE)
 
 
 def make_files(work: Path) -> Path:
@@ -131,14 +137,14 @@ def make_files(work: Path) -> Path:
     return files
 
 
-def pybuildah_round(work: Path, files: Path, archive: Path, driver: str) -> dict[str, Any]:
+def pybuildah_round(work: Path, files: Path, archive: Path, driver: str, tree: Path) -> dict[str, Any]:
     root = work / "py-store"
     load_base(archive, root, driver)
     steps = [(method, args) for method, args, _ in CONFIG_STEPS]
     out = subprocess.run(
         [sys.executable, "-c", PYBUILDAH_SIDE, str(root), str(files), "localhost/busybox:latest", driver,
          json.dumps(steps), str(COPIES), RUN_SCRIPT],
-        check=True, capture_output=True, text=True, env=_py_env(),
+        check=True, capture_output=True, text=True, env=_py_env(tree), cwd=tree,
     ).stdout
     shutil.rmtree(root, ignore_errors=True)
     return dict(json.loads(out.strip().splitlines()[-1]))
@@ -162,6 +168,7 @@ def cli_script(buildah: str, root: Path, files: Path, driver: str) -> str:
     for _, _, flags in CONFIG_STEPS:
         lines.append('step config "${B[@]}" config ' + " ".join(map(shlex.quote, flags)) + ' "$ctr"')
     lines.append(f'step run "${{B[@]}}" run --isolation chroot "$ctr" -- /bin/sh -c {shlex.quote(RUN_SCRIPT)}')
+    lines.append('step run_true "${B[@]}" run --isolation chroot "$ctr" -- true')
     lines.append('step commit "${B[@]}" commit -q "$ctr" localhost/bench:1')
     lines.append('step rm "${B[@]}" rm "$ctr"')
     lines.append('echo "total $t0 $EPOCHREALTIME" >&3')
@@ -214,7 +221,7 @@ def import_cost() -> tuple[float, float, float]:
     samples = []
     for _ in range(5):
         out = subprocess.run([sys.executable, "-c", probe], check=True,
-                             capture_output=True, text=True, env=_py_env()).stdout
+                             capture_output=True, text=True, env=_py_env(), cwd=TREE).stdout
         samples.append(json.loads(out))
     return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
             statistics.median(s[2] for s in samples))
@@ -228,9 +235,29 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
         "config": med([statistics.mean(r["config"]) for r in rounds]),
         "from": med([r["from"] for r in rounds]),
         "run": med([r["run"] for r in rounds]),
+        "run_true": med([r["run_true"] for r in rounds]),
         "commit": med([r["commit"] for r in rounds]),
         "total": med([r["total"] for r in rounds]),
     }
+
+
+def report(tree: Path, py: dict[str, float], cli: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    """Print one tree's table against the peers of the same run."""
+    print(f"step-by-step build, driver={args.driver}, {args.rounds} rounds (medians), pybuildah from {tree}")
+    header = f"{'step':<22}{'pybuildah':>11}" + "".join(f"{name:>24}{'ratio':>8}" for name in cli)
+    print(header)
+    rows = [("from (new container)", "from"), ("per COPY", "copy"), ("per config call", "config"),
+            ("RUN (script)", "run"), ("RUN true", "run_true"), ("commit", "commit"), ("whole build", "total")]
+    for label, key in rows:
+        digits = 3 if key == "config" else 1
+        line = f"{label:<22}{py[key] * 1000:>9.{digits}f}ms"
+        for name in cli:
+            ratio = cli[name][key] / py[key] if py[key] else float("inf")
+            line += f"{cli[name][key] * 1000:>22.1f}ms{ratio:>7.1f}x"
+        print(line)
+    for name in cli:
+        print(f"overall: pybuildah is {cli[name]['total'] / py['total']:.1f}x faster than {name}")
+    print()
 
 
 def main() -> None:
@@ -240,9 +267,11 @@ def main() -> None:
     parser.add_argument("--driver", default="overlay", choices=["overlay", "vfs"])
     parser.add_argument("--buildah", default=peers.DEBIAN_BUILDAH, help="Debian's buildah")
     parser.add_argument("--no-pinned", action="store_true", help="skip Buildah's CLI at the pinned version")
-    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose pybuildah is measured")
+    parser.add_argument("--tree", type=Path, action="append",
+                        help="checkout whose pybuildah is measured (default: this one); repeat to compare")
     args = parser.parse_args()
-    TREE = args.tree.resolve()
+    trees = [tree.resolve() for tree in args.tree or [ROOT]]
+    TREE = trees[0]
     clis = peers.peers(include_pinned=not args.no_pinned, debian=args.buildah)
     if not clis:
         sys.exit("no peer CLI: install Debian's buildah or let the pinned one build")
@@ -250,31 +279,20 @@ def main() -> None:
         work = Path(tmp)
         archive = make_base(work)
         files = make_files(work)
-        py_rounds: list[dict[str, Any]] = []
+        py_rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
         cli_rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in clis}
         for _ in range(args.rounds):
-            py_rounds.append(pybuildah_round(work, files, archive, args.driver))
+            for tree in trees:
+                py_rounds[tree].append(pybuildah_round(work, files, archive, args.driver, tree))
             for name, path in clis.items():
                 cli_rounds[name].append(cli_round(work, files, archive, args.driver, path))
-    py = summarize(py_rounds)
     cli = {name: summarize(rounds) for name, rounds in cli_rounds.items()}
+    for tree in reversed(trees):  # the first tree (the one measured for the targets) last
+        report(tree, summarize(py_rounds[tree]), cli, args)
+    py = summarize(py_rounds[TREE])
     import_s, rss_import, rss_loaded = import_cost()
-    print(f"step-by-step build, driver={args.driver}, {args.rounds} rounds (medians), pybuildah from {TREE}")
-    header = f"{'step':<22}{'pybuildah':>11}" + "".join(f"{name:>24}{'ratio':>8}" for name in cli)
-    print(header)
-    rows = [("from (new container)", "from"), ("per COPY", "copy"), ("per config call", "config"),
-            ("RUN", "run"), ("commit", "commit"), ("whole build", "total")]
-    for label, key in rows:
-        line = f"{label:<22}{py[key] * 1000:>9.1f}ms"
-        for name in cli:
-            ratio = cli[name][key] / py[key] if py[key] else float("inf")
-            line += f"{cli[name][key] * 1000:>22.1f}ms{ratio:>7.1f}x"
-        print(line)
-    for name in cli:
-        print(f"overall: pybuildah is {cli[name]['total'] / py['total']:.1f}x faster than {name}")
-    print(f"targets: per COPY {py['copy'] * 1000:.1f} ms (<= 5), RUN {py['run'] * 1000:.1f} ms (<= 60; this RUN is"
-          f" a small shell script, not `true`), config {py['config'] * 1000:.2f} ms (<= 0.5),"
-          f" whole >= 8x the same-version CLI")
+    print(f"targets: per COPY {py['copy'] * 1000:.1f} ms (<= 5), RUN true {py['run_true'] * 1000:.1f} ms (<= 40),"
+          f" config {py['config'] * 1000:.3f} ms (<= 0.1), whole >= 8x the same-version CLI")
     print(f"import pybuildah: {import_s * 1000:.1f} ms; RSS after import {rss_import:.1f} MB;"
           f" after the Go runtime started {rss_loaded:.1f} MB")
 

@@ -69,6 +69,8 @@ PATCHES = {
         "patches/buildah-imagebuildah-step-results.patch",  # build steps as data (BuildOptions.StepResults)
         "patches/buildah-imagebuildah-lazy-rebase.patch",  # a cache hit makes no container until a step needs one
         "patches/buildah-imagebuildah-parallel-run-lines.patch",  # jobs > 1: RUN output passed on in whole lines
+        "patches/buildah-held-mount.patch",  # Add and Run use the mount a Builder holds ("One mount per Builder")
+        "patches/buildah-chrootuser-kept-copier.patch",  # user lookups through the kept copier child
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],

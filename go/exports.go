@@ -84,6 +84,7 @@ var requests = map[string]any{
 	"ManifestInspect":  wire.ManifestInspectOptions{},
 	"ManifestPush":     wire.ManifestPushOptions{},
 	"ManifestDelete":   wire.ManifestOptions{},
+	"FlushBuilder":     wire.BuilderRef{},
 
 	"GenerateSigstoreKeyPair": wire.KeyPairOptions{},
 	"ImageAttachment":         wire.AttachmentOptions{},
@@ -275,3 +276,6 @@ func PyBuildahReferrers(args *C.char) *C.char { return withStore(args, attach.Li
 
 //export PyBuildahFetchAttachment
 func PyBuildahFetchAttachment(args *C.char) *C.char { return withStore(args, attach.Fetch) }
+
+//export PyBuildahFlushBuilder
+func PyBuildahFlushBuilder(args *C.char) *C.char { return withBuilder(args, builder.Flush) }

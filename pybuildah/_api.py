@@ -285,6 +285,11 @@ def delete_builder(*, builder: int) -> None:
     _ffi.call("DeleteBuilder", **locals())
 
 
+def flush_builder(*, builder: int) -> None:
+    """Write the working container's state file now (config calls change it in memory)."""
+    _ffi.call("FlushBuilder", **locals())
+
+
 def commit(*, builder: int, destination: str | None = None, format: str | None = None, squash: bool = False,
            compression: str | None = None, force_compression: bool | None = None,
            timestamp: int | None = None, source_date_epoch: str | None = None,

@@ -85,6 +85,7 @@ EXPORTS = (
     "AttachPush",
     "Referrers",
     "FetchAttachment",
+    "FlushBuilder",
     "Contract",
     "Version",
     "GenerateSigstoreKeyPair",

@@ -120,8 +120,10 @@ class Builder(LiveHandle, display.RichRepr):
     @property
     def handle(self) -> int:
         """The Go handle; raises ContainerNotFound after delete()."""
-        if self._deleted or not self._finalizer.alive:
+        if self._deleted:
             raise ContainerNotFound(f"working container {self.name!r} has been deleted")
+        if not self._finalizer.alive:
+            raise ContainerNotFound(f"this Builder on {self.name!r} is closed: reattach with Builder.open()")
         return self._handle
 
     def __enter__(self) -> Builder:
@@ -698,6 +700,32 @@ class Builder(LiveHandle, display.RichRepr):
             self._cache.failed(step, error)
         else:
             self._cache.finish(self.handle, step, result)
+
+    def flush(self) -> None:
+        """Write the working container's state now, so that other processes see every change so far.
+
+        Config calls (set_env, set_label, configure, ...) and copies change
+        the container in this process; Buildah's state file, which
+        `buildah inspect` and `buildah containers` read, is written before
+        run(), commit() and mount_root(), at close() and delete(), at
+        interpreter exit, and here.  See "State written when it matters" in
+        docs/design.md.
+        """
+        self._materialise()
+        _api.flush_builder(builder=self.handle)
+
+    def close(self) -> None:
+        """Let go of the working container without deleting it (idempotent).
+
+        Its state is written, and the mount and copier child this Builder
+        held are released; Builder.open() reattaches to it later.
+        """
+        if self._deleted or not self._finalizer.alive:
+            return
+        try:
+            self._materialise()  # a step cache hit not applied yet
+        finally:
+            self._finalizer()  # Go writes the state file as the handle goes
 
     def delete(self) -> None:
         """Delete the working container (idempotent).

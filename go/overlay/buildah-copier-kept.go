@@ -34,6 +34,7 @@
 package copier
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -334,5 +335,36 @@ func keptChildDone(encoder *json.Encoder, bulkReader, bulkWriter *os.File) {
 	if err := encoder.Encode(&response{}); err != nil {
 		fmt.Fprintf(os.Stderr, "error encoding completion for copier parent process: %v", err)
 		os.Exit(1)
+	}
+}
+
+// ReadKeptFile reads the file at path (inside root) with a GET request to
+// root's long-lived child, which resolves it, symbolic links included,
+// inside its chroot to root.  ok is false when root has no kept child or
+// the request failed (a missing file included): the caller then reads the
+// file its own way.  chrootuser's user and group lookups use it
+// (patches/buildah-chrootuser-kept-copier.patch), so a RUN's lookups cost
+// round trips to a running child instead of a process start each.
+func ReadKeptFile(root, path string) (data []byte, ok bool) {
+	keptMu.Lock()
+	_, kept := keptRoots[root]
+	keptMu.Unlock()
+	if !kept {
+		return nil, false
+	}
+	var archive bytes.Buffer
+	if err := Get(root, root, GetOptions{}, []string{root + "/" + strings.TrimPrefix(path, "/")}, &archive); err != nil {
+		return nil, false
+	}
+	reader := tar.NewReader(&archive)
+	for {
+		header, err := reader.Next()
+		if err != nil {
+			return nil, false
+		}
+		if header.Typeflag == tar.TypeReg {
+			content, err := io.ReadAll(reader)
+			return content, err == nil
+		}
 	}
 }

@@ -72,7 +72,8 @@ func Add(s *State, o wire.AddOptions) (any, error) {
 	if err := s.Builder.Add(o.Destination, o.Extract, options, sources...); err != nil {
 		return nil, s.explain(classifyAddError(err))
 	}
-	return nil, s.explain(s.Builder.Save())
+	s.shared.dirty = true // the digester's summary, for commit's history
+	return nil, nil
 }
 
 // sourceRoot mounts the builder or image that sources are read from, if

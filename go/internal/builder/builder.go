@@ -28,9 +28,11 @@ type State struct {
 	shared  *container
 }
 
-// Release lets go of the handle's references on its container and store
-// (and of the copier child it kept).
+// Release writes the container's state file if it changed, and lets go of
+// the handle's references on its container and store (and of the copier
+// child and mount it kept).
 func (s *State) Release() {
+	flushOnRelease(s.shared)
 	releaseCopier(s)
 	forgetStep(s)
 	s.shared.unshare()
@@ -186,6 +188,9 @@ func Open(st *store.State, o wire.OpenBuilderOptions) (wire.ContainerInfo, error
 
 // Mount mounts the container's root filesystem and returns its path.
 func Mount(s *State, _ wire.BuilderRef) (string, error) {
+	if err := s.shared.flush(); err != nil {
+		return "", s.explain(err)
+	}
 	path, err := s.Builder.Mount(s.Builder.MountLabel)
 	if err != nil {
 		return "", s.explain(err)

@@ -24,6 +24,9 @@ func Commit(s *State, o wire.CommitOptions) (*wire.CommitResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.shared.flush(); err != nil {
+		return nil, s.explain(err)
+	}
 	dest, err := images.ParseDestination(s.Store, reg.Sys, o.Destination)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,8 @@ import (
 )
 
 // Configure checks every change first, so that a bad one changes nothing,
-// then applies them and saves the builder.
+// then applies them to the in-memory builder; its state file is written
+// later, when it matters (see flush).
 func Configure(s *State, c wire.ConfigChange) (any, error) {
 	if err := CheckConfig(c); err != nil {
 		return nil, err
@@ -31,7 +32,8 @@ func Configure(s *State, c wire.ConfigChange) (any, error) {
 	if c.Healthcheck != nil {
 		s.Builder.SetHealthcheck(health)
 	}
-	return nil, s.explain(s.Builder.Save())
+	s.shared.dirty = true // written when it matters (state.go)
+	return nil, nil
 }
 
 // SetCmd sets the default command (the design card's SetCmd export): a

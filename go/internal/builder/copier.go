@@ -12,14 +12,21 @@ import (
 	"sync"
 
 	"go.podman.io/buildah/copier"
+
+	"pybuildah.dev/shim/internal/store"
 )
 
-var keptCopiers sync.Map // *State -> the mount point held for its copier
+var keptCopiers sync.Map // *State -> the kept mount held for its copier
+
+type keptMount struct{ mountPoint, record string }
 
 // keepCopier mounts s's working container, holding that mount until
-// releaseCopier (so the root stays the same mount across steps, which Add
-// and Run otherwise mount and unmount each time), and lets one long-lived
-// copier child serve it.  On failure nothing is kept and the step reports
+// releaseCopier (one mount per Builder: Add and Run use it instead of
+// mounting, unmounting and saving the state file each time, see
+// Builder.HoldMount in patches/buildah-held-mount.patch), and lets one
+// long-lived copier child serve it.  The mount is recorded for this
+// process, so that the next store open unmounts it if the process dies
+// holding it (store.ReapMounts).  On failure nothing is kept and the step reports
 // the error itself.
 func keepCopier(s *State) {
 	if _, ok := keptCopiers.Load(s); ok {
@@ -29,18 +36,25 @@ func keepCopier(s *State) {
 	if err != nil {
 		return
 	}
-	if _, loaded := keptCopiers.LoadOrStore(s, mountPoint); loaded {
+	kept := &keptMount{mountPoint: mountPoint}
+	if _, loaded := keptCopiers.LoadOrStore(s, kept); loaded {
 		_ = s.Builder.Unmount() // another thread got there first
 		return
 	}
+	kept.record = store.RecordMount(s.Store.Store, s.Builder.ContainerID)
+	s.Builder.HoldMount(true)
 	copier.KeepRoot(mountPoint)
 }
 
 // releaseCopier stops s's copier child and drops the mount keepCopier held.
 // Idempotent.
 func releaseCopier(s *State) {
-	if mountPoint, ok := keptCopiers.LoadAndDelete(s); ok {
-		copier.CloseRoot(mountPoint.(string))
-		_ = s.Builder.Unmount()
+	if value, ok := keptCopiers.LoadAndDelete(s); ok {
+		kept := value.(*keptMount)
+		copier.CloseRoot(kept.mountPoint)
+		s.Builder.HoldMount(false)
+		if s.Builder.Unmount() == nil { // else the record stays, for the next open after this process
+			store.ForgetMount(kept.record)
+		}
 	}
 }

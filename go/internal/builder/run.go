@@ -91,6 +91,9 @@ func Run(s *State, o wire.RunOptions) (*wire.RunResult, error) {
 	var stdout, stderr bytes.Buffer
 	outLines := &events.LineWriter{Stream: o.Stream, Kind: "stdout"}
 	errLines := &events.LineWriter{Stream: o.Stream, Kind: "stderr"}
+	if err := s.shared.flush(); err != nil {
+		return nil, s.explain(err)
+	}
 	keepCopier(s)
 	err = s.Builder.Run(argv, buildah.RunOptions{
 		Isolation:        s.Builder.Isolation,

@@ -19,6 +19,7 @@ type container struct {
 	key     string
 	builder *buildah.Builder
 	mounted bool // mounted by Mount (not only for the length of a call)
+	dirty   bool // changed in memory since its state file was last written (flush)
 	refs    int  // handles on it; guarded by containers' lock
 }
 

@@ -229,6 +229,7 @@ func Rebase(s *State, o wire.RebaseOptions) (wire.ContainerInfo, error) {
 	if err := fresh.Save(); err != nil {
 		return wire.ContainerInfo{}, err
 	}
+	c.dirty = false
 	*s.Builder = *fresh // every handle on the container shares this *buildah.Builder
 	containers.Lock()
 	c.key = containerKey(s.Store, fresh.ContainerID)

@@ -134,6 +134,7 @@ func open(o wire.StoreOptions) (*State, error) {
 		return nil, explainOpenError(err)
 	}
 	warnOldTools(s.GraphRoot())
+	ReapMounts(s)
 	st := &State{Store: s, refs: 1, sources: map[string]string{}}
 	// Every connection made with this store's context has an idle timeout,
 	// even one made without a call's registry options (which set their own).
