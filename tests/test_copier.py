@@ -70,6 +70,30 @@ def test_copies_share_one_child_chrooted_into_the_container(store: pybuildah.Sto
     assert pid not in copier_children()  # stopped with the builder
 
 
+def test_copies_into_a_directory_share_a_child_chrooted_there(store: pybuildah.Store, busybox: str,
+                                                                tmp_path: Path) -> None:
+    """A COPY's PUT is chrooted into its destination directory: the last one gets a long-lived child too."""
+    src = tmp_path / "f.txt"
+    src.write_text("x")
+    before = set(copier_children())
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.copy(src, "/files/f0")
+        root = mount_point(b)
+        children = {pid: r for pid, r in copier_children().items() if pid not in before}
+        assert sorted(children.values()) == [root, root + "/files"]
+        for i in range(1, 6):
+            b.copy(src, f"/files/f{i}")
+        assert {pid: r for pid, r in copier_children().items() if pid not in before} == children  # the same two
+        b.copy(src, "/other/f")
+        deadline = time.monotonic() + 10
+        while (now := sorted(r for pid, r in copier_children().items() if pid not in before)) != \
+                [root, root + "/other"] and time.monotonic() < deadline:
+            time.sleep(0.05)  # the replaced child is stopped in the background
+        assert now == [root, root + "/other"]
+        assert b.run("ls /files").stdout.split() == [f"f{i}" for i in range(6)]
+    assert not set(copier_children()) - before  # all stopped with the builder
+
+
 def test_child_stops_when_the_builder_is_collected(store: pybuildah.Store, busybox: str, tmp_path: Path) -> None:
     src = tmp_path / "f.txt"
     src.write_text("x")

@@ -29,7 +29,10 @@
 // is keyed by root, and copierMain still refuses a change of root); and a
 // child is only reused while the directory it is chrooted to is still the
 // directory that root names (same device and inode), so a remount or a
-// replaced directory gets a fresh child.
+// replaced directory gets a fresh child.  A request rooted in a directory
+// inside a kept root (a COPY's PUT, chrooted into its destination) gets a
+// long-lived child of its own, chrooted there (keptBelow): one per kept
+// root, for the last such directory.
 
 package copier
 
@@ -77,13 +80,43 @@ func CloseRoot(root string) {
 	keptMu.Lock()
 	c := keptRoots[root]
 	delete(keptRoots, root)
+	var sub *keptChild
+	if c != nil {
+		sub, c.sub = c.sub, nil
+	}
 	keptMu.Unlock()
+	c.close()
+	sub.close()
+}
+
+// close stops c for good (nil: nothing to do).
+func (c *keptChild) close() {
 	if c != nil {
 		c.mu.Lock()
 		c.closed = true
 		c.stop()
 		c.mu.Unlock()
 	}
+}
+
+// keptBelow returns the child for a root strictly inside a kept root: a
+// COPY's PUT is chrooted into its destination directory, not the
+// container's root.  Each kept root has one such child, for the last
+// directory asked for; a request for another directory replaces it (the
+// old one is stopped in the background).  The caller holds keptMu.
+func keptBelow(root string) *keptChild {
+	for parentRoot, parent := range keptRoots {
+		if !strings.HasPrefix(root, strings.TrimSuffix(parentRoot, "/")+"/") {
+			continue
+		}
+		if parent.sub == nil || parent.sub.root != root {
+			old := parent.sub
+			parent.sub = &keptChild{root: root}
+			go old.close()
+		}
+		return parent.sub
+	}
+	return nil
 }
 
 type keptChild struct {
@@ -98,6 +131,7 @@ type keptChild struct {
 	decoder  *json.Decoder
 	stderr   lockedBuffer
 	chrooted bool // it has served a request, so it is chrooted to root
+	sub      *keptChild // the child for a directory inside root (keptBelow); guarded by keptMu
 }
 
 // copierWithKeptSubprocess serves req with root's long-lived child when
@@ -107,6 +141,9 @@ type keptChild struct {
 func copierWithKeptSubprocess(bulkReader io.Reader, bulkWriter io.Writer, req request) (resp *response, kept bool, err error) {
 	keptMu.Lock()
 	c := keptRoots[req.Root]
+	if c == nil {
+		c = keptBelow(req.Root)
+	}
 	keptMu.Unlock()
 	if c == nil || !c.mu.TryLock() {
 		return nil, false, nil
