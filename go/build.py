@@ -73,7 +73,8 @@ PATCHES = {
         "patches/buildah-chrootuser-kept-copier.patch",  # user lookups through the kept copier child
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
-    "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch"],
+    "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch",
+                             "patches/storage-unshare-copy-once.patch"],  # one, faster, sealed copy per RUN
     "go.podman.io/common": ["patches/common-manifest-push-progress.patch"],  # push(list) reports progress
 }
 LIBRARY = "libpybuildah.so"

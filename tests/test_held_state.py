@@ -140,3 +140,17 @@ def test_a_mount_left_by_a_killed_process_is_released_by_the_next_open(
         b = pybuildah.Builder.open("left", store=store)
         assert b.run("cat /f").stdout == "x"  # the copy was made; a config change not written is lost
         b.delete()
+
+
+def test_run_looks_users_up_inside_the_container_through_symlinks(store: pybuildah.Store, busybox: str,
+                                                                    tmp_path: Path) -> None:
+    """RUN's user lookup reads /etc/passwd through the kept copier child, chrooted: an absolute
+    symbolic link resolves inside the container, as it did for the one-shot lookup process."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/sh\nalice:x:1234:2345:Alice:/home/alice:/bin/sh\n")
+    with pybuildah.Builder(busybox, store=store) as b:
+        b.copy(passwd, "/srv/passwd")
+        b.run("ln -sf /srv/passwd /etc/passwd")
+        assert b.run("id -u; id -g", user="alice").stdout.split() == ["1234", "2345"]
+        with pytest.raises(pybuildah.InvalidArgument, match="unknown user"):
+            b.run("true", user="bob")
