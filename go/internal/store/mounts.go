@@ -55,12 +55,7 @@ func ReapMounts(s storage.Store) {
 		return
 	}
 	for _, entry := range entries {
-		id, owner, ok := strings.Cut(entry.Name(), ".")
-		if !ok {
-			continue
-		}
-		pidStart, _, _ := strings.Cut(owner, ".")
-		pid, start, ok := parseScratchName(scratchPrefix + pidStart)
+		id, pid, start, ok := parseMountRecord(entry.Name())
 		if !ok {
 			continue
 		}
@@ -70,4 +65,18 @@ func ReapMounts(s storage.Store) {
 		_, _ = s.Unmount(id, false) // one reference: the dead process's; others' mounts stay
 		_ = os.Remove(filepath.Join(dir, entry.Name()))
 	}
+}
+
+// parseMountRecord reads "<container ID>.<pid>-<start>.<n>".
+func parseMountRecord(name string) (id string, pid int, start uint64, ok bool) {
+	id, owner, found := strings.Cut(name, ".")
+	if !found || id == "" {
+		return "", 0, 0, false
+	}
+	pidStart, seq, found := strings.Cut(owner, ".")
+	if !found || seq == "" {
+		return "", 0, 0, false
+	}
+	pid, start, ok = parseScratchName(scratchPrefix + pidStart)
+	return id, pid, start, ok
 }
