@@ -65,7 +65,7 @@ def test_debian_buildah_128_cannot_see_our_containers_and_pybuildah_warns(
     cli(DEBIAN_BUILDAH, shared, "rmi", "localhost/busybox:latest")  # ...so it removes its base image
     assert not shared.exists("localhost/busybox:latest")
     # and the container is broken: its held mount lost its lower layer's files (a fresh mount would fail)
-    with pytest.raises(pybuildah.BuildahError, match="lower layer|/bin/sh: no such file"):
+    with pytest.raises(pybuildah.BuildahError, match=r"lower layer|/bin/sh: no such file"):
         live.run("cat /x")
     with caplog.at_level(logging.WARNING, logger="pybuildah"):
         for _ in range(2):
