@@ -580,6 +580,8 @@ class Builder(_Face[_builder.Builder]):
     mount_root = _twin(_builder.Builder.mount_root)
     unmount = _twin(_builder.Builder.unmount)
     commit = _twin_to(Image, _builder.Builder.commit)
+    flush = _twin(_builder.Builder.flush)
+    close = _twin(_builder.Builder.close)
     delete = _twin(_builder.Builder.delete)
 
 
