@@ -310,7 +310,7 @@ def measure(rounds: int, driver: str, clis: dict[str, str]) -> tuple[dict[str, f
         py_rounds: list[dict[str, Any]] = []
         cli_rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in clis}
         for _ in range(rounds):
-            py_rounds.append(pybuildah_round(work, files, archive, driver))
+            py_rounds.append(pybuildah_round(work, files, archive, driver, TREE))
             for name, path in clis.items():
                 cli_rounds[name].append(cli_round(work, files, archive, driver, path))
     return summarize(py_rounds), {name: summarize(r) for name, r in cli_rounds.items()}
