@@ -111,15 +111,18 @@ def _run_in_mount_namespace(tmp_path: Path, setup: str) -> dict[str, object]:
 def test_embedded_defaults_without_containers_common(tmp_path: Path) -> None:
     # tmpfs over /etc/containers and /usr/share/containers: as on a machine without containers-common
     result = _run_in_mount_namespace(tmp_path, "true")
-    assert result["sources"] == {"policy": "embedded", "registries": "embedded"}
+    assert result["sources"] == {"policy": "embedded", "registries": "embedded", "registries.d": "embedded"}
     assert result["resolved"] == ["docker.io/library/shorty:1"]  # short names resolve to docker.io
     assert Path("/etc/containers/policy.json").exists() == (Path("/etc/containers") / "policy.json").exists()
 
 
 def test_host_configuration_files_are_honoured(tmp_path: Path) -> None:
     setup = ("echo 'unqualified-search-registries = [\"registry.example\"]' > /etc/containers/registries.conf"
-             " && echo '{\"default\": [{\"type\": \"insecureAcceptAnything\"}]}' > /etc/containers/policy.json")
+             " && echo '{\"default\": [{\"type\": \"insecureAcceptAnything\"}]}' > /etc/containers/policy.json"
+             " && mkdir /etc/containers/registries.d"
+             " && echo 'default-docker: {use-sigstore-attachments: false}' > /etc/containers/registries.d/host.yaml")
     result = _run_in_mount_namespace(tmp_path, setup)
     assert result["sources"] == {"policy": "/etc/containers/policy.json",
-                                 "registries": "/etc/containers/registries.conf"}
+                                 "registries": "/etc/containers/registries.conf",
+                                 "registries.d": "/etc/containers/registries.d"}
     assert result["resolved"] == ["registry.example/shorty:1"]
