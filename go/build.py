@@ -80,7 +80,11 @@ PATCHES = {
 LIBRARY = "libpybuildah.so"
 HELPER = "pybuildah-helper"
 LIGHT_HELPER = "pybuildah-light-helper"
-MIN_GO = (1, 25, 9)
+# The SBOM scanner (sbomscan/) is a module of its own: syft's dependency tree stays out of
+# the shim's go.mod and the library ("SBOMs" in docs/design.md).  Its syft needs Go 1.26.8.
+SCANNER = "pybuildah-sbomscan"
+SCANNER_DIR = HERE / "sbomscan"
+MIN_GO = (1, 26, 8)
 
 
 def go_version(go: str) -> tuple[int, ...] | None:
@@ -219,6 +223,25 @@ def build(out_dir: Path, go: str | None = None, scratch: Path | None = None) -> 
     subprocess.run([go, "build", *flags, *ldflags, "-o", str(out_dir / HELPER), "."], cwd=HERE, env=env, check=True)
     subprocess.run([go, "build", *flags, *ldflags, "-o", str(out_dir / LIGHT_HELPER), "./lighthelper"],
                    cwd=HERE, env=env, check=True)
+    build_scanner(out_dir / SCANNER, go)
+
+
+def scanner_syft_version() -> str:
+    """The syft version pinned in sbomscan/go.mod (recorded in every SBOM's creator tools)."""
+    for line in (SCANNER_DIR / "go.mod").read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["github.com/anchore/syft"] or words[1:2] == ["github.com/anchore/syft"]:
+            return words[-1]
+    raise SystemExit("pybuildah: go/sbomscan/go.mod does not pin github.com/anchore/syft")
+
+
+def build_scanner(out: Path, go: str | None = None) -> None:
+    """Build the SBOM scanner; the syft CLI oracle (tests/test_sbom.py) uses the same flags and shares its cache."""
+    go = find_go(go)
+    env = go_env(go)
+    ldflags = f"-s -w -X main.version=syft-{scanner_syft_version()}"
+    subprocess.run([go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(out), "."],
+                   cwd=SCANNER_DIR, env=env, check=True)
 
 
 def go_tool(command: str, args: list[str], go: str | None = None) -> None:
@@ -230,6 +253,8 @@ def go_tool(command: str, args: list[str], go: str | None = None) -> None:
     # Not ./...: overlay/ holds a stand-in for an upstream file, not a package of ours.
     packages = [".", "./lighthelper", "./internal/..."]
     subprocess.run([go, command, *flags, *args, *packages], cwd=HERE, env=go_env(go), check=True)
+    # -trimpath as in build_scanner, so vet and test reuse its compiled syft packages
+    subprocess.run([go, command, "-trimpath", *args, "."], cwd=SCANNER_DIR, env=go_env(go), check=True)
 
 
 def vet(go: str | None = None) -> None:

@@ -17,13 +17,13 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol, Unpack, overload
 
-from . import _api, _buildopts, _ffi, _notebook, _provenance
+from . import _api, _buildopts, _ffi, _notebook, _provenance, _sbom
 from ._buildopts import SecretSource, TextSource
 from ._checks import PathLike
 from ._env import sync_env
 from ._records import StepRecord, StepReport
 from .builder import Builder
-from .errors import BuildahError, BuildError, InvalidType
+from .errors import BuildahError, BuildError, InvalidArgument, InvalidType
 from .image import Image
 from .manifest import Manifest
 from .options import RegistryAccess, RegistryOptions, registry_options, scrubbed
@@ -78,6 +78,10 @@ class BuildSettings(RegistryAccess, total=False):
     provenance: bool | PathLike
     registry: RegistryOptions | None
     keep_failed: bool
+    sbom: str | None
+    sbom_output: PathLike | None
+    sbom_image_output: str | None
+    sbom_purl_output: PathLike | None
 
 
 class BuildOptions(BuildSettings, total=False):
@@ -137,6 +141,10 @@ def build(
     provenance: bool | PathLike = False,
     registry: RegistryOptions | None = None,
     keep_failed: bool = False,
+    sbom: str | None = None,
+    sbom_output: PathLike | None = None,
+    sbom_image_output: str | None = None,
+    sbom_purl_output: PathLike | None = None,
     **access: Unpack[RegistryAccess],
 ) -> Image | Manifest:
     """Build the Containerfile in ``context`` and return the image.
@@ -193,16 +201,25 @@ def build(
     (``image.provenance``; a path also writes it there), see
     pybuildah.attestations; with ``manifest=``, one statement names
     each platform's image and is kept with each.
+    ``sbom="spdx"`` (or ``"cyclonedx"``) scans the built image as
+    Builder.commit(sbom=...) does, with the same ``sbom_output``,
+    ``sbom_image_output`` (one more layer on top, which takes the image's
+    names) and ``sbom_purl_output``; one platform per build.
     """
     keywords = dict(locals())  # first: build()'s arguments, as _buildopts.ENCODING reads them
     target_store = resolve(store)
     sink = _log_sink(log)
     reg = registry_options(registry, access)
+    sbom_request = _sbom.request(sbom, sbom_output, sbom_image_output, sbom_purl_output)
+    if sbom_request is not None and (manifest is not None or len(platforms or ()) > 1):
+        raise InvalidArgument("sbom= scans one image: build one platform at a time, without manifest=")
     with ExitStack() as temporary:
         files = _buildopts.PrivateFiles(temporary, target_store._scratch)
         options = _buildopts.request(keywords, files)
         started, results = int(time.time()), list[dict[str, Any]]()
         built = _run(target_store, sink, log is None, options, reg, manifest, results.append)
+        if sbom_request is not None and isinstance(built, Image):
+            built = _scan_built(target_store, built, sbom_request, options["format"])
         if options["provenance"]:
             _provenance.record_build(_images_of(built), manifest, keywords, options, results[0], started)
         if files.stdout_tar is not None:
@@ -277,6 +294,23 @@ def _kept_builder(container: str, store: Store, discard: bool) -> Builder | None
 def _images_of(built: Image | Manifest) -> list[Image]:
     """The image built, or each platform's image in the manifest list built."""
     return [built] if isinstance(built, Image) else built.images()
+
+
+def _scan_built(store: Store, image: Image, req: _sbom.Request, format: str) -> Image:
+    """build(sbom=...): scan the built image; with sbom_image_output, the SBOM is one more layer on top.
+
+    That layer's image takes over the built image's names.
+    """
+    with Builder(image.id, store=store, format=format) as working:
+        _sbom.apply(working, req)
+        if req.image_output is None:
+            return image
+        names = list(image.names)
+        committed = working.commit(format=format)
+    for name in names:
+        committed.tag(name)
+    committed.build_steps = image.build_steps
+    return committed
 
 
 def _log_sink(log: LogTarget) -> Callable[[str], Any]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Unpack
 
-from . import _api, _buildopts, _checks, _ffi, _provenance, _stepcache, _transfer, display
+from . import _api, _buildopts, _checks, _ffi, _provenance, _sbom, _stepcache, _transfer, display
 from ._checks import PathLike
 from ._records import Change, ContainerConfig, ContainerInfo, RunResult, StepReport
 from ._storecore import LiveHandle
@@ -557,6 +557,10 @@ class Builder(LiveHandle, display.RichRepr):
         provenance: bool | PathLike = False,
         progress: ProgressOption = AUTO,
         registry: RegistryOptions | None = None,
+        sbom: str | None = None,
+        sbom_output: PathLike | None = None,
+        sbom_image_output: str | None = None,
+        sbom_purl_output: PathLike | None = None,
         **access: Unpack[RegistryAccess],
     ) -> Image:
         """Commit the container as an image and return it.
@@ -575,10 +579,19 @@ class Builder(LiveHandle, display.RichRepr):
         its new history entry's, for reproducible images; without it, the
         SOURCE_DATE_EPOCH environment variable does the same, as with
         buildah commit.
+        sbom ("spdx" for SPDX 2.3 JSON, "cyclonedx" for CycloneDX JSON; Buildah's
+        "syft", "syft-spdx", "syft-cyclonedx" too) scans the root file system with
+        syft's image catalogers before committing: the SBOM goes to sbom_output
+        (a host file) and/or sbom_image_output (a path inside the committed
+        image), its package URLs one a line to sbom_purl_output.  A failed scan
+        raises SBOMError and commits nothing.
         """
         if self.store.closed:  # refused before anything is written
             raise StoreError(f"store {self.store.root} is closed: open it again to commit into it")
         options = registry_options(registry, access)
+        sbom_request = _sbom.request(sbom, sbom_output, sbom_image_output, sbom_purl_output)
+        if sbom_request is not None:
+            _sbom.apply(self, sbom_request)
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
         if _buildopts.provenance(provenance) and destination and _is_external(destination):

@@ -179,6 +179,10 @@ class SigningNotSupported(BuildahError, NotImplementedError):
     """This build cannot make that kind of signature: GPG (sign_by=) needs gpgme, which pybuildah leaves out."""
 
 
+class SBOMError(BuildahError, RuntimeError):
+    """The SBOM scanner failed on an image's file system (its message says why)."""
+
+
 class ImageInUse(BuildahError):
     """The image cannot be removed: containers use it, or it has several names and was named by ID."""
 

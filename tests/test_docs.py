@@ -70,6 +70,7 @@ def test_tutorial_examples_run(page: Path, tmp_path: Path, auth_registry: Regist
     if page.stem == "supply-chain":  # each refusal happened, and only those
         assert result.stdout.count("refused:") == 2 and "verified True" in result.stdout, result.stdout
         assert "the build refused its unsigned base" in result.stdout and "images stored: 1" in result.stdout
+        assert "SPDX-2.3 [('pip', '" in result.stdout and "pkg:pypi/pip@" in result.stdout, result.stdout
     if page.stem == "ci-kubernetes-tekton":
         digest = result.stdout.split("pushed ", 1)[1].split()[1]
         remote = json.loads(skopeo("inspect", "--tls-verify=false", "--authfile", str(authfile),
