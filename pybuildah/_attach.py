@@ -31,7 +31,10 @@ class AttachmentKind:
 KINDS: dict[str, AttachmentKind] = {
     "provenance": AttachmentKind(_provenance.MEDIA_TYPE, _provenance.MEDIA_TYPE,
                                  {"in-toto.io/predicate-type": _provenance.PREDICATE_TYPE}),
+    # commit(sbom=...)'s document; a CycloneDX one is pushed as CYCLONEDX instead
+    "sbom": AttachmentKind("application/spdx+json", "application/spdx+json"),
 }
+CYCLONEDX = AttachmentKind("application/vnd.cyclonedx+json", "application/vnd.cyclonedx+json")
 
 @dataclass(frozen=True)
 class Referrer:
@@ -68,7 +71,8 @@ def check(store: int, image: str, dest: str, kinds: Any) -> list[str]:
         repository(dest)
     for name in names:
         if _api.image_attachment(store=store, image=image, kind=name) is None:
-            raise InvalidArgument(f"attach: {image} has no {name} (build or commit it with {name}=True)")
+            given = "sbom=\"spdx\" and an output" if name == "sbom" else f"{name}=True"
+            raise InvalidArgument(f"attach: {image} has no {name} (build or commit it with {given})")
     return names
 
 
@@ -87,6 +91,8 @@ def push(store: int, image: str, dest: str, digest: str, kinds: list[str],
             statement["subject"] = [{"name": repo, "digest": _provenance.digest_map(digest)}]
             data = _provenance.dumps(statement).decode()
         spec = KINDS[kind]
+        if kind == "sbom" and "bomFormat" in json.loads(data):
+            spec = CYCLONEDX
         desc = _api.attach_push(store=store, ref=f"{repo}@{digest}", artifact_type=spec.artifact_type,
                                 media_type=spec.media_type, data=data, annotations=dict(spec.annotations),
                                 **access)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import _checks
+from . import _api, _checks
 from ._checks import PathLike
 from .errors import InvalidArgument, SBOMError
 
@@ -93,12 +93,18 @@ def _publish(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def apply(builder: Scannable, req: Request) -> None:
-    """Scan builder's root file system; write the host outputs and copy the SBOM into the image."""
+def keep(store: int, image: str, document: str) -> None:
+    """Keep the SBOM with the image in the store, for push(attach=["sbom"])."""
+    _api.image_attachment(store=store, image=image, kind="sbom", data=document)
+
+
+def apply(builder: Scannable, req: Request) -> str:
+    """Scan builder's root file system; write the host outputs and copy the SBOM into the image; the SBOM."""
     with tempfile.TemporaryDirectory(prefix="pybuildah-sbom-") as work:
         out, purls = Path(work) / "sbom.json", Path(work) / "purls.txt"
         with builder.mount() as root:
             scan(root, req.format, out, purls if req.purl_output else None, name=builder.name)
+        document = out.read_text()
         if req.output is not None:
             _publish(out, req.output)
         if req.purl_output is not None:
@@ -108,4 +114,5 @@ def apply(builder: Scannable, req: Request) -> None:
             named = Path(work) / leaf
             out.rename(named)
             builder.copy(str(named), (parent or "/") + "/", chmod=0o644, cache=False)
+    return document
 

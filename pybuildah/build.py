@@ -302,11 +302,13 @@ def _scan_built(store: Store, image: Image, req: _sbom.Request, format: str) -> 
     That layer's image takes over the built image's names.
     """
     with Builder(image.id, store=store, format=format) as working:
-        _sbom.apply(working, req)
+        document = _sbom.apply(working, req)
         if req.image_output is None:
+            _sbom.keep(store.handle, image.id, document)
             return image
         names = list(image.names)
         committed = working.commit(format=format)
+        _sbom.keep(store.handle, committed.id, document)
     for name in names:
         committed.tag(name)
     committed.build_steps = image.build_steps

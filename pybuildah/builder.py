@@ -590,8 +590,7 @@ class Builder(LiveHandle, display.RichRepr):
             raise StoreError(f"store {self.store.root} is closed: open it again to commit into it")
         options = registry_options(registry, access)
         sbom_request = _sbom.request(sbom, sbom_output, sbom_image_output, sbom_purl_output)
-        if sbom_request is not None:
-            _sbom.apply(self, sbom_request)
+        sbom_document = _sbom.apply(self, sbom_request) if sbom_request is not None else None
         timestamp = _checks.optional_integer(timestamp, "timestamp")
         destination = _checks.optional_text(dest, "dest")
         if _buildopts.provenance(provenance) and destination and _is_external(destination):
@@ -625,6 +624,8 @@ class Builder(LiveHandle, display.RichRepr):
         if destination and _is_external(destination):
             return self.store.image(destination, registry=options)
         image = self.store.image(result["id"])
+        if sbom_document is not None:
+            _sbom.keep(self.store.handle, image.id, sbom_document)
         if provenance is not False:
             self._record_provenance(image, provenance, timestamp)
         return image

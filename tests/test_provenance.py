@@ -190,7 +190,7 @@ def test_provenance_is_attached_through_the_referrers_tag_and_fetched_back(
     with pytest.raises(pybuildah.InvalidArgument, match="registry"):
         image.push(f"oci:{tmp_path / 'layout'}:1", attach=["provenance"], progress=None)
     with pytest.raises(pybuildah.InvalidArgument, match="unknown kind"):
-        image.push(dest, tls_verify=False, attach=["sbom"], progress=None)
+        image.push(dest, tls_verify=False, attach=["vex"], progress=None)
     bare_dest = plain_registry.ref("bare:1")
     bare.push(bare_dest, tls_verify=False, progress=None)
     assert pybuildah.provenance(bare_dest, store=store, tls_verify=False) is None

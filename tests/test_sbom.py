@@ -24,15 +24,17 @@ from typing import Any
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from registry import Registry, plain_registry
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 import pybuildah
-from pybuildah import _sbom, bases
+from pybuildah import _sbom, attestations, bases
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pybuildah-tests"
 Package = tuple[str, str, str]
+__all__ = ["plain_registry"]  # a fixture, used by name
 
 
 def syft_version() -> str:
@@ -335,3 +337,21 @@ def _failing_scan(blocked: Path) -> Any:
 
     return scan
 
+
+
+def test_sbom_is_attached_through_the_referrers_tag_and_fetched_back(
+        store: pybuildah.Store, busybox: str, tmp_path: Path, plain_registry: Registry) -> None:
+    with pybuildah.Builder(busybox, store=store) as b:
+        spdx = b.commit("spdx:1", sbom="spdx", sbom_output=tmp_path / "s.json", progress=None)
+        cdx = b.commit("cdx:1", sbom="cyclonedx", sbom_output=tmp_path / "c.json", progress=None)
+    pushed = {}
+    for image, name in ((spdx, "spdx:1"), (cdx, "cdx:1")):
+        dest = plain_registry.ref(name)
+        digest = image.push(dest, tls_verify=False, attach=["sbom"], progress=None)
+        [found] = pybuildah.referrers(dest, store=store, tls_verify=False)
+        pushed[name] = found.artifact_type
+        data = attestations.fetch(found, subject=f"{plain_registry.ref(name.split(':')[0])}@{digest}",
+                                            store=store, tls_verify=False)
+        local = (tmp_path / ("s.json" if name == "spdx:1" else "c.json")).read_bytes()
+        assert data == local
+    assert pushed == {"spdx:1": "application/spdx+json", "cdx:1": "application/vnd.cyclonedx+json"}
