@@ -253,6 +253,7 @@ def test_debian_root_matches_the_syft_cli_and_costs(store: pybuildah.Store, debi
     figures = {"scan_s": round(ours_seconds, 2), "syft_cli_s": round(cli_seconds, 2),
                "build_s": round(plain, 2), "build_with_sbom_s": round(scanned, 2)}
     record_property("sbom_figures", figures)
+    CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "sbom-figures.json").write_text(json.dumps(figures))
     assert ours_seconds < 3 * cli_seconds + 5, figures  # the same catalogers: no slower than the CLI, give or take
 
