@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import nbformat
 import pytest
@@ -103,37 +104,60 @@ def let_others_reach(path: Path) -> dict[Path, int]:
     return changed
 
 
-OPENED_MODES = Path(tempfile.gettempdir()) / "pybuildah-rootless-opened.json"
+class OpenedDirectories:
+    """The directories opened for the test users (/root, say), shared by overlapping pytest sessions.
 
-
-@pytest.fixture(scope="session")
-def users() -> Iterator[dict[str, User]]:
-    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them.
-
-    The directories opened for them (/root, say) get their modes back when the last pytest session using
-    them ends: sessions hold a shared lock on a file that records the original modes, so one session
-    finishing doesn't close /root under another that is still running.
+    Sessions hold a shared lock on a file that records the original modes, and
+    the last one out restores them, so one session finishing doesn't close
+    /root under another still running.  Within a process the lock is taken
+    once: modules that import the ``users`` fixture each get their own copy.
     """
-    assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
-    with open(f"{OPENED_MODES}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        recorded = json.loads(OPENED_MODES.read_text()) if OPENED_MODES.exists() else {}
-        for path in (Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR):
-            recorded |= {str(p): m for p, m in let_others_reach(path).items() if str(p) not in recorded}
-        OPENED_MODES.write_text(json.dumps(recorded))
-        fcntl.flock(lock, fcntl.LOCK_SH)
-        try:
-            yield {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
-        finally:
+
+    RECORD = Path(tempfile.gettempdir()) / "pybuildah-rootless-opened.json"
+
+    def __init__(self) -> None:
+        self.holders = 0
+        self.lock: IO[str] | None = None
+
+    def enter(self, paths: list[Path]) -> None:
+        if self.holders == 0:
+            self.lock = open(f"{self.RECORD}.lock", "a")  # noqa: SIM115 (held until leave())
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            recorded = json.loads(self.RECORD.read_text()) if self.RECORD.exists() else {}
+            for path in paths:
+                recorded |= {str(p): m for p, m in let_others_reach(path).items() if str(p) not in recorded}
+            self.RECORD.write_text(json.dumps(recorded))
+            fcntl.flock(self.lock, fcntl.LOCK_SH)
+        self.holders += 1
+
+    def leave(self) -> None:
+        self.holders -= 1
+        if self.holders or self.lock is None:
+            return
+        lock, self.lock = self.lock, None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_UN)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                pass  # another session still uses the opened directories: it restores them
-            else:
-                for directory, mode in json.loads(OPENED_MODES.read_text()).items():
-                    Path(directory).chmod(mode)
-                OPENED_MODES.unlink()
+                return  # another session still uses the opened directories: it restores them
+            for directory, mode in json.loads(self.RECORD.read_text()).items():
+                Path(directory).chmod(mode)
+            self.RECORD.unlink()
+
+
+OPENED = OpenedDirectories()
+
+
+@pytest.fixture(scope="session")
+def users() -> Iterator[dict[str, User]]:
+    """pbtest (with subordinate ranges) and pbnosub (without); the interpreter and repo reachable by them."""
+    assert os.geteuid() == 0, "the rootless tests create users: run the suite as root (CI does)"
+    OPENED.enter([Path(os.path.realpath(sys.executable)), Path(sys.prefix), REPO, _ffi.NATIVE_DIR])
+    try:
+        yield {"pbtest": make_user("pbtest", subids=True), "pbnosub": make_user("pbnosub", subids=False)}
+    finally:
+        OPENED.leave()
 
 
 @pytest.fixture(scope="session")
