@@ -89,6 +89,15 @@ func HasKind(err error) bool {
 	return errors.As(err, &ke)
 }
 
+// KindOf is the kind some code decided for err, or "" if none did.
+func KindOf(err error) Kind {
+	var ke *Error
+	if errors.As(err, &ke) {
+		return ke.Kind
+	}
+	return ""
+}
+
 // Described is a classified error, ready for the wire.
 type Described struct {
 	Kind     Kind

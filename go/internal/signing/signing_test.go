@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +9,6 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/wire"
 )
-
-func kindOf(err error) errkind.Kind {
-	var ke *errkind.Error
-	if errors.As(err, &ke) {
-		return ke.Kind
-	}
-	return ""
-}
 
 func TestKeyPairSignsAndRefusesAWrongPassphrase(t *testing.T) {
 	dir := t.TempDir()
@@ -33,29 +24,29 @@ func TestKeyPairSignsAndRefusesAWrongPassphrase(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := SigstoreSigner(pair.PrivateKey, "wrong"); kindOf(err) != errkind.SignatureError {
+	if _, err := SigstoreSigner(pair.PrivateKey, "wrong"); errkind.KindOf(err) != errkind.SignatureError {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
-	if _, err := SigstoreSigner(filepath.Join(dir, "none"), "right"); kindOf(err) != errkind.SourceNotFound {
+	if _, err := SigstoreSigner(filepath.Join(dir, "none"), "right"); errkind.KindOf(err) != errkind.SourceNotFound {
 		t.Fatalf("missing key: %v", err)
 	}
-	if _, err := SigstoreSigner(pair.PublicKey, "right"); kindOf(err) != errkind.InvalidArgument {
+	if _, err := SigstoreSigner(pair.PublicKey, "right"); errkind.KindOf(err) != errkind.InvalidArgument {
 		t.Fatalf("public key: %v", err)
 	}
-	if _, err := GenerateKeyPair(wire.KeyPairOptions{Directory: wire.Path(dir), Name: "k"}); kindOf(err) != errkind.InvalidArgument {
+	if _, err := GenerateKeyPair(wire.KeyPairOptions{Directory: wire.Path(dir), Name: "k"}); errkind.KindOf(err) != errkind.InvalidArgument {
 		t.Fatalf("overwrite: %v", err)
 	}
-	if _, err := GenerateKeyPair(wire.KeyPairOptions{Directory: wire.Path(dir), Name: "../k"}); kindOf(err) != errkind.InvalidArgument {
+	if _, err := GenerateKeyPair(wire.KeyPairOptions{Directory: wire.Path(dir), Name: "../k"}); errkind.KindOf(err) != errkind.InvalidArgument {
 		t.Fatalf("a path as name: %v", err)
 	}
 }
 
 func TestSignersCheckTheirOptions(t *testing.T) {
 	passphrase := "secret"
-	if _, secrets, err := Signers(wire.Signing{SignPassphrase: &passphrase}); kindOf(err) != errkind.InvalidArgument || len(secrets) != 1 {
+	if _, secrets, err := Signers(wire.Signing{SignPassphrase: &passphrase}); errkind.KindOf(err) != errkind.InvalidArgument || len(secrets) != 1 {
 		t.Fatalf("a passphrase without a key: %v %v", err, secrets)
 	}
-	if _, _, err := Signers(wire.Signing{SignBy: "ABCD"}); kindOf(err) != errkind.SigningNotSupported {
+	if _, _, err := Signers(wire.Signing{SignBy: "ABCD"}); errkind.KindOf(err) != errkind.SigningNotSupported {
 		t.Fatalf("GPG in an openpgp build: %v", err)
 	}
 	if signers, _, err := Signers(wire.Signing{}); err != nil || signers != nil {
@@ -81,7 +72,7 @@ func TestPolicyPath(t *testing.T) {
 		t.Fatalf("a path: %s %v", got, err)
 	}
 	for _, bad := range []*wire.Policy{{Inline: []byte(`{"default":"x"}`)}, {Path: filepath.Join(dir, "none")}, {Path: ""}} {
-		if _, err := PolicyPath(bad, dir); kindOf(err) != errkind.InvalidArgument {
+		if _, err := PolicyPath(bad, dir); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Fatalf("%+v: %v", bad, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package sysctx
 
 import (
-	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -14,14 +13,6 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 	"pybuildah.dev/shim/internal/wire"
 )
-
-func kindOf(err error) errkind.Kind {
-	var ke *errkind.Error
-	if errors.As(err, &ke) {
-		return ke.Kind
-	}
-	return ""
-}
 
 func TestParseCreds(t *testing.T) {
 	cases := map[string][2]string{
@@ -37,7 +28,7 @@ func TestParseCreds(t *testing.T) {
 	}
 	for _, bad := range []string{"no-colon-secret", ":secret", ""} {
 		_, _, err := ParseCreds(bad)
-		if kindOf(err) != errkind.InvalidArgument || strings.Contains(err.Error(), "secret") {
+		if errkind.KindOf(err) != errkind.InvalidArgument || strings.Contains(err.Error(), "secret") {
 			t.Errorf("ParseCreds(%q) = %v", bad, err)
 		}
 	}
@@ -96,7 +87,7 @@ func TestForRegistryRefuses(t *testing.T) {
 		"timeout 0": {Timeout: &zero},
 		"nan":       {Timeout: &nan},
 	} {
-		if _, err := ForRegistry(types.SystemContext{}, o); kindOf(err) != errkind.InvalidArgument {
+		if _, err := ForRegistry(types.SystemContext{}, o); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -11,14 +10,6 @@ import (
 	"pybuildah.dev/shim/internal/errkind"
 )
 
-func kindOf(err error) errkind.Kind {
-	var ke *errkind.Error
-	if errors.As(err, &ke) {
-		return ke.Kind
-	}
-	return ""
-}
-
 func TestPort(t *testing.T) {
 	for _, good := range []string{"80", "8080/tcp", "53/udp", "9/sctp", "8000-8010/tcp", "1", "65535"} {
 		if err := Port(good); err != nil {
@@ -26,7 +17,7 @@ func TestPort(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"99999", "http", "0", "80/icmp", "90-80", "", "-1", "80/", "1-", "8080/tcp/udp"} {
-		if err := Port(bad); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "port") {
+		if err := Port(bad); errkind.KindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "port") {
 			t.Errorf("Port(%q) = %v", bad, err)
 		}
 	}
@@ -39,7 +30,7 @@ func TestChmod(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"999", "rwxr-xr-x", "-1", "0x1ff", "8"} {
-		if err := Chmod(bad); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "chmod") {
+		if err := Chmod(bad); errkind.KindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "chmod") {
 			t.Errorf("Chmod(%q) = %v", bad, err)
 		}
 	}
@@ -52,14 +43,14 @@ func TestChown(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{":", "a:b:c", "a\x00b", "x\n"} {
-		if err := Chown(bad); kindOf(err) != errkind.InvalidArgument {
+		if err := Chown(bad); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("Chown(%q) = %v", bad, err)
 		}
 	}
 }
 
 func TestNames(t *testing.T) {
-	if err := EnvName("A=B"); kindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "environment variable") {
+	if err := EnvName("A=B"); errkind.KindOf(err) != errkind.InvalidArgument || !strings.Contains(err.Error(), "environment variable") {
 		t.Errorf("EnvName: %v", err)
 	}
 	if err := Name("label", ""); err == nil || !strings.Contains(err.Error(), "label") {
@@ -72,7 +63,7 @@ func TestNames(t *testing.T) {
 		t.Error(err)
 	}
 	for _, bad := range [][]string{{"=x"}, {"novalue"}} {
-		if err := Assignments("label", bad); kindOf(err) != errkind.InvalidArgument {
+		if err := Assignments("label", bad); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("Assignments(%q) = %v", bad, err)
 		}
 	}
@@ -100,7 +91,7 @@ func TestCommand(t *testing.T) {
 		command []string
 		shell   *string
 	}{{nil, nil}, {[]string{}, nil}, {[]string{""}, nil}, {nil, &blank}, {[]string{"x"}, &shell}} {
-		if _, err := Command(bad.command, bad.shell); kindOf(err) != errkind.InvalidArgument {
+		if _, err := Command(bad.command, bad.shell); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("Command(%q, %v) = %v", bad.command, bad.shell, err)
 		}
 	}
@@ -113,7 +104,7 @@ func TestDestination(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"oci-archive:", "oci::tag", "docker-archive: ", "dir:"} {
-		if err := Destination(bad); kindOf(err) != errkind.InvalidReference {
+		if err := Destination(bad); errkind.KindOf(err) != errkind.InvalidReference {
 			t.Errorf("Destination(%q) = %v", bad, err)
 		}
 	}
@@ -127,7 +118,7 @@ func TestJobs(t *testing.T) {
 	if n, err := Jobs(&three); n != 3 || err != nil {
 		t.Errorf("Jobs(3) = %d, %v", n, err)
 	}
-	if _, err := Jobs(&zero); kindOf(err) != errkind.InvalidArgument {
+	if _, err := Jobs(&zero); errkind.KindOf(err) != errkind.InvalidArgument {
 		t.Errorf("Jobs(0) = %v", err)
 	}
 }
@@ -183,7 +174,7 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("Timeout(0.5) = %v, %v", d, err)
 	}
 	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1), math.Inf(-1)} {
-		if _, err := Timeout(&bad); kindOf(err) != errkind.InvalidArgument {
+		if _, err := Timeout(&bad); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("Timeout(%v) = %v", bad, err)
 		}
 	}
@@ -258,7 +249,7 @@ func TestDuration(t *testing.T) {
 		t.Fatalf("1m30s: %v %v", d, err)
 	}
 	for _, bad := range []string{"", "30", "soon", "-1s"} {
-		if _, err := Duration("interval", bad); kindOf(err) != errkind.InvalidArgument {
+		if _, err := Duration("interval", bad); errkind.KindOf(err) != errkind.InvalidArgument {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
