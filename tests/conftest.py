@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,12 @@ from pathlib import Path
 import pytest
 
 import pybuildah
+
+# A shell without job control starts background jobs with SIGINT ignored, and children inherit
+# that, so the Ctrl-C tests' child interpreters would get no KeyboardInterrupt.  Exec resets a
+# handled signal to its default: handling SIGINT here gives them Python's usual Ctrl-C.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 
