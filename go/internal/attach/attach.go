@@ -69,17 +69,26 @@ func Stored(st *store.State, o wire.AttachmentOptions) (*string, error) {
 // (repository@digest) and lists it in the subject's referrers tag.  It
 // returns the artifact's descriptor.
 func Push(st *store.State, o wire.AttachPushOptions) (*v1.Descriptor, error) {
-	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
+	return withRegistry(st, o.RegistryOptions, o.CallID(), func(ctx context.Context, sys *types.SystemContext) (*v1.Descriptor, error) {
+		return push(ctx, sys, o)
+	})
+}
+
+// withRegistry runs do as an interruptible call (callID) with the system
+// context of the registry options; its error is redacted of their secrets.
+func withRegistry[T any](st *store.State, opts wire.RegistryOptions, callID uint64, do func(context.Context, *types.SystemContext) (T, error)) (T, error) {
+	var zero T
+	reg, err := sysctx.ForRegistry(st.SystemContext(), opts)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	call, err := interrupt.Begin(o.CallID())
+	call, err := interrupt.Begin(callID)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer call.End()
-	desc, err := push(call.Context(), reg.Sys, o)
-	return desc, errkind.Redact(err, reg.Secrets())
+	out, err := do(call.Context(), reg.Sys)
+	return out, errkind.Redact(err, reg.Secrets())
 }
 
 func push(ctx context.Context, sys *types.SystemContext, o wire.AttachPushOptions) (*v1.Descriptor, error) {
@@ -188,51 +197,36 @@ func referrers(ctx context.Context, sys *types.SystemContext, repo reference.Nam
 // List returns the descriptors of the artifacts that name the image at
 // o.Ref (repository@digest) as their subject, of one artifact type if given.
 func List(st *store.State, o wire.ReferrersOptions) ([]v1.Descriptor, error) {
-	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
-	if err != nil {
-		return nil, err
-	}
-	repo, subject, err := parse(o.Ref)
-	if err != nil {
-		return nil, err
-	}
-	call, err := interrupt.Begin(o.CallID())
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
-	index, err := referrers(call.Context(), reg.Sys, repo, subject)
-	if err != nil {
-		return nil, errkind.Redact(err, reg.Secrets())
-	}
-	out := []v1.Descriptor{}
-	for _, desc := range index.Manifests {
-		if o.ArtifactType == "" || desc.ArtifactType == o.ArtifactType {
-			out = append(out, desc)
+	return withRegistry(st, o.RegistryOptions, o.CallID(), func(ctx context.Context, sys *types.SystemContext) ([]v1.Descriptor, error) {
+		repo, subject, err := parse(o.Ref)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return out, nil
+		index, err := referrers(ctx, sys, repo, subject)
+		if err != nil {
+			return nil, err
+		}
+		out := []v1.Descriptor{}
+		for _, desc := range index.Manifests {
+			if o.ArtifactType == "" || desc.ArtifactType == o.ArtifactType {
+				out = append(out, desc)
+			}
+		}
+		return out, nil
+	})
 }
 
 // Fetch reads the artifact at o.Ref (repository@digest of the artifact):
 // its manifest and its first layer's content, checked against their
 // digests and, when o.Subject is given, against the subject it must name.
 func Fetch(st *store.State, o wire.FetchAttachmentOptions) (*wire.Attachment, error) {
-	reg, err := sysctx.ForRegistry(st.SystemContext(), o.RegistryOptions)
-	if err != nil {
-		return nil, err
-	}
-	repo, artifactDigest, err := parse(o.Ref)
-	if err != nil {
-		return nil, err
-	}
-	call, err := interrupt.Begin(o.CallID())
-	if err != nil {
-		return nil, err
-	}
-	defer call.End()
-	out, err := fetch(call.Context(), reg.Sys, repo, artifactDigest, o.Subject)
-	return out, errkind.Redact(err, reg.Secrets())
+	return withRegistry(st, o.RegistryOptions, o.CallID(), func(ctx context.Context, sys *types.SystemContext) (*wire.Attachment, error) {
+		repo, artifactDigest, err := parse(o.Ref)
+		if err != nil {
+			return nil, err
+		}
+		return fetch(ctx, sys, repo, artifactDigest, o.Subject)
+	})
 }
 
 func fetch(ctx context.Context, sys *types.SystemContext, repo reference.Named, artifactDigest digest.Digest, subject string) (*wire.Attachment, error) {
