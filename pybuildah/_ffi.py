@@ -354,6 +354,12 @@ class CancelScope:
 _SCOPE: contextvars.ContextVar[CancelScope | None] = contextvars.ContextVar("pybuildah_cancel_scope", default=None)
 
 
+def cancel_requested() -> bool:
+    """Whether this thread's CancelScope was cancelled (for waits that are not Go calls)."""
+    scope = _SCOPE.get()
+    return scope is not None and scope.cancelled
+
+
 def cancel(*, call_id: int) -> bool:
     """Cancel a running call (Cancel); true once asked, whether or not it was still running."""
     call("Cancel", call_id=call_id)

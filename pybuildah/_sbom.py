@@ -3,7 +3,8 @@
 The scanner is our own executable, pybuildah-sbomscan (go/sbomscan): syft's
 image catalogers from syft's Go module, run over the mounted root as a
 directory.  It runs as a child process, so a scan never shares the host
-interpreter's memory or signals; Ctrl-C kills it (subprocess.run).
+interpreter's memory or signals; Ctrl-C, a signal handler's exception or a
+cancelled pybuildah.aio task kills it at once.
 docs/design.md, "SBOMs", says why it is not Buildah's scanner-image path.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import _api, _checks
+from . import _api, _checks, _ffi
 from ._checks import PathLike
 from .errors import InvalidArgument, SBOMError
 
@@ -80,9 +81,28 @@ def scan(root: PathLike, format: str, output: Path, purl_output: Path | None = N
     if purl_output is not None:
         argv += ["-purl-output", str(purl_output)]
     LOGGER.info("Scanning %s for an SBOM (%s)", name or root, format)
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SBOMError(f"SBOM scan of {name or root} failed: {done.stderr.strip()[-500:]}")
+    what = name or os.fspath(root)
+    returncode, stderr = _run_scanner(argv, what=what)
+    if returncode != 0:
+        raise SBOMError(f"SBOM scan of {what} failed: {stderr.strip()[-500:]}")
+
+
+def _run_scanner(argv: list[str], *, what: str) -> tuple[int, str]:
+    """Run the scanner, waiting in short steps: an exception or a cancelled aio task kills it first."""
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        while True:
+            try:
+                _, stderr = child.communicate(timeout=0.05)
+                return child.returncode, stderr
+            except subprocess.TimeoutExpired:
+                if _ffi.cancel_requested():
+                    raise SBOMError(f"SBOM scan of {what} was cancelled") from None
+    finally:
+        if child.returncode is None:  # interrupted or cancelled: no scanner outlives the call
+            child.kill()
+            child.communicate()
 
 
 def _publish(source: Path, target: Path) -> None:

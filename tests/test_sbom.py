@@ -10,12 +10,15 @@ cyclonedx-python-lib.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import venv
 from pathlib import Path
@@ -29,7 +32,7 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 import pybuildah
-from pybuildah import _sbom, attestations, bases
+from pybuildah import _sbom, aio, attestations, bases
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pybuildah-tests"
@@ -257,6 +260,72 @@ def test_debian_root_matches_the_syft_cli_and_costs(store: pybuildah.Store, debi
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "sbom-figures.json").write_text(json.dumps(figures))
     assert ours_seconds < 3 * cli_seconds + 5, figures  # the same catalogers: no slower than the CLI, give or take
+
+
+def _scanner_pid(timeout: float = 120.0) -> int:
+    """Wait for this process's SBOM scanner child to start; its pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                parent = int(stat[stat.rindex(")") + 2:].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if parent == os.getpid() and _sbom.SCANNER_PATH.name.encode() in command:
+                return int(entry.name)
+        time.sleep(0.01)
+    raise AssertionError("the SBOM scanner never started")
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_a_cancelled_task_or_ctrl_c_stops_the_scan_at_once(store: pybuildah.Store, debian_rootfs: Path,
+                                                            tmp_path: Path) -> None:
+    # Scanning this root takes seconds (test_debian_root_matches_the_syft_cli_and_costs records how many):
+    # each stop below comes well within the first second, and leaves no scanner and nothing committed.
+    with pybuildah.Builder(store=store) as b:
+        b.add(str(debian_rootfs), "/")
+        debian = b.commit("debian:cancel")
+    output = tmp_path / "never.spdx.json"
+
+    async def cancelled() -> tuple[int, float]:
+        async with aio.Builder(debian.id, store=store) as b:
+            task = asyncio.create_task(b.commit("never:1", sbom="spdx", sbom_output=output))
+            pid = await asyncio.to_thread(_scanner_pid)
+            task.cancel()
+            start = time.monotonic()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return pid, time.monotonic() - start
+
+    pid, took = asyncio.run(cancelled())
+    assert took < 1.0 and not _running(pid), (took, pid)
+
+    main_thread = threading.get_ident()
+    interrupted: list[tuple[int, float]] = []
+
+    def ctrl_c() -> None:
+        interrupted.append((_scanner_pid(), time.monotonic()))
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
+    with pybuildah.Builder(debian.id, store=store) as b:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            b.commit("never:2", sbom="spdx", sbom_output=output)
+        took = time.monotonic() - interrupted[0][1]
+    assert took < 1.0 and not _running(interrupted[0][0]), (took, interrupted)
+    assert not store.exists("never:1") and not store.exists("never:2") and not output.exists()
+    assert store.containers() == []
 
 
 def test_build_sbom_image_output_adds_a_layer_that_takes_the_names(store: pybuildah.Store, busybox: str,
