@@ -772,7 +772,7 @@ def test_run_options_rootless(users: dict[str, User], scripts: Path, listener: i
 # build() parity options as an ordinary user ------------------------------------------
 
 PARITY = r'''
-import hashlib, io, json, os, sys, time
+import hashlib, io, json, os, sys, time, uuid
 import pybuildah
 from pybuildah import bases
 pybuildah.init_reexec()
@@ -850,6 +850,39 @@ with pybuildah.default_store() as store:
                 out["read"] = kept.run("cat f; stat -c %u f").stdout.split()
                 out["diff"] = [[c.path, c.kind] for c in kept.diff() if c.path in ("/w/f", "/bin/ls")]
         out["left"] = [c.id for c in store.containers()]
+    elif flow == "supply-chain":
+        import asyncio
+        from pybuildah import aio
+        host = os.environ["PB_REGISTRY"]
+        keys = pybuildah.generate_sigstore_key_pair(work, "pw")
+        write(os.path.join(work, "ctx", "Containerfile"),
+              f"FROM {base}\nRUN echo made > /made && chown 1001:1001 /made\n")
+
+        async def built():
+            return (await aio.build(os.path.join(work, "ctx"), store=aio.Store.of(store), log=quiet,
+                                    provenance=True, sbom="spdx", sbom_output=os.path.join(work, "sbom.json"))).sync
+
+        image = asyncio.run(built())
+        with open(os.path.join(work, "sbom.json")) as f:
+            out["sbom_packages"] = sorted(p["name"] for p in json.load(f)["packages"])
+        out["provenance_subject"] = image.provenance["subject"][0]["digest"]["sha256"]
+        dest = f"docker://{host}/pbrootless-signed:{uuid.uuid4().hex[:8]}"
+        out["digest"] = image.push(dest, tls_verify=False, sign_by_sigstore_key=keys.private_key,
+                                   sign_passphrase="pw", attach=["sbom", "provenance"])
+        out["referrers"] = sorted(r.artifact_type for r in pybuildah.referrers(dest, store=store, tls_verify=False))
+        unsigned = f"docker://{host}/pbrootless-unsigned:{uuid.uuid4().hex[:8]}"
+        image.push(unsigned, tls_verify=False)
+        policy = {"default": [{"type": "reject"}], "transports": {"docker": {host: [
+            {"type": "sigstoreSigned", "keyPath": str(keys.public_key),
+             "signedIdentity": {"type": "matchRepository"}}]}}}
+        image.remove(force=True)
+        out["pulled"] = pybuildah.pull(dest, store=store, tls_verify=False, signature_policy=policy).id
+        out["image"], out["image_digest"] = image.id, image.digest
+        try:
+            pybuildah.pull(unsigned, store=store, tls_verify=False, signature_policy=policy)
+        except pybuildah.SignatureError as error:
+            out["refused"] = type(error).__name__
+        store.image(image.id).remove(force=True)
 print("RESULT " + json.dumps(out), flush=True)
 '''
 
@@ -931,5 +964,22 @@ def test_rootless_keep_failed_and_diff(users: dict[str, User], scripts: Path, ro
         assert out["read"] == ["partial", "1001"]  # the failed step's write, owner as in the namespace
         assert out["diff"] == [["/bin/ls", "D"], ["/w/f", "A"]]
         assert out["left"] == []  # the Builder's block removed the kept container
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+def test_rootless_supply_chain_sign_attach_verify(users: dict[str, User], scripts: Path, rootless_base: str,
+                                                  plain_registry: Registry) -> None:
+    # In the user namespace: an aio build with an SBOM (the scanner runs inside the namespace too) and
+    # provenance, a signed push with both attached, and a pull that a sigstore policy lets through.
+    out, work = _parity(users["pbtest"], scripts, "supply-chain", rootless_base,
+                        env={"PB_REGISTRY": plain_registry.host})
+    try:
+        assert "busybox" in out["sbom_packages"], out["sbom_packages"]
+        assert out["provenance_subject"] == str(out["image_digest"]).removeprefix("sha256:")
+        assert str(out["digest"]).startswith("sha256:")
+        assert out["referrers"] == ["application/spdx+json", "application/vnd.in-toto+json"], out["referrers"]
+        assert out["pulled"] == out["image"]
+        assert out["refused"] == "SignatureError"
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=True)
