@@ -975,7 +975,8 @@ def test_rootless_supply_chain_sign_attach_verify(users: dict[str, User], script
     out, work = _parity(users["pbtest"], scripts, "supply-chain", rootless_base,
                         env={"PB_REGISTRY": plain_registry.host})
     try:
-        assert "busybox" in out["sbom_packages"], out["sbom_packages"]
+        packages = out["sbom_packages"]
+        assert isinstance(packages, list) and "busybox" in packages, packages
         assert out["provenance_subject"] == str(out["image_digest"]).removeprefix("sha256:")
         assert str(out["digest"]).startswith("sha256:")
         assert out["referrers"] == ["application/spdx+json", "application/vnd.in-toto+json"], out["referrers"]
