@@ -33,6 +33,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 
 import pybuildah
 from pybuildah import _sbom, aio, attestations, bases
+from pybuildah.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pybuildah-tests"
@@ -362,6 +363,36 @@ def test_foreign_architecture_image_is_scanned(store: pybuildah.Store, tmp_path:
     properties = {p["name"]: p["value"] for p in hello[0].get("properties", [])}
     # the Go cataloger read the foreign binary's build info
     assert arch in {v for k, v in properties.items() if "rchitecture" in k or "GOARCH" in k}, properties
+
+
+def test_cli_build_and_commit_take_buildahs_sbom_flags(tmp_path: Path, busybox_exports: dict[str, Path],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, root = tmp_path / "ctx", tmp_path / "cli-root"
+    ctx.mkdir()
+    shutil.copyfile(busybox_exports["oci-archive"], ctx / "busybox.tar")  # Buildah reads archives in the context
+    (ctx / "Containerfile").write_text("FROM oci-archive:busybox.tar\nRUN echo built > /built\n")
+    common = ["--root", str(root), "--storage-driver", "overlay"]
+    sbom_file, purls = tmp_path / "built.cdx.json", tmp_path / "purls.txt"
+    assert cli_main([*common, "build", "-q", "-t", "cli-sbom:1", "--sbom", "cyclonedx", "--sbom-output",
+                     str(sbom_file), "--sbom-purl-output", str(purls), str(ctx)]) == 0
+    text = sbom_file.read_text()
+    validate_cyclonedx(text)
+    assert "busybox" in {name for _, name, _ in cyclonedx_packages(json.loads(text))}
+    assert any(line.startswith("pkg:") and "busybox" in line for line in purls.read_text().splitlines())
+    assert cli_main([*common, "from", "--name", "cli-sbom", "cli-sbom:1"]) == 0
+    assert cli_main([*common, "commit", "-q", "--sbom", "syft-spdx", "--sbom-image-output", "/sbom.spdx.json",
+                     "--rm", "cli-sbom", "cli-sbom:2"]) == 0
+    capsys.readouterr()
+    with pybuildah.Store(root=root, driver="overlay") as cli_store, \
+            pybuildah.Builder("cli-sbom:2", store=cli_store) as check:
+        inside = json.loads(check.run("cat /sbom.spdx.json").stdout)
+    assert "busybox" in {name for _, name, _ in spdx_packages(inside)}
+    # An output without --sbom is refused before anything is built.
+    assert cli_main([*common, "build", "-q", "-t", "cli-sbom:3", "--sbom-output", str(tmp_path / "x"), str(ctx)]) != 0
+    assert "--sbom-output needs --sbom" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    with pybuildah.Store(root=root, driver="overlay") as cli_store:
+        assert not cli_store.exists("cli-sbom:3")
 
 
 def test_bad_sbom_options_fail_before_anything_is_written(store: pybuildah.Store, busybox: str,

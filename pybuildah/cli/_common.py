@@ -82,6 +82,25 @@ def signing(args: argparse.Namespace) -> dict[str, Any]:
             "sign_passphrase": passphrase}
 
 
+def sbom_flags(p: argparse.ArgumentParser) -> None:
+    """buildah's --sbom flags (build, commit): scan the image and write the SBOM to the host or into it."""
+    p.add_argument("--sbom", metavar="FORMAT",
+                   help="make an SBOM: spdx or cyclonedx (buildah's syft, syft-spdx, syft-cyclonedx also work)")
+    p.add_argument("--sbom-output", metavar="FILE", help="write the SBOM to FILE")
+    p.add_argument("--sbom-image-output", metavar="PATH", help="add the SBOM to the image at PATH")
+    p.add_argument("--sbom-purl-output", metavar="FILE", help="write the packages' purls to FILE, one a line")
+
+
+def sbom(args: argparse.Namespace) -> dict[str, Any]:
+    """The sbom keywords of build() and commit() from sbom_flags."""
+    if args.sbom is None:
+        given = [flag for flag in ("sbom_output", "sbom_image_output", "sbom_purl_output") if getattr(args, flag)]
+        if given:
+            raise InvalidArgument(f"--{given[0].replace('_', '-')} needs --sbom (spdx or cyclonedx)")
+    return {"sbom": args.sbom, "sbom_output": args.sbom_output, "sbom_image_output": args.sbom_image_output,
+            "sbom_purl_output": args.sbom_purl_output}
+
+
 def force_compression_flag(p: argparse.ArgumentParser) -> None:
     """--force-compression, as buildah's: on by default whenever --compression-format is given."""
     p.add_argument("--force-compression", type=boolean, nargs="?", const=True, default=None, metavar="BOOL",

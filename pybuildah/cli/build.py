@@ -11,7 +11,7 @@ from .._buildopts import to_stdout
 from ..build import build
 from ..errors import BuildError, InvalidArgument
 from ..image import Image
-from ._common import boolean, open_store, pairs, policy_flag
+from ._common import boolean, open_store, pairs, policy_flag, sbom, sbom_flags
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="an SSH agent or keys for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)")
     cmd.add_argument("--provenance", metavar="FILE",
                      help="record SLSA provenance v1 with the image and write it to FILE")
+    sbom_flags(cmd)
     cmd.add_argument("--tls-verify", type=boolean, nargs="?", const=True, default=True, metavar="BOOL",
                      help="verify registries' certificates (default true)")
     cmd.add_argument("--cert-dir", help="directory of CA certificates (*.crt) for the registries")
@@ -177,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
             ssh=_ssh_sources(args.ssh),
             keep_failed=args.debug_on_failure,
             provenance=args.provenance or False,
+            **sbom(args),
         )
         # With -o - the tar owns standard output (as buildah build -o - is quiet there).  Otherwise the log
         # (stderr) ends with the image ID; on a terminal where both streams show, once is enough.

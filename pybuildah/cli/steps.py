@@ -21,7 +21,17 @@ from ..bases import host_arch
 from ..builder import Builder
 from ..errors import ContainerNotFound, InvalidArgument
 from ..store import Store
-from ._common import force_compression_flag, format_flag, open_store, pairs, policy_flag, print_json, registry_flags
+from ._common import (
+    force_compression_flag,
+    format_flag,
+    open_store,
+    pairs,
+    policy_flag,
+    print_json,
+    registry_flags,
+    sbom,
+    sbom_flags,
+)
 
 _PULL = {"true": "always", "false": "missing", "ifmissing": "missing", "ifnewer": "newer"}
 
@@ -110,6 +120,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--disable-compression", "-D", action="store_true", help="accepted for buildah's scripts")
     p.add_argument("--compression-format", choices=("gzip", "zstd", "zstd:chunked"))
     force_compression_flag(p)
+    sbom_flags(p)
     registry_flags(p)
     p.set_defaults(handler=cmd_commit)
 
@@ -264,7 +275,7 @@ def cmd_commit(args: argparse.Namespace) -> int:
     image = builder.commit(args.image, format=args.image_format, squash=args.squash, timestamp=args.timestamp,
                            compression=args.compression_format, force_compression=args.force_compression,
                            progress=None if args.quiet else "auto",
-                           tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile)
+                           tls_verify=args.tls_verify, cert_dir=args.cert_dir, authfile=args.authfile, **sbom(args))
     if args.rm:
         builder.delete()
     print(image.id)
