@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     force_compression_flag(p)
     p.add_argument("--digestfile", help="also write the pushed manifest digest to this file")
     p.add_argument("--attach", action="append", default=[], metavar="KIND",
-                   help="also push the image's stored attachment (provenance) as an OCI artifact")
+                   help="also push the image's stored attachment (provenance, sbom) as an OCI artifact")
     registry_flags(p)
     signing_flags(p)
     format_flag(p)
