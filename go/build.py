@@ -71,6 +71,8 @@ PATCHES = {
         "patches/buildah-imagebuildah-parallel-run-lines.patch",  # jobs > 1: RUN output passed on in whole lines
         "patches/buildah-held-mount.patch",  # Add and Run use the mount a Builder holds ("One mount per Builder")
         "patches/buildah-chrootuser-kept-copier.patch",  # user lookups through the kept copier child
+        "patches/buildah-add-digest-only.patch",  # Add(DigestOnly): digest sources without the container
+        "patches/buildah-imagebuildah-copy-digest-first.patch",  # a cached COPY hits on its digest alone
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch",

@@ -388,3 +388,51 @@ def test_cached_rebuild_and_a_late_miss_match_buildah_build(cli: PinnedCLI, ours
         assert b.run(["cat", "all.txt"]).stdout == f"one\ndep-{marker}\nthe app\nchanged\n"
         assert b.run(["pwd"]).stdout == "/app\n"
     assert not ours.containers()
+
+
+def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ours: pybuildah.Store,
+                                                             tmp_path: Path) -> None:
+    # A COPY after cache hits is looked up by the digest of its sources alone, without copying them
+    # into a container.  A changed content, mode or a new file must miss at the very step where the
+    # CLI misses, and every step must use the same cached image as the CLI's, to the same final image.
+    marker = os.urandom(6).hex()
+    (tmp_path / "Containerfile").write_text(
+        f"FROM {BASE} AS src\nWORKDIR /s{marker}\nCOPY tree/ ./tree/\nRUN echo {marker} > m.txt\n"
+        f"FROM {BASE}\nWORKDIR /app{marker}\nCOPY tree/ ./\nCOPY app.txt run.sh ./\n"
+        "COPY --chown=1:1 app.txt owned.txt\n"
+        f"COPY --from=src /s{marker} /from-src\nCOPY --from=src /s{marker}/m.txt /s{marker}/tree ./copied/\n"
+        "RUN ls -lnR . /from-src > /listing.txt\n")
+    ctx = _context(tmp_path)
+    tree = ctx / "tree"
+    (tree / "sub").mkdir(parents=True)
+    for i in range(20):
+        (tree / "sub" / f"f{i}.txt").write_text(f"file {i}\n")
+    flags = ["build", "--isolation", "chroot", "--layers", "--source-date-epoch", str(EPOCH), "--rewrite-timestamp",
+             "-f", str(tmp_path / "Containerfile"), "--iidfile", str(tmp_path / "iid")]
+    changes = {
+        "unchanged": lambda: None,
+        "content": lambda: (tree / "sub" / "f3.txt").write_text("file 3, changed\n"),
+        "mode": lambda: (ctx / "run.sh").chmod(0o700),
+        "new file": lambda: (tree / "sub" / "new.txt").write_text("new\n"),
+    }
+    first = None
+    for name, change in {"first": lambda: None, **changes}.items():
+        change()
+        log: list[str] = []
+        image = pybuildah.build(ctx, containerfile=tmp_path / "Containerfile", store=ours, layers=True,
+                                source_date_epoch=EPOCH, rewrite_timestamp=True, log=log.append)
+        output = cli(*flags, str(ctx))
+        assert image.id == (tmp_path / "iid").read_text().strip().removeprefix("sha256:"), (name, log)
+        ours_hits = [line.split()[-1] for line in log if "Using cache" in line]
+        theirs_hits = [line.split()[-1] for line in output.splitlines() if "Using cache" in line]
+        assert ours_hits == theirs_hits, name
+        hits = len(ours_hits)
+        assert hits == {"first": 0, "unchanged": 10, "content": 2, "mode": 5, "new file": 2}[name], (name, log)
+        first = first or image
+        if name == "unchanged":
+            assert image.id == first.id
+    with pybuildah.Builder(image.id, store=ours, pull="never") as b:
+        listing = b.run(["cat", "/listing.txt"]).stdout
+        assert "new.txt" in listing and "-rwx------" in listing
+        assert b.run(["cat", "sub/f3.txt"]).stdout == "file 3, changed\n"
+    assert not ours.containers()
