@@ -395,10 +395,11 @@ def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ou
     # A COPY after cache hits is looked up by the digest of its sources alone, without copying them
     # into a container.  A changed content, mode or a new file must miss at the very step where the
     # CLI misses, and every step must use the same cached image as the CLI's, to the same final image.
+    # An ARG is looked up before its stage's container is used; a changed argument misses at the RUN.
     marker = os.urandom(6).hex()
     (tmp_path / "Containerfile").write_text(
         f"FROM {BASE} AS src\nWORKDIR /s{marker}\nCOPY tree/ ./tree/\nRUN echo {marker} > m.txt\n"
-        f"FROM {BASE}\nWORKDIR /app{marker}\nCOPY tree/ ./\nCOPY app.txt run.sh ./\n"
+        f"FROM {BASE}\nARG V=1\nWORKDIR /app{marker}\nCOPY tree/ ./\nCOPY app.txt run.sh ./\n"
         "COPY --chown=1:1 app.txt owned.txt\n"
         f"COPY --from=src /s{marker} /from-src\nCOPY --from=src /s{marker}/m.txt /s{marker}/tree ./copied/\n"
         "RUN ls -lnR . /from-src > /listing.txt\n")
@@ -414,20 +415,26 @@ def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ou
         "content": lambda: (tree / "sub" / "f3.txt").write_text("file 3, changed\n"),
         "mode": lambda: (ctx / "run.sh").chmod(0o700),
         "new file": lambda: (tree / "sub" / "new.txt").write_text("new\n"),
+        "build arg": lambda: None,
+        "ARG line": lambda: (tmp_path / "Containerfile").write_text(
+            (tmp_path / "Containerfile").read_text().replace("ARG V=1", "ARG V=3")),
     }
     first = None
     for name, change in {"first": lambda: None, **changes}.items():
         change()
         log: list[str] = []
+        args = {"V": "2"} if name == "build arg" else {}
         image = pybuildah.build(ctx, containerfile=tmp_path / "Containerfile", store=ours, layers=True,
-                                source_date_epoch=EPOCH, rewrite_timestamp=True, log=log.append)
-        output = cli(*flags, str(ctx))
+                                source_date_epoch=EPOCH, rewrite_timestamp=True, build_args=args, log=log.append)
+        output = cli(*flags, *(f"--build-arg={k}={v}" for k, v in args.items()), str(ctx))
         assert image.id == (tmp_path / "iid").read_text().strip().removeprefix("sha256:"), (name, log)
         ours_hits = [line.split()[-1] for line in log if "Using cache" in line]
         theirs_hits = [line.split()[-1] for line in output.splitlines() if "Using cache" in line]
         assert ours_hits == theirs_hits, name
         hits = len(ours_hits)
-        assert hits == {"first": 0, "unchanged": 10, "content": 2, "mode": 5, "new file": 2}[name], (name, log)
+        expected = {"first": 0, "unchanged": 11, "content": 3, "mode": 6, "new file": 3, "build arg": 10,
+                    "ARG line": 10}
+        assert hits == expected[name], (name, log)
         first = first or image
         if name == "unchanged":
             assert image.id == first.id
