@@ -15,7 +15,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -410,7 +410,8 @@ def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ou
         (tree / "sub" / f"f{i}.txt").write_text(f"file {i}\n")
     flags = ["build", "--isolation", "chroot", "--layers", "--source-date-epoch", str(EPOCH), "--rewrite-timestamp",
              "-f", str(tmp_path / "Containerfile"), "--iidfile", str(tmp_path / "iid")]
-    changes = {
+    changes: dict[str, Callable[[], object]] = {
+        "first": lambda: None,
         "unchanged": lambda: None,
         "content": lambda: (tree / "sub" / "f3.txt").write_text("file 3, changed\n"),
         "mode": lambda: (ctx / "run.sh").chmod(0o700),
@@ -419,8 +420,8 @@ def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ou
         "ARG line": lambda: (tmp_path / "Containerfile").write_text(
             (tmp_path / "Containerfile").read_text().replace("ARG V=1", "ARG V=3")),
     }
-    first = None
-    for name, change in {"first": lambda: None, **changes}.items():
+    ids: dict[str, str] = {}
+    for name, change in changes.items():
         change()
         log: list[str] = []
         args = {"V": "2"} if name == "build arg" else {}
@@ -435,9 +436,9 @@ def test_changed_copy_sources_miss_where_buildah_build_misses(cli: PinnedCLI, ou
         expected = {"first": 0, "unchanged": 11, "content": 3, "mode": 6, "new file": 3, "build arg": 10,
                     "ARG line": 10}
         assert hits == expected[name], (name, log)
-        first = first or image
-        if name == "unchanged":
-            assert image.id == first.id
+        ids[name] = image.id
+    assert ids["unchanged"] == ids["first"]
+    assert len({ids["first"], ids["content"], ids["mode"], ids["new file"], ids["build arg"]}) == 5
     with pybuildah.Builder(image.id, store=ours, pull="never") as b:
         listing = b.run(["cat", "/listing.txt"]).stdout
         assert "new.txt" in listing and "-rwx------" in listing
