@@ -25,7 +25,7 @@ def _go_build_module():  # type: ignore[no-untyped-def]
     return module
 
 
-NATIVE_FILES = ("libpybuildah.so", "pybuildah-helper", "pybuildah-light-helper", "pybuildah-sbomscan")
+NATIVE_FILES = ("libpybuildah.so", "pybuildah-helper", "pybuildah-light-helper", "pybuildah-sbomscan", "_ffi_types.py")
 
 
 class GoSharedLibrary(Extension):

@@ -31,10 +31,12 @@ import argparse
 import hashlib
 import json
 import os
+import runpy
 import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +89,8 @@ LIGHT_HELPER = "pybuildah-light-helper"
 SCANNER = "pybuildah-sbomscan"
 SCANNER_DIR = HERE / "sbomscan"
 MIN_GO = (1, 26, 8)
+# The C declarations (pybuildah/_cdef.py), compiled here into cffi's types for pybuildah._ffi
+CDEF_SOURCE = HERE.parent / "pybuildah" / "_cdef.py"
 
 
 def go_version(go: str) -> tuple[int, ...] | None:
@@ -226,6 +230,29 @@ def build(out_dir: Path, go: str | None = None, scratch: Path | None = None) -> 
     subprocess.run([go, "build", *flags, *ldflags, "-o", str(out_dir / LIGHT_HELPER), "./lighthelper"],
                    cwd=HERE, env=env, check=True)
     build_scanner(out_dir / SCANNER, go)
+    write_ffi_types(out_dir)
+
+
+def write_ffi_types(out_dir: Path) -> Path:
+    """Generate the cffi module that pybuildah._ffi loads: cffi's out-of-line ABI mode, so that
+    importing pybuildah never parses C at run time (pycparser alone cost tens of milliseconds)."""
+    import cffi  # a build requirement (pyproject.toml); only this step needs it
+
+    declared = runpy.run_path(str(CDEF_SOURCE))
+    ffi = cffi.FFI()
+    ffi.cdef(declared["CDEF"])
+    ffi.set_source(f"pybuildah._native.{declared['MODULE']}", None)
+    target = out_dir / f"{declared['MODULE']}.py"
+    with tempfile.TemporaryDirectory() as scratch:
+        generated = Path(scratch) / target.name
+        ffi.emit_python_code(str(generated))
+        text = generated.read_text()
+    # _ffi compares this with its own CDEF and refuses types made from other declarations.
+    text += f"\n# made from pybuildah/_cdef.py by go/build.py\nCDEF = {declared['CDEF']!r}\n"
+    partial = target.with_suffix(".partial")
+    partial.write_text(text)
+    partial.replace(target)
+    return target
 
 
 def scanner_syft_version() -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import _userns
+from typing import Any
+
+from . import _userns, _version
 from ._records import (
     Change,
     ContainerConfig,
@@ -14,7 +16,7 @@ from ._records import (
     StepRecord,
     StepReport,
 )
-from ._version import __version__, buildah_version
+from ._version import buildah_version
 from .attestations import Referrer, provenance, referrers
 from .build import build
 from .builder import Builder
@@ -120,6 +122,18 @@ __all__ = [
     "resolve",
     "tag",
 ]
+
+__version__: str  # read on first access: importing pybuildah reads no package metadata (_version)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version.version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "__version__"})
 
 
 def init_reexec() -> bool:

@@ -23,81 +23,21 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Protocol, cast
-
-import cffi
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from . import errors
+from ._cdef import CDEF, MODULE
+from ._cdef import EXPORTS as EXPORTS  # the exports, declared in one place with the C declarations
+
+if TYPE_CHECKING:
+    from _cffi_backend import FFI
 
 NATIVE_DIR = Path(__file__).resolve().parent / "_native"
 LIBRARY_PATH = Path(os.environ.get("PYBUILDAH_LIBRARY", NATIVE_DIR / "libpybuildah.so"))
 HELPER_PATH = Path(os.environ.get("PYBUILDAH_HELPER", NATIVE_DIR / "pybuildah-helper"))
 LIGHT_HELPER_PATH = Path(os.environ.get("PYBUILDAH_LIGHT_HELPER", NATIVE_DIR / "pybuildah-light-helper"))
-
-# Exports with the uniform JSON-in, JSON-out signature.
-EXPORTS = (
-    "InitReexec",
-    "RuntimeDir",
-    "ReleaseHandle",
-    "StoreOpen",
-    "NewBuilder",
-    "OpenBuilder",
-    "ListContainers",
-    "Add",
-    "Configure",
-    "SetCmd",
-    "GetConfig",
-    "Diff",
-    "Shell",
-    "Run",
-    "Mount",
-    "Unmount",
-    "DeleteBuilder",
-    "Commit",
-    "StepLookup",
-    "StepSave",
-    "StepAdopt",
-    "Rebase",
-    "InspectImage",
-    "ListImages",
-    "Pull",
-    "Push",
-    "Login",
-    "Logout",
-    "TagImage",
-    "UntagImage",
-    "RemoveImage",
-    "SaveImage",
-    "LoadImage",
-    "Prune",
-    "InspectBuildInfo",
-    "SyncEnv",
-    "Build",
-    "Cancel",
-    "ManifestCreate",
-    "ManifestAdd",
-    "ManifestAnnotate",
-    "ManifestRemove",
-    "ManifestInspect",
-    "ManifestPush",
-    "ManifestDelete",
-    "ImageAttachment",
-    "AttachPush",
-    "Referrers",
-    "FetchAttachment",
-    "FlushBuilder",
-    "Contract",
-    "Version",
-    "GenerateSigstoreKeyPair",
-)
-
-_ffi = cffi.FFI()
-_ffi.cdef(
-    "typedef void (*pybuildah_event_fn)(uint64_t stream, const char *kind, const char *payload);\n"
-    "void PyBuildahFree(char *p);\n"
-    "void PyBuildahSetEventSink(pybuildah_event_fn fn);\n"
-    + "".join(f"char *PyBuildah{name}(char *options);\n" for name in EXPORTS)
-)
+# cffi's types for CDEF, made at build time (out-of-line ABI mode): loading them parses no C
+TYPES_PATH = NATIVE_DIR / f"{MODULE}.py"
 
 EventHandler = Callable[[str, Any], None]
 
@@ -128,14 +68,29 @@ def _forward_log(kind: str, line: Any) -> None:
 _handlers[_LOG_STREAM] = _forward_log
 
 
-@_ffi.callback("pybuildah_event_fn")
-def _event_sink(stream: int, kind: Any, payload: Any) -> None:
+_ffi: FFI | None = None  # set by _load, before the library's first call
+_event_sink: Any = None  # the C callback Go calls; kept here so that it lives as long as the library
+
+
+def _dispatch_event(stream: int, kind: Any, payload: Any) -> None:
     # Runs on a Go thread; cffi takes the GIL for us.  Never raise into Go.
     handler = _handlers.get(stream)
-    if handler is None:
+    if handler is None or _ffi is None:
         return
     with suppress(Exception):
         handler(cast(bytes, _ffi.string(kind)).decode(), json.loads(cast(bytes, _ffi.string(payload))))
+
+
+def _types() -> FFI:
+    """cffi's FFI for CDEF, from the module go/build.py generated (it must match this tree's CDEF)."""
+    from ._native import _ffi_types  # generated at build time; absence is reported before this import
+
+    if getattr(_ffi_types, "CDEF", None) != CDEF:
+        raise errors.BuildahError(
+            f"pybuildah's native parts are out of date ({TYPES_PATH.name} in {NATIVE_DIR} declares other exports); "
+            "reinstall pybuildah with `pip install .`"
+        )
+    return _ffi_types.ffi
 
 
 _forked_while_loading = False
@@ -166,7 +121,7 @@ def _fork_error() -> errors.ForkError:
 
 def _load() -> Any:
     """Load the library once per process and point re-execs at the helper."""
-    global _lib, _loaded_pid
+    global _lib, _loaded_pid, _ffi, _event_sink
     if _lib is not None and _loaded_pid == os.getpid():
         return _lib
     if _forked_while_loading:
@@ -175,13 +130,17 @@ def _load() -> Any:
         if _loaded_pid is not None and _loaded_pid != os.getpid():
             raise _fork_error()
         if _lib is None:
-            missing = [p.name for p in (LIBRARY_PATH, HELPER_PATH, LIGHT_HELPER_PATH) if not p.exists()]
+            missing = [p.name for p in (LIBRARY_PATH, HELPER_PATH, LIGHT_HELPER_PATH, TYPES_PATH) if not p.exists()]
             if missing:
                 raise errors.BuildahError(
                     f"pybuildah's native parts are missing ({', '.join(missing)} in {NATIVE_DIR}); "
                     "reinstall pybuildah with `pip install .`"
                 )
-            lib: Any = _ffi.dlopen(str(LIBRARY_PATH))
+            ffi = _types()
+            if _event_sink is None:
+                _event_sink = ffi.callback("pybuildah_event_fn", _dispatch_event)
+            _ffi = ffi
+            lib: Any = ffi.dlopen(str(LIBRARY_PATH))
             _loaded_pid = os.getpid()  # the Go runtime is running from here on
             lib.PyBuildahSetEventSink(_event_sink)
             init_reexec(lib, helper=str(HELPER_PATH), light_helper=str(LIGHT_HELPER_PATH), log_stream=_LOG_STREAM,
@@ -221,7 +180,7 @@ def _invoke(lib: Any, export: str, options: dict[str, Any]) -> Any:
     request = json.dumps(options).encode()
     raw = getattr(lib, "PyBuildah" + export)(request)
     try:
-        envelope = json.loads(_ffi.string(raw))
+        envelope = json.loads(cast("FFI", _ffi).string(raw))
     finally:
         lib.PyBuildahFree(raw)
     error = envelope.get("error")

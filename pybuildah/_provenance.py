@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _api
-from ._version import __version__, engine_versions
+from ._version import engine_versions, version
 
 __all__ = ["BUILDER_ID", "BUILD_TYPE", "PREDICATE_TYPE", "STATEMENT_TYPE", "dumps", "tree_digest"]
 
@@ -119,7 +119,7 @@ def statement(*, subjects: Subjects, build_type: str, external: Mapping[str, Any
         "predicate": {
             "buildDefinition": definition,
             "runDetails": {
-                "builder": {"id": BUILDER_ID, "version": {"pybuildah": __version__, "buildah": engines["buildah"]}},
+                "builder": {"id": BUILDER_ID, "version": {"pybuildah": version(), "buildah": engines["buildah"]}},
                 "metadata": {"startedOn": _time(started), "finishedOn": _time(finished)},
             },
         },

@@ -5,13 +5,15 @@ so that is the one source of truth.  Running from a source tree that was never
 installed has no metadata; the version is then read from the tree's pyproject.toml,
 and "0+unknown" (a valid PEP 440 local version that sorts below every release) when
 even that is missing.
+
+The version is read on first use, not at import: importlib.metadata and the email
+package it pulls in took 10-16 ms of every ``import pybuildah``.  ``__version__`` is
+served by the module's ``__getattr__`` (and pybuildah's).
 """
 
 from __future__ import annotations
 
-import re
-from importlib import metadata
-from pathlib import Path
+from typing import Any
 
 from . import _api
 
@@ -20,8 +22,14 @@ __all__ = ["__version__", "buildah_version", "engine_versions", "version"]
 DISTRIBUTION = "pybuildah"
 UNKNOWN = "0+unknown"
 
+__version__: str  # read on first access (see __getattr__)
+_read: str | None = None
+
 
 def _from_source_tree() -> str | None:
+    import re
+    from pathlib import Path
+
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     try:
         text = pyproject.read_text(encoding="utf-8")
@@ -35,14 +43,23 @@ def _from_source_tree() -> str | None:
 
 
 def version() -> str:
-    """The version string of pybuildah, e.g. "0.1.0"."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return _from_source_tree() or UNKNOWN
+    """The version string of pybuildah, e.g. "0.1.0" (read once per process)."""
+    global _read
+    if _read is None:
+        from importlib import metadata
+
+        try:
+            _read = metadata.version(DISTRIBUTION)
+        except metadata.PackageNotFoundError:
+            _read = _from_source_tree() or UNKNOWN
+    return _read
 
 
-__version__ = version()
+def __getattr__(name: str) -> Any:
+    """``__version__``, read on first access."""
+    if name == "__version__":
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def buildah_version() -> str:

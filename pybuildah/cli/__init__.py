@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import _userns
-from .._version import __version__, buildah_version
+from .._version import buildah_version, version
 from ..errors import BuildahError
 from . import build, containers, images, kernel, manifest, steps, unshare
 
@@ -48,7 +48,7 @@ class _ShowVersion(argparse.Action):
     """--version: the embedded Buildah's version needs the library, so it is read only when asked."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        print(f"pybuildah {__version__} (Buildah {buildah_version()})")
+        print(f"pybuildah {version()} (Buildah {buildah_version()})")
         parser.exit()
 
 

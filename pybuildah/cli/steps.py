@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from .. import store as stores
-from .._version import __version__, engine_versions
+from .._version import engine_versions, version
 from ..bases import host_arch
 from ..builder import Builder
 from ..errors import ContainerNotFound, InvalidArgument
@@ -303,7 +303,7 @@ def cmd_umount(args: argparse.Namespace) -> int:
 
 
 def cmd_version(args: argparse.Namespace) -> int:
-    versions = {"pybuildah": __version__, **engine_versions(), "os_arch": f"linux/{host_arch()}"}
+    versions = {"pybuildah": version(), **engine_versions(), "os_arch": f"linux/{host_arch()}"}
     if args.json or args.format == "json":
         print_json(versions)
         return 0
