@@ -11,9 +11,7 @@ and a path holding a comma is passed as a comma-free link to it.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
@@ -48,6 +46,8 @@ class PrivateFiles:
     def path(self, stem: str) -> str:
         """A new file name in the directory."""
         if self._directory is None:
+            import tempfile  # here, not at import: only a build with such files needs it
+
             self._directory = self._temporary.enter_context(
                 tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch))
         self._count += 1
@@ -151,6 +151,8 @@ def outputs(output: str | Sequence[str] | None, files: PrivateFiles) -> tuple[li
 
 def copy_to_stdout(tar: str) -> None:
     """Write a finished output tar to sys.stdout.buffer, after what was printed before it."""
+    import shutil
+
     sys.stdout.flush()
     with open(tar, "rb") as file:
         shutil.copyfileobj(file, sys.stdout.buffer, 1 << 20)

@@ -18,7 +18,6 @@ Registry credentials and secret values are never read into it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -46,6 +45,8 @@ def dumps(statement: Mapping[str, Any]) -> bytes:
 
 
 def file_digest(path: str | os.PathLike[str]) -> dict[str, str]:
+    import hashlib  # here and below, not at import: OpenSSL's hashlib takes milliseconds to load
+
     with open(path, "rb") as f:
         return {"sha256": hashlib.file_digest(f, "sha256").hexdigest()}
 
@@ -56,6 +57,8 @@ def tree_digest(root: str | os.PathLike[str]) -> dict[str, str]:
     Owners and times are left out, so a fresh checkout of the same tree
     gives the same digest.
     """
+    import hashlib
+
     digest = hashlib.sha256()
     base = Path(root)
     for dirpath, dirnames, filenames in os.walk(base):

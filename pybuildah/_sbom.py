@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
-import tempfile
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +86,8 @@ def scan(root: PathLike, format: str, output: Path, purl_output: Path | None = N
 
 def _run_scanner(argv: list[str], *, what: str) -> tuple[int, str]:
     """Run the scanner, waiting in short steps: an exception or a cancelled aio task kills it first."""
+    import subprocess  # here, not at import: only an SBOM scan needs it
+
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
     try:
@@ -109,6 +108,8 @@ def _publish(source: Path, target: Path) -> None:
     """Copy a finished file to where the caller asked, replacing it in one step."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
+    import shutil
+
     shutil.copyfile(source, partial)
     os.replace(partial, target)
 
@@ -120,6 +121,8 @@ def keep(store: int, image: str, document: str) -> None:
 
 def apply(builder: Scannable, req: Request) -> str:
     """Scan builder's root file system; write the host outputs and copy the SBOM into the image; the SBOM."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="pybuildah-sbom-") as work:
         out, purls = Path(work) / "sbom.json", Path(work) / "purls.txt"
         with builder.mount() as root:

@@ -8,7 +8,6 @@ one step to the next and decides what cannot be cached.  See docs/design.md,
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Sequence
@@ -159,6 +158,8 @@ def summary(text: str, limit: int = 60) -> str:
 
 def run_args(argv: list[str], env: dict[str, str | None], input_data: bytes | None, **options: Any) -> dict[str, Any]:
     """A run's key arguments: the command, its environment and options, the digest of its input."""
+    import hashlib  # here, not at import: OpenSSL's hashlib takes milliseconds to load
+
     return {"command": argv, "env": sorted(f"{k}={v}" for k, v in env.items()),
             "input": hashlib.sha256(input_data).hexdigest() if input_data is not None else None, **options}
 

@@ -22,17 +22,19 @@ a process, and only because the program asked for it at its start.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import pwd
 import signal
-import subprocess
 import sys
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import _api, _ffi, errors
+
+if TYPE_CHECKING:  # ctypes and subprocess serve the rootless re-exec only: imported there
+    import ctypes
+    import subprocess
 
 PIPES_ENV = "_PYBUILDAH_USERNS_PIPES"  # "ready_fd,continue_fd,parent_pid", for the child only
 USERNS_ENV = "_CONTAINERS_USERNS_CONFIGURED"  # what containers/storage and Buildah read
@@ -132,11 +134,16 @@ def reexec_argv() -> list[str]:
 
 
 def _libc() -> ctypes.CDLL:
+    import ctypes
+    import ctypes.util
+
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def _unshare(libc: ctypes.CDLL, flags: int, what: str) -> None:
     if libc.unshare(flags) != 0:
+        import ctypes
+
         err = ctypes.get_errno()
         hint = ("" if flags & CLONE_NEWUSER == 0 else
                 "; are unprivileged user namespaces enabled (/proc/sys/user/max_user_namespaces, "
@@ -179,6 +186,8 @@ def _enter_namespace() -> None:
 
 def _write_maps(pid: int, uid: int, gid: int, user: str) -> None:
     """Give the child its ID maps: the user's subordinate ranges, else a single ID (with a warning)."""
+    import subprocess
+
     uids = subordinate_ranges("/etc/subuid", user, uid)
     gids = subordinate_ranges("/etc/subgid", user, gid)
     problem = ""
@@ -227,6 +236,8 @@ def _exit_status(status: int) -> int:
 
 def _reexec_in_namespace() -> None:
     """In the parent: run the program again in a user namespace, wait for it, exit with its status."""
+    import subprocess
+
     argv = reexec_argv()
     if _threads() != 1:
         raise errors.UserNamespaceError(

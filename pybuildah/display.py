@@ -12,11 +12,12 @@ so renderers read their objects by attribute.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 MAX_ROWS = 50  # images listed by a Store's repr
 MAX_OUTPUT = 4000  # characters of stdout/stderr shown by a RunResult's repr
@@ -77,6 +78,8 @@ def _plain(obj: object) -> str:
 
 def esc(value: object) -> str:
     """HTML-escape str(value), quotes included."""
+    import html  # here, not at import: only Jupyter's HTML needs it (html.entities is large)
+
     return html.escape(str(value), quote=True)
 
 
