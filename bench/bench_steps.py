@@ -7,11 +7,18 @@ starts from the same local busybox image, then does 20 COPYs of small files (one
 call each), 40 config calls, one RUN and a commit, with the same storage driver,
 each in its own temporary store; rounds interleave the sides, so all see the same
 machine load.  The pybuildah side runs in a fresh Python process, so the Go
-runtime's start-up is part of its total.  --tree measures another checkout's
+runtime's start-up is part of its total, and so is ``import pybuildah``.
+It imports from bytecode caches, as an installed pybuildah does (pip
+compiles them at install; Python writes them on an editable tree's first
+import): the caches go to a directory of the run (PYTHONPYCACHEPREFIX),
+made before the first round, so PYTHONDONTWRITEBYTECODE in the environment
+cannot make every round compile pybuildah's sources (~50 ms).
+--no-bytecode-cache measures that case.  --tree measures another checkout's
 pybuildah (e.g. main) against the same peers; given more than once, every
 tree runs in each round, for before/after figures from one run.
 
-Usage: python bench/bench_steps.py [--rounds N] [--driver overlay|vfs] [--no-pinned] [--tree PATH ...]
+Usage: python bench/bench_steps.py [--rounds N] [--driver overlay|vfs] [--no-pinned] [--no-bytecode-cache]
+                                   [--tree PATH ...]
 """
 
 from __future__ import annotations
@@ -55,11 +62,13 @@ PYBUILDAH_SIDE = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import pybuildah
+times = {"copy": [], "config": [], "import": time.perf_counter() - t0}
 store_root, files_dir, base, driver = sys.argv[1:5]
 steps = json.loads(sys.argv[5])
 copies, run_script = int(sys.argv[6]), sys.argv[7]
-times = {"copy": [], "config": []}
+t = time.perf_counter()
 with pybuildah.Store(root=store_root, driver=driver) as store:
+    times["open"] = time.perf_counter() - t
     t = time.perf_counter()
     b = pybuildah.Builder(base, store=store)
     times["from"] = time.perf_counter() - t
@@ -83,7 +92,9 @@ with pybuildah.Store(root=store_root, driver=driver) as store:
     t = time.perf_counter()
     image = b.commit("localhost/bench:1")
     times["commit"] = time.perf_counter() - t
+    t = time.perf_counter()
     b.delete()
+    times["delete"] = time.perf_counter() - t
     assert image.config.env["BENCH_ENV_11"] == "value11"
 times["total"] = time.perf_counter() - t0
 print(json.dumps(times))
@@ -109,12 +120,24 @@ def make_base(work: Path) -> Path:
 
 TREE = ROOT  # the checkout whose pybuildah is measured (--tree); `python -c` also runs there,
 # since its first import path is the working directory
+PYCACHE: Path | None = None  # where the pybuildah side's bytecode caches go (None: as the environment says)
 
 
 def _py_env(tree: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree or TREE), env.get("PYTHONPATH")]))
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     return env
+
+
+def compile_trees(work: Path, trees: list[Path]) -> None:
+    """Make the bytecode caches each tree's pybuildah side imports from (not timed), as pip does at install."""
+    global PYCACHE
+    PYCACHE = work / "pycache"
+    for tree in trees:
+        subprocess.run([sys.executable, "-c", "import pybuildah"], check=True, env=_py_env(tree), cwd=tree)
 
 
 def load_base(archive: Path, root: Path, driver: str) -> None:
@@ -239,6 +262,8 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
         "run_true": med([r["run_true"] for r in rounds]),
         "commit": med([r["commit"] for r in rounds]),
         "total": med([r["total"] for r in rounds]),
+        # pybuildah's side only: the parts of its total that the CLI's steps have no column for
+        **{key: med([r[key] for r in rounds]) for key in ("import", "open", "delete") if all(key in r for r in rounds)},
     }
 
 
@@ -257,6 +282,10 @@ def report(tree: Path, py: dict[str, float], cli: dict[str, dict[str, float]], a
             ratio = cli[name][key] / py[key] if py[key] else float("inf")
             line += f"{cli[name][key] * 1000:>22.1f}ms{ratio:>7.1f}x"
         print(line)
+    parts = [f"{label} {py[key] * 1000:.1f} ms" for label, key in
+             (("import pybuildah", "import"), ("Store open", "open"), ("delete", "delete")) if key in py]
+    if parts:
+        print("pybuildah's whole build also holds: " + ", ".join(parts))
     for name in cli:
         print(f"overall: pybuildah is {cli[name]['total'] / py['total']:.1f}x faster than {name}")
     print()
@@ -271,6 +300,8 @@ def main() -> None:
     parser.add_argument("--no-pinned", action="store_true", help="skip Buildah's CLI at the pinned version")
     parser.add_argument("--tree", type=Path, action="append",
                         help="checkout whose pybuildah is measured (default: this one); repeat to compare")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="import pybuildah as the environment says (PYTHONDONTWRITEBYTECODE: from source)")
     args = parser.parse_args()
     trees = [tree.resolve() for tree in args.tree or [ROOT]]
     TREE = trees[0]
@@ -279,6 +310,8 @@ def main() -> None:
         sys.exit("no peer CLI: install Debian's buildah or let the pinned one build")
     with tempfile.TemporaryDirectory(prefix="pybuildah-bench-") as tmp:
         work = Path(tmp)
+        if not args.no_bytecode_cache:
+            compile_trees(work, trees)
         archive = make_base(work)
         files = make_files(work)
         py_rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
@@ -288,11 +321,11 @@ def main() -> None:
                 py_rounds[tree].append(pybuildah_round(work, files, archive, args.driver, tree))
             for name, path in clis.items():
                 cli_rounds[name].append(cli_round(work, files, archive, args.driver, path))
+        import_s, rss_import, rss_loaded = import_cost()  # from the run's bytecode caches
     cli = {name: summarize(rounds) for name, rounds in cli_rounds.items()}
     for tree in reversed(trees):  # the first tree (the one measured for the targets) last
         report(tree, summarize(py_rounds[tree]), cli, args)
     py = summarize(py_rounds[TREE])
-    import_s, rss_import, rss_loaded = import_cost()
     print(f"targets: per COPY {py['copy'] * 1000:.1f} ms (<= 5; median {py['copy_median'] * 1000:.1f} ms),"
           f" RUN true {py['run_true'] * 1000:.1f} ms (<= 40),"
           f" config {py['config'] * 1000:.3f} ms (<= 0.1), whole >= 8x the same-version CLI")
@@ -305,6 +338,7 @@ def measure(rounds: int, driver: str, clis: dict[str, str]) -> tuple[dict[str, f
     The benchmark page (bench/page.py) calls this; main() prints the same figures."""
     with tempfile.TemporaryDirectory(prefix="pybuildah-bench-") as tmp:
         work = Path(tmp)
+        compile_trees(work, [TREE])
         archive = make_base(work)
         files = make_files(work)
         py_rounds: list[dict[str, Any]] = []
