@@ -120,8 +120,10 @@ def _imports(path: Path, modules: set[str]) -> tuple[set[str], list[str]]:
             if not (isinstance(target, ast.Constant) and not str(target.value).startswith(("pybuildah", "."))):
                 nested.append(ast.unparse(node))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # _ffi loads the FFI types go/build.py generates (_native) with the library: a tree never
+            # built has none, which the first call reports.  That module imports nothing of ours.
             nested += [ast.unparse(n) for n in ast.walk(node)
-                       if isinstance(n, ast.ImportFrom) and n.level]
+                       if isinstance(n, ast.ImportFrom) and n.level and n.module != "_native"]
     return found, nested
 
 
