@@ -50,7 +50,7 @@ def test_pip_install_from_sdist_builds_an_image(dist: Distribution, tmp_path: Pa
     assert output == "built-in-chroot localhost/dist-check:1"
     assert package.startswith(str(dist.sdist_venv)) and "site-packages" in package
     native = {p.name for p in (Path(package) / "_native").iterdir()}
-    assert {"libpybuildah.so", "pybuildah-helper", "pybuildah-light-helper"} <= native
+    assert {"libpybuildah.so", "pybuildah-helper", "pybuildah-light-helper", "_ffi_types.py"} <= native
 
 
 def test_wheel_repairs_to_manylinux(dist: Distribution) -> None:

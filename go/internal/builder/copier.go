@@ -49,12 +49,23 @@ func keepCopier(s *State) {
 // releaseCopier stops s's copier child and drops the mount keepCopier held.
 // Idempotent.
 func releaseCopier(s *State) {
-	if value, ok := keptCopiers.LoadAndDelete(s); ok {
-		kept := value.(*keptMount)
-		copier.CloseRoot(kept.mountPoint)
-		s.Builder.HoldMount(false)
+	if record, ok := stopCopier(s); ok {
 		if s.Builder.Unmount() == nil { // else the record stays, for the next open after this process
-			store.ForgetMount(kept.record)
+			store.ForgetMount(record)
 		}
 	}
+}
+
+// stopCopier stops s's copier child and lets go of the mount keepCopier held,
+// leaving it mounted (dispose: deleting the container unmounts it).  It
+// returns the mount's record, and false when nothing was kept.
+func stopCopier(s *State) (string, bool) {
+	value, ok := keptCopiers.LoadAndDelete(s)
+	if !ok {
+		return "", false
+	}
+	kept := value.(*keptMount)
+	copier.CloseRoot(kept.mountPoint)
+	s.Builder.HoldMount(false)
+	return kept.record, true
 }

@@ -69,21 +69,42 @@ func (c *container) forget() {
 
 // dispose deletes the container through b (the shared builder, or a fresh
 // copy of it), also when several handles in this process are open on it:
-// every one's copier child is stopped and the mount they held dropped
-// first, and the next open starts afresh.  The caller holds c.mu.
+// every one's copier child is stopped first, and the next open starts
+// afresh.  The caller holds c.mu.
+//
+// The mounts the handles held are not unmounted one by one before: deleting
+// the container unmounts its layer however often it is mounted, and
+// Buildah's Unmount would write the state file just before it is removed.
+// Only if the delete fails are they unmounted here.
 func (c *container) dispose(b *buildah.Builder) error {
+	var records []string
 	keptCopiers.Range(func(k, _ any) bool {
 		if s := k.(*State); s.shared == c {
-			releaseCopier(s)
+			if record, ok := stopCopier(s); ok {
+				records = append(records, record)
+			}
 		}
 		return true
 	})
+	held := len(records)
 	if c.mounted {
-		_ = c.builder.Unmount()
+		held++
 		c.mounted = false
 	}
 	if err := b.Delete(); err != nil && !errkind.ContainerGone(err) {
+		unmounted := true
+		for ; held > 0; held-- {
+			unmounted = c.builder.Unmount() == nil && unmounted
+		}
+		for _, record := range records {
+			if unmounted { // else the records stay, for the next open after this process
+				store.ForgetMount(record)
+			}
+		}
 		return err
+	}
+	for _, record := range records {
+		store.ForgetMount(record)
 	}
 	c.forget()
 	return nil
