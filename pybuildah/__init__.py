@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _userns, _version
 from ._records import (
@@ -125,11 +125,12 @@ __all__ = [
 
 __version__: str  # read on first access: importing pybuildah reads no package metadata (_version)
 
+if not TYPE_CHECKING:  # hidden from type checkers, which would take every attribute of pybuildah as valid
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        return _version.version()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":
+            return _version.version()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

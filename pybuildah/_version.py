@@ -13,7 +13,7 @@ served by the module's ``__getattr__`` (and pybuildah's).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _api
 
@@ -55,11 +55,13 @@ def version() -> str:
     return _read
 
 
-def __getattr__(name: str) -> Any:
-    """``__version__``, read on first access."""
-    if name == "__version__":
-        return version()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, which would take every attribute as valid
+
+    def __getattr__(name: str) -> Any:
+        """``__version__``, read on first access."""
+        if name == "__version__":
+            return version()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def buildah_version() -> str:
