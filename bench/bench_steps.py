@@ -12,7 +12,7 @@ It imports from bytecode caches, as an installed pybuildah does (pip
 compiles them at install; Python writes them on an editable tree's first
 import): the caches go to a directory of the run (PYTHONPYCACHEPREFIX),
 made before the first round, so PYTHONDONTWRITEBYTECODE in the environment
-cannot make every round compile pybuildah's sources (~50 ms).
+cannot make every round compile pybuildah's sources (~40 ms).
 --no-bytecode-cache measures that case.  --tree measures another checkout's
 pybuildah (e.g. main) against the same peers; given more than once, every
 tree runs in each round, for before/after figures from one run.
