@@ -78,7 +78,8 @@ PATCHES = {
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch",
-                             "patches/storage-unshare-copy-once.patch"],  # one, faster, sealed copy per RUN
+                             "patches/storage-unshare-copy-once.patch",  # one, faster, sealed copy per RUN
+                             "patches/storage-mounts-nosync.patch"],  # the run root's mounts file: no fdatasync
     "go.podman.io/common": ["patches/common-manifest-push-progress.patch"],  # push(list) reports progress
 }
 LIBRARY = "libpybuildah.so"
