@@ -75,6 +75,7 @@ PATCHES = {
         "patches/buildah-chrootuser-kept-copier.patch",  # user lookups through the kept copier child
         "patches/buildah-add-digest-only.patch",  # Add(DigestOnly): digest sources without the container
         "patches/buildah-imagebuildah-copy-digest-first.patch",  # a cached COPY hits on its digest alone
+        "patches/buildah-run-files-nosync.patch",  # a RUN step's bundle files are written without fdatasync
     ],
     "go.podman.io/image/v5": ["patches/image-docker-idle-timeout.patch"],  # a stalled registry cannot hang a call
     "go.podman.io/storage": ["patches/storage-unshare-seal-retry.patch",
