@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import signal
 import socket
@@ -37,6 +38,32 @@ def processes_running(needle: str) -> list[int]:
             if needle in cmdline:
                 pids.append(int(entry.name))
     return pids
+
+
+def descendants() -> dict[int, str]:
+    """This process's live descendants (zombies excepted): pid -> command line, NULs as spaces."""
+    parents: dict[int, int] = {}
+    cmdlines: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z":
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            cmdlines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+    me, found = os.getpid(), {}
+    for pid in parents:
+        walk = pid
+        while walk in parents and walk not in (0, 1, me):
+            walk = parents[walk]
+        if walk == me and pid != me:
+            found[pid] = cmdlines[pid]
+    return found
 
 
 MAKE_BASES = """

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import processes_running
+from conftest import descendants, processes_running
 
 import pybuildah
 from pybuildah import aio
@@ -109,30 +109,6 @@ def test_every_public_function_has_its_twin() -> None:
 # Cancellation leaves nothing behind ---------------------------------------------------------------------
 
 
-def _descendants() -> list[str]:
-    """Command lines of this process's live descendants (zombies excepted)."""
-    parents: dict[int, int] = {}
-    lines: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] == "Z":
-                continue
-            parents[int(entry.name)] = int(fields[1])
-            lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
-            continue
-    me, found = os.getpid(), []
-    for pid in parents:
-        walk = pid
-        while walk in parents and walk not in (0, 1, me):
-            walk = parents[walk]
-        if walk == me and pid != me:
-            found.append(lines[pid])
-    return found
 
 
 def _mounts_under(root: Path) -> list[str]:
@@ -183,7 +159,7 @@ def test_cancelling_at_random_moments_leaves_nothing_behind(store: pybuildah.Sto
         await asyncio.gather(*(lane(build=i == 0) for i in range(5)))
         assert await face.containers() == [], f"seed {seed}"
         assert _mounts_under(store.root) == [], f"seed {seed}"
-        assert _descendants() == [], f"seed {seed}"
+        assert descendants() == {}, f"seed {seed}"
         for image in await face.images():
             if image.names == [BUSYBOX]:
                 continue
@@ -222,7 +198,7 @@ def test_a_cancelled_build_and_a_timeout_stop_the_command_at_once(store: pybuild
     assert build_took < 2.0 and run_took < 2.0, (build_took, run_took)
     assert store.containers() == []
     assert not store.exists("never:1")
-    assert _descendants() == []
+    assert descendants() == {}
 
 
 def test_a_builder_cancelled_while_it_is_made_is_deleted(store: pybuildah.Store) -> None:

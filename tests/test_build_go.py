@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import descendants
 
 import pybuildah
 
@@ -52,28 +53,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def our_descendants() -> dict[int, str]:
-    """Processes below this one, with their command lines."""
-    parents: dict[int, int] = {}
-    cmdlines: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdlines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    out = {}
-    for pid in parents:
-        ancestor = parents.get(pid)
-        while ancestor is not None and ancestor > 1:
-            if ancestor == os.getpid():
-                out[pid] = cmdlines[pid]
-                break
-            ancestor = parents.get(ancestor)
-    return out
 
 
 def test_multistage_go_server_serves_hello_world(go_store: pybuildah.Store) -> None:
@@ -96,7 +75,7 @@ def test_multistage_go_server_serves_hello_world(go_store: pybuildah.Store) -> N
         try:
             page = fetch(f"http://127.0.0.1:{port}/", timeout=30)
         finally:
-            for pid, cmdline in our_descendants().items():
+            for pid, cmdline in descendants().items():
                 if cmdline.startswith(SERVER):
                     os.kill(pid, signal.SIGTERM)
             server.join(30)
