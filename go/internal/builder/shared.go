@@ -91,20 +91,19 @@ func (c *container) dispose(b *buildah.Builder) error {
 		held++
 		c.mounted = false
 	}
-	if err := b.Delete(); err != nil && !errkind.ContainerGone(err) {
-		unmounted := true
-		for ; held > 0; held-- {
-			unmounted = c.builder.Unmount() == nil && unmounted
-		}
-		for _, record := range records {
-			if unmounted { // else the records stay, for the next open after this process
-				store.ForgetMount(record)
-			}
-		}
-		return err
+	err := b.Delete()
+	failed := err != nil && !errkind.ContainerGone(err)
+	unmounted := true
+	for ; failed && held > 0; held-- {
+		unmounted = c.builder.Unmount() == nil && unmounted
 	}
-	for _, record := range records {
-		store.ForgetMount(record)
+	if unmounted { // else the records stay, for the next open after this process
+		for _, record := range records {
+			store.ForgetMount(record)
+		}
+	}
+	if failed {
+		return err
 	}
 	c.forget()
 	return nil
