@@ -850,6 +850,25 @@ with pybuildah.default_store() as store:
                 out["read"] = kept.run("cat f; stat -c %u f").stdout.split()
                 out["diff"] = [[c.path, c.kind] for c in kept.diff() if c.path in ("/w/f", "/bin/ls")]
         out["left"] = [c.id for c in store.containers()]
+    elif flow == "layers":
+        token = uuid.uuid4().hex  # this run's cache only: the user's store outlives a run
+        write(os.path.join(work, "ctx", "data", "a.txt"), f"{token}\n")
+        write(os.path.join(work, "ctx", "Containerfile"),
+              f"FROM {base}\nARG V={token}\nCOPY data/ /data/\n"
+              "RUN cat /data/a.txt > /copied && chown 1001:1001 /copied\n")
+        ctx = os.path.join(work, "ctx")
+        first = pybuildah.build(ctx, store=store, log=quiet, layers=True)
+        again = pybuildah.build(ctx, store=store, log=quiet, layers=True)
+        write(os.path.join(work, "ctx", "data", "a.txt"), "changed\n")
+        changed = pybuildah.build(ctx, store=store, log=quiet, layers=True)
+        out["ids"] = [first.id, again.id, changed.id]
+        out["outcomes"] = [[r.instruction.split()[0], r.outcome] for r in again.build_steps[1:]]
+        out["changed_outcomes"] = [r.outcome for r in changed.build_steps[1:]]
+        with pybuildah.Builder(changed.id, store=store, pull="never") as b:
+            out["copied"] = b.run("cat /copied; stat -c %u /copied").stdout.split()
+        for image in {first.id, changed.id}:
+            store.image(image).remove(force=True)
+        out["left"] = [c.id for c in store.containers()]
     elif flow == "supply-chain":
         import asyncio
         from pybuildah import aio
@@ -982,5 +1001,22 @@ def test_rootless_supply_chain_sign_attach_verify(users: dict[str, User], script
         assert out["referrers"] == ["application/spdx+json", "application/vnd.in-toto+json"], out["referrers"]
         assert out["pulled"] == out["image"]
         assert out["refused"] == "SignatureError"
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+def test_rootless_cached_rebuild_hits_on_the_copy_digest(users: dict[str, User], scripts: Path,
+                                                         rootless_base: str) -> None:
+    # In the user namespace, a cached COPY is looked up by the digest of its sources, without a container.
+    out, work = _parity(users["pbtest"], scripts, "layers", rootless_base)
+    try:
+        ids = out["ids"]
+        assert isinstance(ids, list) and len(ids) == 3, ids
+        first, again, changed = ids
+        assert again == first and changed != first
+        assert out["outcomes"] == [["ARG", "hit"], ["COPY", "hit"], ["RUN", "hit"]], out["outcomes"]
+        assert out["changed_outcomes"] == ["hit", "miss", "miss"], out["changed_outcomes"]
+        assert out["copied"] == ["changed", "1001"]
+        assert out["left"] == []
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=True)
