@@ -93,7 +93,8 @@ def plot(path: Path, steps: dict[str, dict[str, float]], builds: dict[str, float
 
 
 def _ms(seconds: float, key: str) -> str:
-    return f"{seconds * 1000:.2f}" if key == "config" else f"{seconds * 1000:.1f}"
+    # a config call takes a few hundredths of a millisecond: three decimals keep two significant digits
+    return f"{seconds * 1000:.3f}" if key == "config" else f"{seconds * 1000:.1f}"
 
 
 def render(info: dict[str, str], steps: dict[str, dict[str, float]], build: dict[str, Any],
